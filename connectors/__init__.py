@@ -1,0 +1,1 @@
+"""One package a provider: webhook parsing, signature checks, send client, simulator."""

@@ -1,0 +1,1 @@
+"""Kazi's config language: YAML files plus the rule language, checked and compiled."""

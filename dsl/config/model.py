@@ -1,0 +1,194 @@
+"""The typed, checked picture of one workspace folder's YAML files.
+
+This is the contract between the YAML loader (which builds it) and the rule
+checker and compiler (which read it). Every named thing keeps the span where it
+was declared so diagnostics can point at it. Expressions (routing conditions,
+SLA selectors, template variables) are kept as source text plus span; the rule
+language's expression grammar parses and checks them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from enum import StrEnum
+
+from dsl.diagnostics import Span
+
+
+@dataclass(frozen=True)
+class Expression:
+    """Source text of an expression in the rule language, and where it sits."""
+
+    text: str
+    span: Span
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    MONEY = "money"
+    BOOL = "bool"
+    DATE = "date"
+    DATETIME = "datetime"
+    CHOICE = "choice"
+    LIST = "list"
+
+
+@dataclass(frozen=True)
+class CustomField:
+    """A field a workspace adds to contacts, conversations or business objects."""
+
+    owner: str  # "contact" | "conversation" | an object kind such as "order"
+    name: str
+    type: FieldType
+    choices: tuple[str, ...] = ()
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    weekday: int  # 0 = Monday
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True)
+class Holiday:
+    day: date
+    name: str
+
+
+@dataclass(frozen=True)
+class BusinessNumber:
+    name: str
+    phone: str  # E.164
+    phone_number_id: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Teammate:
+    handle: str
+    name: str
+    email: str
+    role: str  # "agent" | "manager" | "admin"
+    teams: tuple[str, ...] = ()
+    capacity: int | None = None
+    languages: tuple[str, ...] = ()
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    members: tuple[str, ...]
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    label: str
+    waiting_on: str | None = None  # "us" | "customer" | None
+    terminal: bool = False
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Move:
+    source: str
+    target: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str
+    subject: str  # "conversation" or a business object kind such as "order"
+    stages: tuple[Stage, ...]
+    moves: tuple[Move, ...]
+    initial: str
+    span: Span | None = None
+
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages)
+
+    def allows(self, source: str, target: str) -> bool:
+        return any(m.source == source and m.target == target for m in self.moves)
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    name: str
+    when: Expression | None
+    team: str | None
+    teammate: str | None
+    strategy: str  # "unassigned" | "round_robin" | "least_busy" | "sticky"
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    name: str
+    applies_when: Expression | None
+    first_response_minutes: int | None
+    next_response_minutes: int | None
+    resolution_minutes: int | None
+    warn_before_minutes: int | None
+    business_hours: bool
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class TemplateVariable:
+    position: int  # {{1}}, {{2}}, ... in the component text
+    component: str  # "header" | "body" | "button"
+    value: Expression
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    language: str
+    category: str  # "utility" | "marketing" | "authentication"
+    body: str
+    header: str | None = None
+    footer: str | None = None
+    quick_replies: tuple[str, ...] = ()
+    variables: tuple[TemplateVariable, ...] = ()
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Integration:
+    name: str
+    kind: str  # "whatsapp" | "mpesa" | "webhook" | ...
+    settings: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # setting -> environment variable name
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    slug: str
+    name: str
+    timezone: str
+    opening_hours: tuple[OpeningHours, ...]
+    holidays: tuple[Holiday, ...]
+    numbers: tuple[BusinessNumber, ...]
+    teammates: tuple[Teammate, ...]
+    teams: tuple[Team, ...]
+    fields: tuple[CustomField, ...]
+    pipelines: tuple[Pipeline, ...]
+    routing: tuple[RoutingRule, ...]
+    sla_policies: tuple[SlaPolicy, ...]
+    templates: tuple[Template, ...]
+    integrations: tuple[Integration, ...]
+    root: str  # the folder it was loaded from
+
+    def pipeline(self, name: str) -> Pipeline | None:
+        return next((p for p in self.pipelines if p.name == name), None)
+
+    def template(self, name: str) -> Template | None:
+        return next((t for t in self.templates if t.name == name), None)

@@ -1,0 +1,1 @@
+"""Kazi's engine: the pure core plus storage, jobs and effect execution around it."""

@@ -1,0 +1,1 @@
+"""The pure heart of Kazi: standard library only, no I/O."""

@@ -1,0 +1,1 @@
+"""The Litestar app, its pages, and the `kazi` command line."""
