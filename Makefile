@@ -1,0 +1,60 @@
+# Kazi: `make demo` runs the whole thing on SQLite; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HTMX := ui/static/vendor/htmx.min.js
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: install demo test lint typecheck layering test-sqlite test-postgres bench clean
+
+install: $(STAMP) $(HTMX)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# htmx comes from its npm package, pinned in package-lock.json, never hand-copied.
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(dir $(HTMX))
+	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+
+demo: install
+	$(BIN)/kazi demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+layering: install
+	$(BIN)/lint-imports
+
+test-sqlite: install
+	KAZI_TEST_BACKEND=sqlite $(BIN)/pytest
+
+# PostgreSQL + Redis run whenever they answer; with KAZI_REQUIRE_SERVICES=1 (CI) their absence fails.
+test-postgres: install
+	@if $(BIN)/python -m tests.services_up "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
+		KAZI_TEST_BACKEND=postgres KAZI_TEST_POSTGRES_URL="$(PG_TEST_URL)" \
+		KAZI_TEST_REDIS_URL="$(REDIS_TEST_URL)" $(BIN)/pytest; \
+	elif [ "$$KAZI_REQUIRE_SERVICES" = "1" ]; then \
+		echo "PostgreSQL or Redis is not answering and KAZI_REQUIRE_SERVICES=1: failing"; exit 1; \
+	else \
+		echo "PostgreSQL or Redis is not answering: skipping the PostgreSQL + Redis run"; \
+	fi
+
+test: lint typecheck layering test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python bench/rules.py
+
+clean:
+	rm -rf $(VENV) node_modules ui/static/vendor var

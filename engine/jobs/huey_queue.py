@@ -1,0 +1,48 @@
+"""The JobQueue port on huey: Redis when KAZI_REDIS_URL is set, else a SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+
+from engine.core.queue import JsonScalar
+from engine.jobs.serializer import JsonSerializer
+from engine.settings import Settings
+
+JobHandler = Callable[..., None]
+
+
+def make_huey(settings: Settings, name: str = "kazi") -> Huey:
+    """The huey instance for these settings; several processes may share it."""
+    common: dict[str, Any] = {"results": False, "utc": True, "serializer": JsonSerializer()}
+    if settings.redis_url:
+        return RedisHuey(name, url=settings.redis_url, **common)
+    queue_file = Path(settings.var_dir) / f"{name}-queue.sqlite3"
+    queue_file.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(queue_file), **common)
+
+
+class HueyJobQueue:
+    """Registers each job handler as a huey task under its own name and enqueues by name.
+
+    The enqueuing process (a server) and the running one (a worker) register the
+    same names; only the worker ever calls the handlers.
+    """
+
+    def __init__(self, huey: Huey, handlers: Mapping[str, JobHandler]) -> None:
+        self.huey = huey
+        self._tasks = {job: huey.task(name=job)(handler) for job, handler in handlers.items()}
+
+    def enqueue(self, job: str, **arguments: JsonScalar) -> None:
+        try:
+            task = self._tasks[job]
+        except KeyError:
+            raise LookupError(f"no job named {job!r} is registered") from None
+        task(**arguments)
+
+    def pending(self) -> int:
+        """How many jobs wait in the queue; also proves the queue's storage answers."""
+        return int(self.huey.pending_count())

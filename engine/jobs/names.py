@@ -1,0 +1,4 @@
+"""The names of Kazi's jobs, shared by whoever enqueues and whoever runs them."""
+
+PROCESS_INBOUND_EVENT = "process_inbound_event"
+DISPATCH_OUTBOX_ROW = "dispatch_outbox_row"

@@ -1,0 +1,67 @@
+"""Shared test fixtures: which database and queue this run talks to.
+
+`make test` runs the suite twice: KAZI_TEST_BACKEND=sqlite, then
+KAZI_TEST_BACKEND=postgres with huey on Redis. Each run gets a database of its
+own (a fresh PostgreSQL database, dropped afterwards), so parallel runs on one
+machine never meet.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+BACKEND = os.environ.get("KAZI_TEST_BACKEND", "sqlite")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "KAZI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("KAZI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"kazi backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL of an empty database that lives for this test session."""
+    if BACKEND == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "kazi.sqlite3"
+        yield f"sqlite:///{path}"
+        return
+    if BACKEND != "postgres":
+        raise pytest.UsageError(f"KAZI_TEST_BACKEND={BACKEND!r}: use sqlite or postgres")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"kazi_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str | None:
+    """Redis for huey when the run is on PostgreSQL; None means huey on SQLite."""
+    return REDIS_URL if BACKEND == "postgres" else None
+
+
+@pytest.fixture()
+def queue_name() -> str:
+    """A huey queue name of this test's own, so runs never share queued jobs."""
+    return f"kazi-test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
