@@ -34,7 +34,9 @@ class HueyJobQueue:
 
     def __init__(self, huey: Huey, handlers: Mapping[str, JobHandler]) -> None:
         self.huey = huey
-        self._tasks = {job: huey.task(name=job)(handler) for job, handler in handlers.items()}
+        self._tasks = {
+            job: huey.task(name=job)(_named(job, handler)) for job, handler in handlers.items()
+        }
 
     def enqueue(self, job: str, **arguments: JsonScalar) -> None:
         try:
@@ -46,3 +48,16 @@ class HueyJobQueue:
     def pending(self) -> int:
         """How many jobs wait in the queue; also proves the queue's storage answers."""
         return int(self.huey.pending_count())
+
+
+def _named(job: str, handler: JobHandler) -> JobHandler:
+    """Give the task a stable identity: huey keys tasks by module and name, and a
+    server and a worker must agree on it whatever function sits behind the job."""
+
+    def run(**arguments: Any) -> None:
+        handler(**arguments)
+
+    run.__module__ = "kazi.jobs"
+    run.__name__ = run.__qualname__ = job
+    run.__doc__ = getattr(handler, "__doc__", None)
+    return run

@@ -1,0 +1,76 @@
+"""The one composition root: settings in, a wired runtime out.
+
+Servers, workers and the CLI all build their parts here, so a process never
+grows its own idea of how the database, the queue and the handlers fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from huey import Huey
+from sqlalchemy import Engine, text
+
+from engine.core.clock import Clock, SystemClock
+from engine.db import make_engine
+from engine.inbound.processing import InboundHandler, process_inbound_event
+from engine.jobs.huey_queue import HueyJobQueue, JobHandler, make_huey
+from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT
+from engine.outbox.dispatch import Executor, dispatch_outbox_row
+from engine.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Engine
+    huey: Huey
+    queue: HueyJobQueue
+    clock: Clock
+    inbound_handlers: dict[str, InboundHandler] = field(default_factory=dict)
+    executors: dict[str, Executor] = field(default_factory=dict)
+
+    def readiness_probes(self) -> dict[str, Callable[[], object]]:
+        def database() -> None:
+            with self.db.connect() as connection:
+                connection.execute(text("SELECT 1"))
+
+        return {"database": database, "queue": self.queue.pending}
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_runtime(
+    settings: Settings,
+    clock: Clock | None = None,
+    inbound_handlers: dict[str, InboundHandler] | None = None,
+    executors: dict[str, Executor] | None = None,
+    queue_name: str = "kazi",
+) -> Runtime:
+    """Wire storage, queue and handlers for one process (server, worker or CLI)."""
+    db = make_engine(settings.database_url)
+    huey = make_huey(settings, queue_name)
+    clock = clock or SystemClock()
+    handlers = dict(inbound_handlers or {})
+    effect_executors = dict(executors or {})
+    jobs: dict[str, JobHandler] = {
+        PROCESS_INBOUND_EVENT: partial(
+            process_inbound_event, db=db, clock=clock, handlers=handlers
+        ),
+        DISPATCH_OUTBOX_ROW: partial(
+            dispatch_outbox_row, db=db, clock=clock, executors=effect_executors
+        ),
+    }
+    queue = HueyJobQueue(huey, jobs)
+    return Runtime(
+        settings=settings,
+        db=db,
+        huey=huey,
+        queue=queue,
+        clock=clock,
+        inbound_handlers=handlers,
+        executors=effect_executors,
+    )

@@ -1,0 +1,1 @@
+"""Inbound provider events: stored raw first, then processed by a job."""

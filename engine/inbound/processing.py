@@ -1,0 +1,111 @@
+"""The job that turns one stored inbound event into domain changes.
+
+It claims the event with a lease, hands it to its provider's handler inside a
+transaction scoped to the event's workspace, and records the outcome on the
+event itself: processed, retried later with backoff, or failed with the error
+for staff to see and retry. Safe to run twice for the same event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from engine.core.clock import Clock
+from engine.db import system_session, workspace_session
+from engine.jobs.leases import claim, retry_delay
+from engine.models import InboundEvent
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+AUTOMATIC_ATTEMPTS = 5
+RETRY_BASE = timedelta(seconds=10)
+RETRY_CEILING = timedelta(minutes=10)
+
+InboundHandler = Callable[..., None]
+"""Called as handler(session, event, now) inside the event's workspace transaction."""
+
+
+class NoHandler(Exception):
+    """No handler is registered for the event's provider."""
+
+
+def process_inbound_event(
+    *,
+    event_id: int,
+    db: Engine,
+    clock: Clock,
+    handlers: Mapping[str, InboundHandler],
+) -> None:
+    now = clock.now()
+    with system_session(db) as session:
+        won = claim(
+            session,
+            InboundEvent,
+            event_id,
+            now=now,
+            lease=LEASE,
+            ready_state="received",
+            working_state="processing",
+        )
+        workspace_id = session.scalar(
+            select(InboundEvent.workspace_id).where(InboundEvent.id == event_id)
+        )
+        session.commit()
+    if not won or workspace_id is None:
+        return
+    try:
+        with workspace_session(db, workspace_id) as session:
+            event = session.get(InboundEvent, event_id)
+            if event is None:
+                return
+            handler = handlers.get(event.provider)
+            if handler is None:
+                raise NoHandler(f"no handler for provider {event.provider!r}")
+            handler(session, event, now)
+            event.state = "processed"
+            event.processed_at = now
+            event.lease_expires_at = None
+            event.last_error = None
+            session.commit()
+    except Exception as error:  # the job boundary: record it where staff can see it
+        logger.exception("inbound event %s failed", event_id, extra={"event_id": event_id})
+        _record_failure(db, workspace_id, event_id, error, now)
+
+
+def _record_failure(
+    db: Engine, workspace_id: int, event_id: int, error: Exception, now: datetime
+) -> None:
+    with workspace_session(db, workspace_id) as session:
+        event = session.get(InboundEvent, event_id)
+        if event is None:
+            return
+        event.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if isinstance(error, NoHandler) or event.attempts >= AUTOMATIC_ATTEMPTS:
+            event.state = "failed"
+            event.lease_expires_at = None
+        else:
+            # Back to the queue, but not before the backoff has passed: the sweeper
+            # hands out only events whose lease is free.
+            event.state = "received"
+            event.lease_expires_at = now + retry_delay(event.attempts, RETRY_BASE, RETRY_CEILING)
+            event.enqueued_at = None
+        session.commit()
+
+
+def retry_failed_event(db: Engine, workspace_id: int, event_id: int) -> bool:
+    """Staff asked to try a failed event again: back to `received` for the sweeper."""
+    with workspace_session(db, workspace_id) as session:
+        event = session.get(InboundEvent, event_id)
+        if event is None or event.state != "failed":
+            return False
+        event.state = "received"
+        event.attempts = 0
+        event.lease_expires_at = None
+        event.enqueued_at = None
+        session.commit()
+        return True

@@ -1,0 +1,147 @@
+"""The sweeper: the database is the truth, huey only a trigger (DESIGN rule 6).
+
+huey may lose a task (a worker killed mid-task, Redis restarted, an enqueue that
+failed after the commit). Every few seconds the sweeper finds the rows whose
+work is owed — never enqueued, enqueued long ago and not started, or started by
+a worker whose lease ran out — and enqueues them again. Handlers claim rows with
+leases, so a row enqueued twice still runs once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from huey import Huey
+from huey.exceptions import TaskLockedException
+from sqlalchemy import Engine, and_, or_, select, update
+
+from engine.core.clock import Clock
+from engine.core.queue import JobQueue
+from engine.db import system_session
+from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT
+from engine.models import InboundEvent, OutboxRow
+
+logger = logging.getLogger(__name__)
+
+INTERVAL = timedelta(seconds=2)
+REENQUEUE_AFTER = timedelta(seconds=60)
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    inbound_events: int
+    outbox_rows: int
+
+
+def sweep_once(db: Engine, queue: JobQueue, now: datetime) -> SweepReport:
+    """Enqueue every inbound event and outbox row whose work is owed; say how many."""
+    stale = now - REENQUEUE_AFTER
+    with system_session(db) as session:
+        event_ids = list(
+            session.scalars(
+                select(InboundEvent.id)
+                .where(
+                    or_(
+                        and_(
+                            InboundEvent.state == "received",
+                            or_(
+                                InboundEvent.enqueued_at.is_(None), InboundEvent.enqueued_at < stale
+                            ),
+                            or_(
+                                InboundEvent.lease_expires_at.is_(None),
+                                InboundEvent.lease_expires_at <= now,
+                            ),
+                        ),
+                        and_(
+                            InboundEvent.state == "processing",
+                            InboundEvent.lease_expires_at <= now,
+                        ),
+                    )
+                )
+                .order_by(InboundEvent.id)
+                .limit(BATCH)
+            )
+        )
+        row_ids = list(
+            session.scalars(
+                select(OutboxRow.id)
+                .where(
+                    or_(
+                        and_(
+                            OutboxRow.state == "queued",
+                            or_(
+                                OutboxRow.next_attempt_at.is_(None),
+                                OutboxRow.next_attempt_at <= now,
+                            ),
+                            or_(OutboxRow.enqueued_at.is_(None), OutboxRow.enqueued_at < stale),
+                        ),
+                        and_(OutboxRow.state == "sending", OutboxRow.lease_expires_at <= now),
+                    )
+                )
+                .order_by(OutboxRow.id)
+                .limit(BATCH)
+            )
+        )
+        # Mark before enqueueing: if the enqueue is lost, the mark only delays the
+        # next try by REENQUEUE_AFTER; it never hides the row.
+        if event_ids:
+            session.execute(
+                update(InboundEvent)
+                .where(InboundEvent.id.in_(event_ids))
+                .values(enqueued_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if row_ids:
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(row_ids))
+                .values(enqueued_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        session.commit()
+    for event_id in event_ids:
+        queue.enqueue(PROCESS_INBOUND_EVENT, event_id=event_id)
+    for row_id in row_ids:
+        queue.enqueue(DISPATCH_OUTBOX_ROW, row_id=row_id)
+    return SweepReport(inbound_events=len(event_ids), outbox_rows=len(row_ids))
+
+
+class SweeperLoop:
+    """Runs the sweep every INTERVAL in a thread of each worker process.
+
+    A huey lock (held in the shared queue storage, so across processes and
+    machines) keeps two workers from sweeping at the same moment.
+    """
+
+    def __init__(self, db: Engine, queue: JobQueue, huey: Huey, clock: Clock) -> None:
+        self._db, self._queue, self._huey, self._clock = db, queue, huey, clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kazi-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self._huey.lock_task("kazi-sweeper"):
+                    report = sweep_once(self._db, self._queue, self._clock.now())
+                if report.inbound_events or report.outbox_rows:
+                    logger.info(
+                        "sweeper enqueued %d inbound events, %d outbox rows",
+                        report.inbound_events,
+                        report.outbox_rows,
+                    )
+            except TaskLockedException:
+                pass  # another worker is sweeping right now
+            except Exception:  # keep sweeping: a database or Redis outage must only delay work
+                logger.exception("sweep failed; trying again in %s", INTERVAL)
+            self._stop.wait(INTERVAL.total_seconds())

@@ -1,0 +1,22 @@
+"""`kazi worker`: huey's consumer plus the sweeper thread, in one process."""
+
+from __future__ import annotations
+
+from engine.composition import Runtime
+from engine.jobs.sweeper import SweeperLoop
+
+
+def run_worker(runtime: Runtime, threads: int = 2) -> None:
+    """Run jobs until SIGTERM or SIGINT; huey's consumer handles the signals."""
+    sweeper = SweeperLoop(runtime.db, runtime.queue, runtime.huey, runtime.clock)
+    sweeper.start()
+    consumer = runtime.huey.create_consumer(
+        workers=threads,
+        worker_type="thread",
+        periodic=False,
+        check_worker_health=True,
+    )
+    try:
+        consumer.run()
+    finally:
+        sweeper.stop()

@@ -1,0 +1,1 @@
+"""Side effects as rows: written in the transaction that caused them, carried out by jobs."""

@@ -1,0 +1,42 @@
+"""The Litestar application, built from a runtime; no app exists at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from engine.composition import Runtime, build_runtime
+from engine.logging_setup import configure_logging
+from engine.settings import Settings
+from ui.routes.health import HealthController
+from ui.routes.home import HomeController
+
+UI_DIR = Path(__file__).resolve().parent
+
+
+def create_app(runtime: Runtime) -> Litestar:
+    def provide_runtime() -> Runtime:
+        return runtime
+
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            HomeController,
+            create_static_files_router(path="/static", directories=[UI_DIR / "static"]),
+        ],
+        dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
+        template_config=TemplateConfig(directory=UI_DIR / "templates", engine=JinjaTemplateEngine),
+        on_shutdown=[runtime.close],
+        logging_config=None,
+    )
+
+
+def app_from_env() -> Litestar:
+    """The factory `kazi serve` hands to uvicorn; each server process builds its own."""
+    configure_logging()
+    return create_app(build_runtime(Settings.from_env()))

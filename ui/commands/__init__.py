@@ -1,0 +1,1 @@
+"""The `kazi` subcommands, one module per concern, each exposing `register(subparsers)`."""

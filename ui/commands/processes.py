@@ -1,0 +1,120 @@
+"""Commands that run Kazi's processes: migrate, serve, worker, demo, version."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from importlib.metadata import version as package_version
+
+import uvicorn
+
+from engine.composition import build_runtime
+from engine.db import migrate
+from engine.jobs.worker import run_worker
+from engine.logging_setup import configure_logging
+from engine.settings import Settings
+from engine.startup import check_database, check_queue
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    command = subparsers.add_parser("version", help="print Kazi's version")
+    command.set_defaults(handler=_version)
+
+    command = subparsers.add_parser("migrate", help="bring the database schema up to date")
+    command.set_defaults(handler=_migrate)
+
+    command = subparsers.add_parser("serve", help="run the web server")
+    command.add_argument("--bind", help="HOST:PORT (default: KAZI_BIND or 127.0.0.1:8000)")
+    command.add_argument("--processes", type=int, default=1, help="server processes (default: 1)")
+    command.set_defaults(handler=_serve)
+
+    command = subparsers.add_parser("worker", help="run background jobs and the sweeper")
+    command.add_argument("--threads", type=int, default=2, help="job threads (default: 2)")
+    command.set_defaults(handler=_worker)
+
+    command = subparsers.add_parser(
+        "demo", help="migrate, load the sample workspace, run server and worker"
+    )
+    command.set_defaults(handler=_demo)
+
+
+def _version(arguments: argparse.Namespace) -> int:
+    print(f"kazi {package_version('kazi')}")
+    return 0
+
+
+def _migrate(arguments: argparse.Namespace) -> int:
+    configure_logging()
+    settings = Settings.from_env()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    check_database(settings)
+    migrate(settings.database_url)
+    print("database schema is up to date")
+    return 0
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if arguments.bind:
+        os.environ["KAZI_BIND"] = arguments.bind
+        settings = Settings.from_env()
+    check_database(settings)
+    check_queue(settings)
+    configure_logging()
+    uvicorn.run(
+        "ui.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=arguments.processes,
+        log_config=None,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _worker(arguments: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    check_database(settings)
+    check_queue(settings)
+    configure_logging()
+    runtime = build_runtime(settings)
+    try:
+        run_worker(runtime, threads=arguments.threads)
+    finally:
+        runtime.close()
+    return 0
+
+
+def _demo(arguments: argparse.Namespace) -> int:
+    """One command for a new user: everything on SQLite, in this terminal."""
+    settings = Settings.from_env()
+    if not settings.is_sqlite:
+        print("kazi demo runs on SQLite; unset KAZI_DATABASE_URL to use it", file=sys.stderr)
+        return 2
+    _migrate(arguments)
+    env = dict(os.environ)
+    children = [
+        subprocess.Popen([sys.executable, "-m", "ui.cli", "worker"], env=env),
+        subprocess.Popen([sys.executable, "-m", "ui.cli", "serve"], env=env),
+    ]
+    print(f"Kazi is starting at http://{settings.bind}/  (Ctrl-C stops everything)", flush=True)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
