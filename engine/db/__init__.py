@@ -1,0 +1,15 @@
+"""Storage plumbing: engines, migrations and workspace-aware sessions."""
+
+from engine.db.engine import make_engine
+from engine.db.migrate import alembic_config, migrate
+from engine.db.sessions import SessionFactory, system_session, unit_of_work, workspace_session
+
+__all__ = [
+    "SessionFactory",
+    "alembic_config",
+    "make_engine",
+    "migrate",
+    "system_session",
+    "unit_of_work",
+    "workspace_session",
+]

@@ -1,0 +1,65 @@
+"""Sessions that know which workspace they work in.
+
+Always open sessions here: `workspace_session` for anything done on behalf of
+one workspace (requests, jobs about one event or row), `system_session` only
+for work that crosses workspaces on purpose (the sweeper, retention, admin).
+The filtering itself lives in engine.models.scoping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.models.scoping import bind_workspace, mark_system
+
+
+class SessionFactory:
+    """Makes Sessions on one Engine; objects stay readable after commit."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._make = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def workspace(self, workspace_id: int) -> Session:
+        return bind_workspace(self._make(), workspace_id)
+
+    def system(self) -> Session:
+        return mark_system(self._make())
+
+
+EngineOrFactory = Engine | SessionFactory
+
+
+def _factory(source: EngineOrFactory) -> SessionFactory:
+    return source if isinstance(source, SessionFactory) else SessionFactory(source)
+
+
+def workspace_session(source: EngineOrFactory, workspace_id: int) -> Session:
+    """A Session that sees and writes only `workspace_id`'s rows.
+
+    Use it as a context manager (`with workspace_session(db, ws) as session:`);
+    it does not commit by itself. Selects, `get()` and relationship loads are
+    filtered; new rows are stamped with the workspace; a row or reference of
+    another workspace refuses to flush.
+    """
+    return _factory(source).workspace(workspace_id)
+
+
+def system_session(source: EngineOrFactory) -> Session:
+    """A Session that crosses workspaces, for sweepers and admin jobs only.
+
+    It adds no filter; new scoped rows must carry their workspace_id.
+    """
+    return _factory(source).system()
+
+
+@contextmanager
+def unit_of_work(source: EngineOrFactory, workspace_id: int) -> Iterator[Session]:
+    """One transaction in one workspace: commits when the block ends normally,
+    rolls back when it raises."""
+    with workspace_session(source, workspace_id) as session, session.begin():
+        yield session

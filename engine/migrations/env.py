@@ -1,0 +1,57 @@
+"""Alembic's entry point: runs the migrations on the URL engine.db.migrate passes in."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import text
+
+from engine.db.engine import make_engine
+from engine.models import Base
+from engine.models.base import UTCDateTime
+
+# Arbitrary but fixed: every Kazi process that migrates waits on the same lock.
+MIGRATION_LOCK_ID = 4_817_221_001
+
+
+def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Render Kazi's own column types as plain SQLAlchemy ones, so migration
+    scripts never import application code that may change under them."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations_online() -> None:
+    config = context.config
+    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL: call engine.db.migrate(url)")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            is_sqlite = connection.dialect.name == "sqlite"
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                render_as_batch=is_sqlite,
+                compare_type=True,
+                render_item=render_item,
+            )
+            with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Several servers starting at once: one migrates, the others
+                    # wait and then find nothing left to do.
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+                    )
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    raise RuntimeError("Kazi migrates online only: call engine.db.migrate(url)")
+run_migrations_online()

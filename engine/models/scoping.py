@@ -1,0 +1,171 @@
+"""Workspace isolation, in one place.
+
+Every ORM statement any Session runs passes through `_scope_statement`:
+- in a workspace session, each SELECT, UPDATE and DELETE of a workspace-scoped
+  model (joins, relationship loads and `Session.get()` included) gets
+  `workspace_id = <this workspace>` added, and `workspaces` itself shows only
+  this workspace;
+- in a system session (sweeper, migrations, admin jobs) nothing is added: the
+  name says it crosses workspaces on purpose;
+- in any other Session, touching a Kazi model raises `UnscopedSessionError`,
+  so forgetting to choose is loud, never a silent leak.
+
+Before each flush `_check_writes` stamps new rows with the session's workspace,
+refuses rows of another workspace, and refuses a reference (foreign key) to a
+row of another workspace. The listeners are registered on the Session class
+when this module is imported, which `engine.models` always does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.mapper import Mapper
+
+from engine.models.base import Base, WorkspaceScoped
+from engine.models.workspace import Workspace
+
+_WORKSPACE_KEY = "kazi.workspace_id"
+_SYSTEM_KEY = "kazi.system"
+
+
+class UnscopedSessionError(RuntimeError):
+    """A Session touched Kazi's tables without saying which workspace it works in."""
+
+
+class CrossWorkspaceError(RuntimeError):
+    """A write would put or point a row into another workspace."""
+
+
+def bind_workspace(session: Session, workspace_id: int) -> Session:
+    """Make `session` see and write only `workspace_id`'s rows."""
+    if session.info.get(_SYSTEM_KEY) or session.info.get(_WORKSPACE_KEY) not in (
+        None,
+        workspace_id,
+    ):
+        raise UnscopedSessionError("a session is bound to one scope for its whole life")
+    session.info[_WORKSPACE_KEY] = workspace_id
+    return session
+
+
+def mark_system(session: Session) -> Session:
+    """Let `session` cross workspaces (sweepers, migrations, admin jobs only)."""
+    if session.info.get(_WORKSPACE_KEY) is not None:
+        raise UnscopedSessionError("a workspace session cannot become a system session")
+    session.info[_SYSTEM_KEY] = True
+    return session
+
+
+def session_workspace(session: Session) -> int | None:
+    """The workspace a session is bound to, or None for a system session."""
+    workspace_id: int | None = session.info.get(_WORKSPACE_KEY)
+    return workspace_id
+
+
+def _is_kazi(mapper: Mapper[Any]) -> bool:
+    return issubclass(mapper.class_, Base)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    session = state.session
+    workspace_id = session.info.get(_WORKSPACE_KEY)
+    if workspace_id is None:
+        if session.info.get(_SYSTEM_KEY):
+            return
+        if any(_is_kazi(mapper) for mapper in state.all_mappers):
+            raise UnscopedSessionError(
+                "this Session has no workspace: use engine.db.workspace_session(...) "
+                "or, for a job that crosses workspaces on purpose, system_session(...)"
+            )
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            WorkspaceScoped,
+            lambda cls: cls.workspace_id == workspace_id,
+            include_aliases=True,
+        ),
+        with_loader_criteria(Workspace, lambda cls: cls.id == workspace_id, include_aliases=True),
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _check_writes(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+    workspace_id = session.info.get(_WORKSPACE_KEY)
+    system = bool(session.info.get(_SYSTEM_KEY))
+    changed = [
+        obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, Base)
+    ]
+    if not changed:
+        return
+    if workspace_id is None and not system:
+        raise UnscopedSessionError(
+            "this Session has no workspace: write through engine.db.workspace_session(...)"
+        )
+    with session.no_autoflush:
+        for obj in changed:
+            if isinstance(obj, Workspace):
+                if workspace_id is not None and obj.id != workspace_id:
+                    raise CrossWorkspaceError("a workspace session may change only its workspace")
+                continue
+            if not isinstance(obj, WorkspaceScoped):
+                continue
+            if obj in session.new and obj.workspace_id is None and workspace_id is not None:
+                obj.workspace_id = workspace_id
+            if workspace_id is not None and obj.workspace_id != workspace_id:
+                raise CrossWorkspaceError(
+                    f"{type(obj).__name__} of workspace {obj.workspace_id} "
+                    f"written in a session of workspace {workspace_id}"
+                )
+            if obj not in session.deleted:
+                _check_references(session, obj)
+
+
+def _check_references(session: Session, obj: WorkspaceScoped) -> None:
+    """A row may only point at rows of its own workspace."""
+    state = instance_state(obj)
+    mapper = state.mapper
+    for column in mapper.local_table.columns:
+        if column.name == "workspace_id" or not column.foreign_keys:
+            continue
+        attribute = mapper.get_property_by_column(column).key
+        if not state.has_identity or state.attrs[attribute].history.has_changes():
+            value = getattr(obj, attribute)
+            if value is None:
+                continue
+            for key in column.foreign_keys:
+                target = _mapped_class(key.column.table)
+                if target is None or not issubclass(target, WorkspaceScoped):
+                    continue
+                parent = session.get(target, value)
+                if parent is None or parent.workspace_id != obj.workspace_id:
+                    raise CrossWorkspaceError(
+                        f"{type(obj).__name__}.{attribute}={value} points at a "
+                        f"{target.__name__} outside workspace {obj.workspace_id}"
+                    )
+
+
+def _mapped_class(table: Any) -> type[Any] | None:
+    for mapper in _mappers():
+        if mapper.local_table is table:
+            return mapper.class_
+    return None
+
+
+def _mappers() -> Iterable[Mapper[Any]]:
+    return Base.registry.mappers
+
+
+__all__ = [
+    "CrossWorkspaceError",
+    "UnscopedSessionError",
+    "bind_workspace",
+    "mark_system",
+    "session_workspace",
+]

@@ -1,0 +1,118 @@
+"""The closed sets of values state columns may hold.
+
+They are StrEnums so code can say `InboundState.RECEIVED` and still compare with
+and assign plain strings; the database holds the string values behind a CHECK.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class InboundState(StrEnum):
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    FLAGGED = "flagged"  # e.g. a bad signature: kept for staff, never processed
+
+
+class OutboxState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"  # gave up for now; staff may retry
+    DEAD = "dead"  # will never be tried again
+
+
+class ConversationStatus(StrEnum):
+    OPEN = "open"
+    WAITING_ON_US = "waiting_on_us"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+class WaitingOn(StrEnum):
+    US = "us"
+    CUSTOMER = "customer"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class MessageType(StrEnum):
+    TEXT = "text"
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACTS = "contacts"
+    INTERACTIVE = "interactive"
+    BUTTON = "button"
+    TEMPLATE = "template"
+    REACTION = "reaction"
+    UNSUPPORTED = "unsupported"
+
+
+class AuthorKind(StrEnum):
+    CONTACT = "contact"
+    TEAMMATE = "teammate"
+    RULE = "rule"
+
+
+class DeliveryState(StrEnum):
+    """Outbound delivery, in rank order: a state only ever moves to a higher rank,
+    except `failed`, which is shown whenever it arrives (DESIGN rule 3)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+class Channel(StrEnum):
+    WHATSAPP = "whatsapp"
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+class BusinessObjectKind(StrEnum):
+    LEAD = "lead"
+    ORDER = "order"
+    BOOKING = "booking"
+    SUPPORT_CASE = "support_case"
+    PAYMENT_REQUEST = "payment_request"
+    ACCOUNT = "account"
+
+
+class ActorKind(StrEnum):
+    """Who changed something: a teammate, a rule, the customer, or Kazi itself (a job)."""
+
+    TEAMMATE = "teammate"
+    RULE = "rule"
+    CONTACT = "contact"
+    SYSTEM = "system"
+
+
+class SubjectKind(StrEnum):
+    CONVERSATION = "conversation"
+    BUSINESS_OBJECT = "business_object"
+
+
+def values(states: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in states)
