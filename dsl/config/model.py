@@ -44,6 +44,7 @@ class CustomField:
     type: FieldType
     choices: tuple[str, ...] = ()
     span: Span | None = None
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Team:
     name: str
     members: tuple[str, ...]
     span: Span | None = None
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class Pipeline:
     moves: tuple[Move, ...]
     initial: str
     span: Span | None = None
+    label: str | None = None
 
     def stage_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.stages)
@@ -129,6 +132,22 @@ class RoutingRule:
 
 
 @dataclass(frozen=True)
+class Duration:
+    """A duration as written (`30m`, `2 business days`) and what it amounts to.
+
+    `minutes` is calendar minutes, or business minutes when `business` is true; a business
+    day counts as the workspace's `business_day_minutes` (its average open day).
+    """
+
+    text: str
+    amount: int
+    unit: str  # "minutes" | "hours" | "days"
+    business: bool
+    minutes: int
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
 class SlaPolicy:
     name: str
     applies_when: Expression | None
@@ -138,6 +157,10 @@ class SlaPolicy:
     warn_before_minutes: int | None
     business_hours: bool
     span: Span | None = None
+    first_response: Duration | None = None
+    next_response: Duration | None = None
+    resolution: Duration | None = None
+    warn_before: Duration | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +190,7 @@ class Integration:
     settings: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)  # setting -> environment variable name
     span: Span | None = None
+    secret_spans: dict[str, Span] = field(default_factory=dict)  # setting -> where env:NAME is
 
 
 @dataclass(frozen=True)
@@ -186,6 +210,23 @@ class WorkspaceConfig:
     templates: tuple[Template, ...]
     integrations: tuple[Integration, ...]
     root: str  # the folder it was loaded from
+    currency: str | None = None
+    default_language: str | None = None
+    object_kinds: tuple[str, ...] = ()  # kinds of business object: built-in and declared
+    business_day_minutes: int = 480  # length of an average open day, for "N business days"
+
+    def teammate(self, handle: str) -> Teammate | None:
+        return next((t for t in self.teammates if t.handle == handle), None)
+
+    def team(self, name: str) -> Team | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+    def integration(self, name: str) -> Integration | None:
+        return next((i for i in self.integrations if i.name == name), None)
+
+    def fields_of(self, owner: str) -> tuple[CustomField, ...]:
+        """The custom fields of contact, conversation or an object kind."""
+        return tuple(f for f in self.fields if f.owner == owner)
 
     def pipeline(self, name: str) -> Pipeline | None:
         return next((p for p in self.pipelines if p.name == name), None)
