@@ -43,5 +43,5 @@ def claim(
 
 
 def retry_delay(attempts: int, base: timedelta, ceiling: timedelta) -> timedelta:
-    """Exponential backoff: base, 2×base, 4×base … never above the ceiling."""
+    """Exponential backoff: base, twice base, four times base, never above the ceiling."""
     return min(base * (2 ** max(0, attempts - 1)), ceiling)

@@ -1,0 +1,188 @@
+"""DESIGN rule 6: the database is the truth; the sweeper finds owed work again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from engine.core.clock import FrozenClock
+from engine.core.queue import RecordingJobQueue
+from engine.db import workspace_session
+from engine.inbound.ingest import RawItem, store_inbound
+from engine.inbound.processing import process_inbound_event, retry_failed_event
+from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT
+from engine.jobs.sweeper import REENQUEUE_AFTER, sweep_once
+from engine.models import InboundEvent, OutboxRow
+
+START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def store(db: Engine, workspace_id: int, key: str, now: datetime = START) -> int:
+    with workspace_session(db, workspace_id) as session:
+        stored = store_inbound(
+            session,
+            workspace_id=workspace_id,
+            provider="test",
+            items=[RawItem(dedup_key=key, payload={"key": key})],
+            signature_ok=True,
+            now=now,
+        )
+        session.commit()
+    return stored.new_event_ids[0]
+
+
+def swept_ids(db: Engine, now: datetime, workspace_id: int) -> list[int]:
+    queue = RecordingJobQueue()
+    sweep_once(db, queue, now)
+    ids = [int(args["event_id"]) for args in queue.jobs(PROCESS_INBOUND_EVENT)]  # type: ignore[arg-type]
+    with workspace_session(db, workspace_id) as session:
+        mine = set(session.scalars(select(InboundEvent.id)))
+    return [event_id for event_id in ids if event_id in mine]
+
+
+def test_a_duplicate_delivery_is_stored_once(db: Engine, workspace_id: int) -> None:
+    item = RawItem(dedup_key="wamid.1:message", payload={"n": 1})
+    with workspace_session(db, workspace_id) as session:
+        first = store_inbound(
+            session,
+            workspace_id=workspace_id,
+            provider="test",
+            items=[item, item],
+            signature_ok=True,
+            now=START,
+        )
+        second = store_inbound(
+            session,
+            workspace_id=workspace_id,
+            provider="test",
+            items=[item],
+            signature_ok=True,
+            now=START,
+        )
+        session.commit()
+    assert len(first.new_event_ids) == 1 and first.duplicates == 1
+    assert second.new_event_ids == [] and second.duplicates == 1
+
+
+def test_a_flagged_item_is_kept_but_never_enqueued(db: Engine, workspace_id: int) -> None:
+    with workspace_session(db, workspace_id) as session:
+        stored = store_inbound(
+            session,
+            workspace_id=workspace_id,
+            provider="test",
+            items=[RawItem(dedup_key="bad", payload={"raw": "?"}, flag="unknown type 'hologram'")],
+            signature_ok=True,
+            now=START,
+        )
+        session.commit()
+        event = session.scalars(select(InboundEvent).where(InboundEvent.dedup_key == "bad")).one()
+    assert stored.flagged == 1 and stored.new_event_ids == []
+    assert (event.state, event.last_error) == ("flagged", "unknown type 'hologram'")
+    assert swept_ids(db, START + timedelta(hours=1), workspace_id) == []
+
+
+def test_an_event_whose_enqueue_was_lost_is_enqueued_again(db: Engine, workspace_id: int) -> None:
+    event_id = store(db, workspace_id, "lost-enqueue")
+    # Just stored and enqueued: the sweeper leaves it to the job already on its way.
+    assert swept_ids(db, START + timedelta(seconds=5), workspace_id) == []
+    later = START + REENQUEUE_AFTER + timedelta(seconds=1)
+    assert swept_ids(db, later, workspace_id) == [event_id]
+    # Once re-enqueued it is not handed out again on every sweep.
+    assert swept_ids(db, later + timedelta(seconds=2), workspace_id) == []
+
+
+def test_an_event_whose_lease_expired_is_enqueued_again(db: Engine, workspace_id: int) -> None:
+    event_id = store(db, workspace_id, "worker-died")
+    with workspace_session(db, workspace_id) as session:
+        event = session.get(InboundEvent, event_id)
+        assert event is not None
+        # A worker claimed it and was killed: the lease runs to 09:02.
+        event.state = "processing"
+        event.lease_expires_at = START + timedelta(minutes=2)
+        session.commit()
+    assert swept_ids(db, START + timedelta(minutes=1), workspace_id) == []
+    assert swept_ids(db, START + timedelta(minutes=3), workspace_id) == [event_id]
+
+
+def test_processing_runs_the_provider_handler_once(db: Engine, workspace_id: int) -> None:
+    event_id = store(db, workspace_id, "handled")
+    calls: list[int] = []
+
+    def handler(session: object, event: InboundEvent, now: datetime) -> None:
+        calls.append(event.id)
+
+    clock = FrozenClock(START)
+    for _ in range(2):  # a redelivered job finds the event already processed
+        process_inbound_event(event_id=event_id, db=db, clock=clock, handlers={"test": handler})
+    with workspace_session(db, workspace_id) as session:
+        event = session.get(InboundEvent, event_id)
+        assert event is not None
+        assert (event.state, event.attempts, event.processed_at) == ("processed", 1, START)
+    assert calls == [event_id]
+
+
+def test_a_failing_event_backs_off_then_fails_visibly_and_can_be_retried(
+    db: Engine, workspace_id: int
+) -> None:
+    event_id = store(db, workspace_id, "broken")
+
+    def handler(session: object, event: InboundEvent, now: datetime) -> None:
+        raise ValueError("contact has no address")
+
+    clock = FrozenClock(START)
+    process_inbound_event(event_id=event_id, db=db, clock=clock, handlers={"test": handler})
+    with workspace_session(db, workspace_id) as session:
+        event = session.get(InboundEvent, event_id)
+        assert event is not None
+        assert event.state == "received"
+        assert event.last_error == "ValueError: contact has no address"
+        retry_at = event.lease_expires_at
+    assert retry_at is not None and retry_at > START
+    # Not handed out before the backoff ends, then handed out.
+    assert swept_ids(db, START + timedelta(seconds=1), workspace_id) == []
+    assert swept_ids(db, retry_at + timedelta(seconds=1), workspace_id) == [event_id]
+
+    for _ in range(10):
+        clock.advance(timedelta(hours=1))
+        process_inbound_event(event_id=event_id, db=db, clock=clock, handlers={"test": handler})
+    with workspace_session(db, workspace_id) as session:
+        event = session.get(InboundEvent, event_id)
+        assert event is not None
+        assert event.state == "failed"
+    assert retry_failed_event(db, workspace_id, event_id)
+    assert swept_ids(db, clock.now(), workspace_id) == [event_id]
+
+
+def test_an_event_of_an_unknown_provider_fails_at_once(db: Engine, workspace_id: int) -> None:
+    event_id = store(db, workspace_id, "nobody-handles")
+    process_inbound_event(event_id=event_id, db=db, clock=FrozenClock(START), handlers={})
+    with workspace_session(db, workspace_id) as session:
+        event = session.get(InboundEvent, event_id)
+        assert event is not None
+        assert event.state == "failed"
+        assert "no handler for provider 'test'" in (event.last_error or "")
+
+
+def test_queued_outbox_rows_are_swept_after_their_next_attempt(
+    db: Engine, workspace_id: int
+) -> None:
+    with workspace_session(db, workspace_id) as session:
+        row = OutboxRow(
+            kind="whatsapp.send",
+            payload={"text": "hello"},
+            idempotency_key="rule:1:event:1",
+            next_attempt_at=START + timedelta(seconds=30),
+        )
+        session.add(row)
+        session.commit()
+        row_id = row.id
+
+    def swept_rows(now: datetime) -> list[int]:
+        queue = RecordingJobQueue()
+        sweep_once(db, queue, now)
+        return [int(a["row_id"]) for a in queue.jobs(DISPATCH_OUTBOX_ROW) if a["row_id"] == row_id]  # type: ignore[arg-type]
+
+    assert swept_rows(START) == []
+    assert swept_rows(START + timedelta(seconds=31)) == [row_id]
+    assert swept_rows(START + timedelta(seconds=32)) == []
