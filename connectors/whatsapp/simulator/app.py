@@ -1,0 +1,108 @@
+"""The simulator's HTTP face: the Cloud API send endpoint, a control API, and a page.
+
+- `POST /{version}/{phone_number_id}/messages`: what `CloudApiSender` talks to.
+- `GET /_sim/state`, `GET /_sim/sends`, `GET /_sim/deliveries`: what happened.
+- `GET|POST|DELETE /_sim/faults`: read, switch (`{"spec": "429:2,reorder"}`), reset faults.
+- `POST /_sim/customers/{wa_id}/messages`: a customer sends a step (`{"text": "hi"}`).
+- `POST /_sim/run-script`: play the scripted customers (again).
+- `GET /`: a page showing the chats, with a box to type as a customer.
+
+Meant for 127.0.0.1: the control API has no authentication of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, delete, get, post
+
+from connectors.whatsapp.simulator.faults import Faults, FaultSpecError, parse_faults
+from connectors.whatsapp.simulator.payloads import StepError
+from connectors.whatsapp.simulator.world import Simulator
+
+PAGE = Path(__file__).with_name("page.html")
+
+
+def create_app(simulator: Simulator) -> Litestar:
+    """A Litestar app bound to `simulator`; it starts and stops with the app."""
+
+    @post("/{version:str}/{phone_number_id:str}/messages", media_type=MediaType.JSON)
+    async def send_message(
+        request: Request[Any, Any, Any], version: str, phone_number_id: str
+    ) -> Response[dict[str, Any]]:
+        answer = await simulator.handle_send(
+            request.headers.get("authorization"), phone_number_id, await request.body()
+        )
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        return Response(answer.body, status_code=answer.status)
+
+    @get("/", media_type=MediaType.HTML)
+    async def page() -> str:
+        return PAGE.read_text(encoding="utf-8")
+
+    @get("/_sim/state")
+    async def state() -> dict[str, Any]:
+        return simulator.state()
+
+    @get("/_sim/sends")
+    async def sends() -> list[dict[str, Any]]:
+        return [asdict(record) for record in simulator.sends]
+
+    @get("/_sim/deliveries")
+    async def deliveries() -> list[dict[str, Any]]:
+        return [asdict(record) for record in simulator.delivery.log]
+
+    @get("/_sim/faults")
+    async def faults() -> dict[str, Any]:
+        return simulator.faults.as_dict()
+
+    @post("/_sim/faults")
+    async def switch_faults(data: dict[str, Any]) -> Response[dict[str, Any]]:
+        try:
+            parse_faults(str(data.get("spec", "")), into=simulator.faults)
+        except FaultSpecError as error:
+            return Response({"error": str(error)}, status_code=400)
+        return Response(simulator.faults.as_dict(), status_code=200)
+
+    @delete("/_sim/faults", status_code=200)
+    async def reset_faults() -> dict[str, Any]:
+        fresh = Faults()
+        for name, value in fresh.as_dict().items():
+            setattr(simulator.faults, name, value)
+        return simulator.faults.as_dict()
+
+    @post("/_sim/customers/{wa_id:str}/messages")
+    async def customer_message(wa_id: str, data: dict[str, Any]) -> Response[dict[str, Any]]:
+        if not wa_id.isdigit():
+            return Response({"error": "wa_id is digits only"}, status_code=400)
+        try:
+            wamid = await simulator.customer_says(wa_id, data)
+        except StepError as error:
+            return Response({"error": str(error)}, status_code=400)
+        return Response({"id": wamid}, status_code=200)
+
+    @post("/_sim/run-script")
+    async def run_script() -> Response[dict[str, Any]]:
+        simulator.play_script()
+        return Response({"customers": len(simulator.script.customers)}, status_code=200)
+
+    return Litestar(
+        route_handlers=[
+            send_message,
+            page,
+            state,
+            sends,
+            deliveries,
+            faults,
+            switch_faults,
+            reset_faults,
+            customer_message,
+            run_script,
+        ],
+        on_startup=[simulator.start],
+        on_shutdown=[simulator.stop],
+    )

@@ -1,0 +1,243 @@
+"""Webhook bodies the simulator posts, in the shapes of the reference (sections 4-6)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+Payload = dict[str, Any]
+
+MEDIA_MIME = {
+    "image": "image/jpeg",
+    "audio": "audio/ogg; codecs=opus",
+    "video": "video/mp4",
+    "document": "application/pdf",
+    "sticker": "image/webp",
+}
+CONTENT_KEYS = (
+    "text",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "button_reply",
+    "list_reply",
+    "button",
+    "reaction",
+    "order",
+    "unsupported",
+    "change_number",
+)
+
+
+class StepError(ValueError):
+    """A script step the simulator cannot turn into a message."""
+
+
+@dataclass(frozen=True)
+class Business:
+    waba_id: str
+    phone_number_id: str
+    display_phone_number: str
+
+
+def new_wamid(seed: str) -> str:
+    # Real wamids are base64 of an internal id; keep the look, including "=" padding.
+    digest = hashlib.sha256(seed.encode()).digest()[:18]
+    return "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18\x12" + digest).decode()
+
+
+def envelope(business: Business, value: Payload) -> Payload:
+    metadata = {
+        "display_phone_number": business.display_phone_number,
+        "phone_number_id": business.phone_number_id,
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": business.waba_id,
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def message_webhook(
+    business: Business, wa_id: str, name: str, message: Payload, *, with_contact: bool = True
+) -> Payload:
+    value: Payload = {"messages": [message]}
+    if with_contact:  # system messages come without the contacts array
+        value = {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], **value}
+    return envelope(business, value)
+
+
+def status_webhook(
+    business: Business,
+    *,
+    wamid: str,
+    status: str,
+    recipient: str,
+    timestamp: int,
+    callback_data: str | None,
+    category: str,
+    errors: list[Payload] | None = None,
+) -> Payload:
+    item: Payload = {
+        "id": wamid,
+        "status": status,
+        "timestamp": str(timestamp),
+        "recipient_id": recipient,
+    }
+    if callback_data:
+        item["biz_opaque_callback_data"] = callback_data
+    if status == "failed":
+        item["errors"] = errors or []
+    else:
+        if status == "sent":
+            item["conversation"] = {
+                "id": hashlib.md5(f"{recipient}:{category}".encode()).hexdigest(),
+                "expiration_timestamp": str(timestamp + 86400),
+                "origin": {"type": category},
+            }
+        item["pricing"] = {
+            "billable": category != "service",
+            "pricing_model": "PMP",
+            "category": category,
+            "type": "free_customer_service" if category == "service" else "regular",
+        }
+    return envelope(business, {"statuses": [item]})
+
+
+def error_object(code: int, title: str, details: str) -> Payload:
+    return {
+        "code": code,
+        "title": title,
+        "message": title,
+        "error_data": {"details": details},
+        "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+    }
+
+
+def inbound_message(
+    step: Payload,
+    *,
+    wamid: str,
+    wa_id: str,
+    timestamp: int,
+    business_number: str,
+    last_business_message: str | None,
+) -> Payload:
+    """One script step (`{"text": "hi"}`, `{"image": {...}}`, ...) → a `messages[]` item."""
+    kinds = [k for k in CONTENT_KEYS if k in step]
+    if len(kinds) != 1:
+        raise StepError(f"a step needs exactly one of {', '.join(CONTENT_KEYS)}; got {step!r}")
+    kind = kinds[0]
+    argument = step[kind]
+    message: Payload = {"from": wa_id, "id": wamid, "timestamp": str(timestamp)}
+    context: Payload = {}
+    if kind == "text":
+        message.update(type="text", text={"body": str(argument)})
+    elif kind in MEDIA_MIME:
+        media = dict(argument) if isinstance(argument, dict) else {"caption": str(argument)}
+        media.setdefault("mime_type", MEDIA_MIME[kind])
+        media.setdefault(
+            "sha256", base64.b64encode(hashlib.sha256(wamid.encode()).digest()).decode()
+        )
+        media.setdefault("id", str(int(hashlib.sha256(wamid.encode()).hexdigest()[:15], 16)))
+        if kind == "audio":
+            media.setdefault("voice", True)
+            media.pop("caption", None)
+        if kind == "sticker":
+            media.setdefault("animated", False)
+            media.pop("caption", None)
+        message.update(type=kind, **{kind: media})
+    elif kind == "location":
+        message.update(type="location", location=dict(argument))
+    elif kind == "contacts":
+        cards = argument if isinstance(argument, list) else [argument]
+        message.update(type="contacts", contacts=[_card(c) for c in cards])
+    elif kind in ("button_reply", "list_reply"):
+        message.update(type="interactive", interactive={"type": kind, kind: dict(argument)})
+        context = _reply_context(business_number, last_business_message)
+    elif kind == "button":
+        message.update(type="button", button=dict(argument))
+        context = _reply_context(business_number, last_business_message)
+    elif kind == "reaction":
+        target = last_business_message or wamid
+        message.update(type="reaction", reaction={"message_id": target, "emoji": str(argument)})
+    elif kind == "order":
+        message.update(type="order", order=_order(argument))
+    elif kind == "unsupported":
+        message.update(
+            type="unsupported",
+            unsupported={"type": str(argument)},
+            errors=[
+                error_object(
+                    131051, "Message type unknown", "Message type is currently not supported."
+                )
+            ],
+        )
+    elif kind == "change_number":
+        new = str(argument)
+        message.update(
+            type="system",
+            system={
+                "body": f"User changed from {wa_id} to {new}",
+                "wa_id": new,
+                "type": "user_changed_number",
+            },
+        )
+    if step.get("reply_to_last") and last_business_message:
+        context = _reply_context(business_number, last_business_message)
+    if step.get("forwarded"):
+        context = {**context, "forwarded": True}
+    if context:
+        message["context"] = context
+    if isinstance(step.get("referral"), dict):
+        message["referral"] = dict(step["referral"])
+    return message
+
+
+def _reply_context(business_number: str, replied_to: str | None) -> Payload:
+    return {"from": business_number, "id": replied_to} if replied_to else {}
+
+
+def _card(card: Any) -> Payload:
+    card = card if isinstance(card, dict) else {"name": str(card)}
+    name = str(card.get("name", ""))
+    first, _, last = name.partition(" ")
+    result: Payload = {"name": {"formatted_name": name, "first_name": first, "last_name": last}}
+    if card.get("phone"):
+        digits = "".join(ch for ch in str(card["phone"]) if ch.isdigit())
+        result["phones"] = [{"phone": str(card["phone"]), "wa_id": digits, "type": "CELL"}]
+    return result
+
+
+def _order(argument: Any) -> Payload:
+    argument = argument if isinstance(argument, dict) else {}
+    items = [
+        {
+            "product_retailer_id": str(i.get("id", "")),
+            "quantity": i.get("quantity", 1),
+            "item_price": i.get("price", 0),
+            "currency": str(i.get("currency", "KES")),
+        }
+        for i in argument.get("items", [])
+        if isinstance(i, dict)
+    ]
+    return {
+        "catalog_id": str(argument.get("catalog_id", "354160437058781")),
+        "text": str(argument.get("text", "")),
+        "product_items": items,
+    }

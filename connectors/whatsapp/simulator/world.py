@@ -1,0 +1,405 @@
+"""The simulated WhatsApp: customers, their chats, the send endpoint's rules, the statuses.
+
+Runs on one asyncio loop (the web server's), so its state needs no locks. The HTTP
+layer (`app.py`) only translates requests into calls on `Simulator`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from connectors.whatsapp.fake import error_response
+from connectors.whatsapp.policy import SendPolicy
+from connectors.whatsapp.simulator.delivery import WebhookDelivery
+from connectors.whatsapp.simulator.faults import Faults
+from connectors.whatsapp.simulator.payloads import (
+    Business,
+    error_object,
+    inbound_message,
+    message_webhook,
+    new_wamid,
+    status_webhook,
+)
+from connectors.whatsapp.simulator.script import Script
+from engine.core.clock import Clock, SystemClock
+
+DEFAULT_BUSINESS = Business(
+    waba_id="102290129340398", phone_number_id="106540352242922", display_phone_number="15550783881"
+)
+
+
+@dataclass
+class SimulatorConfig:
+    app_secret: str
+    webhook_url: str | None = None
+    access_token: str = "kazi-simulator-token"
+    business: Business = DEFAULT_BUSINESS
+    pace: float = 1.0  # default seconds between a customer's scripted steps
+    status_delay: float = 0.5  # seconds between sent, delivered and read
+    timeout_seconds: float = 30.0  # how late the answer comes under the timeout fault
+    window_errors: Literal["async", "sync"] = "async"  # 131047 as a failed status, or at once
+    max_attempts: int = 8  # webhook delivery attempts before giving up
+    retry_base: float = 0.5
+    autostart: bool = True  # play the script as soon as the server starts
+
+
+@dataclass
+class ChatLine:
+    direction: Literal["in", "out"]
+    wamid: str
+    kind: str
+    text: str
+    timestamp: int
+    status: str = ""  # outbound: sent / delivered / read / failed; inbound: "" or read
+
+
+@dataclass
+class Customer:
+    wa_id: str
+    name: str
+    chat: list[ChatLine] = field(default_factory=list)
+    replies: int = 0  # business messages received, for `wait_for_reply`
+    former_ids: list[str] = field(default_factory=list)  # before number changes
+
+
+@dataclass
+class SendRecord:
+    wamid: str
+    to: str
+    kind: str
+    callback_data: str | None
+    body: dict[str, Any]
+    faults: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendAnswer:
+    status: int
+    body: dict[str, Any]
+    delay: float = 0.0  # seconds the HTTP answer is held back (the timeout fault)
+
+
+class Simulator:
+    def __init__(
+        self,
+        config: SimulatorConfig,
+        script: Script,
+        faults: Faults | None = None,
+        clock: Clock | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.config = config
+        self.script = script
+        self.faults = faults or Faults()
+        self.clock = clock or SystemClock()
+        self.rng = random.Random(seed)
+        templates = script.templates
+        self.policy = SendPolicy.with_templates(templates) if templates else SendPolicy()
+        self.customers: dict[str, Customer] = {
+            c.wa_id: Customer(c.wa_id, c.name) for c in script.customers
+        }
+        self.sends: list[SendRecord] = []
+        self.inbound_ids: set[str] = set()
+        self.delivery = WebhookDelivery(
+            url=config.webhook_url,
+            app_secret=config.app_secret,
+            faults=self.faults,
+            max_attempts=config.max_attempts,
+            retry_base=config.retry_base,
+        )
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._counter = 0
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.delivery.start()
+        if self.config.autostart:
+            self.play_script()
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.delivery.stop()
+
+    def play_script(self) -> None:
+        for scripted in self.script.customers:
+            self._spawn(self._play(scripted.wa_id, scripted.steps))
+
+    async def idle(self, timeout: float) -> bool:
+        """Wait until no background work (scripts, statuses) is left; False on timeout."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self._tasks:
+                    await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        except TimeoutError:
+            return False
+        return True
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- customers -----------------------------------------------------------------------
+
+    async def _play(self, wa_id: str, steps: tuple[dict[str, Any], ...]) -> None:
+        seen = 0
+        for step in steps:
+            customer = self._customer_by_origin(wa_id)
+            if "wait_for_reply" in step:
+                deadline = float(step["wait_for_reply"] or 300)
+                waited = 0.0
+                while customer.replies <= seen and waited < deadline:
+                    await asyncio.sleep(0.05)
+                    waited += 0.05
+                seen = customer.replies
+                continue
+            await asyncio.sleep(float(step.get("after", self.config.pace)))
+            await self.customer_says(customer.wa_id, step)
+            seen = customer.replies
+
+    def _customer_by_origin(self, wa_id: str) -> Customer:
+        # A number change renames the customer; scripts keep addressing them by the old id.
+        customer = self.customers.get(wa_id)
+        if customer is None:
+            customer = next((c for c in self.customers.values() if wa_id in c.former_ids), None)
+        return customer or self._customer(wa_id)
+
+    def _customer(self, wa_id: str, name: str | None = None) -> Customer:
+        if wa_id not in self.customers:
+            self.customers[wa_id] = Customer(wa_id, name or wa_id)
+        return self.customers[wa_id]
+
+    async def customer_says(self, wa_id: str, step: dict[str, Any]) -> str:
+        """The customer sends one message (a script step) and its webhook is posted.
+
+        Returns the new message's wamid.
+        """
+        customer = self._customer(wa_id)
+        now = self.clock.now()
+        wamid = self._wamid()
+        last_out = next(
+            (line.wamid for line in reversed(customer.chat) if line.direction == "out"), None
+        )
+        message = inbound_message(
+            step,
+            wamid=wamid,
+            wa_id=customer.wa_id,
+            timestamp=int(now.timestamp()),
+            business_number=self.config.business.display_phone_number,
+            last_business_message=last_out,
+        )
+        self.inbound_ids.add(wamid)
+        self.policy.customer_wrote(customer.wa_id, now)
+        customer.chat.append(
+            ChatLine("in", wamid, message["type"], _summary(message), int(now.timestamp()))
+        )
+        is_system = message["type"] == "system"
+        body = message_webhook(
+            self.config.business, customer.wa_id, customer.name, message, with_contact=not is_system
+        )
+        if is_system:
+            self._change_number(customer, message["system"]["wa_id"], now)
+        await self.delivery.deliver(body)
+        return wamid
+
+    def _change_number(self, customer: Customer, new_wa_id: str, now: datetime) -> None:
+        old = customer.wa_id
+        del self.customers[old]
+        customer.wa_id = new_wa_id
+        customer.former_ids.append(old)
+        self.customers[new_wa_id] = customer
+        self.policy.customer_wrote(new_wa_id, now)
+
+    # --- the send endpoint ---------------------------------------------------------------
+
+    async def handle_send(
+        self, authorization: str | None, phone_number_id: str, raw: bytes
+    ) -> SendAnswer:
+        if authorization != f"Bearer {self.config.access_token}":
+            return _error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        if phone_number_id != self.config.business.phone_number_id:
+            return _error(
+                400,
+                100,
+                f"Unsupported post request. Object with ID '{phone_number_id}' does not exist",
+            )
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _error(400, 100, "Invalid parameter", "The request body is not JSON")
+        if self.faults.take("http_429"):
+            return _error(429, 130429, "Rate limit hit", "Cloud API message throughput reached.")
+        if self.faults.take("http_500"):
+            return _error(500, 131000, "Something went wrong", "Simulated server error.")
+        if isinstance(body, dict) and body.get("status") == "read":
+            return self._mark_read(body)
+        now = self.clock.now()
+        refusal = self.policy.check(body, now)
+        window_failure = None
+        if refusal is not None:
+            if not (refusal.is_window and self.config.window_errors == "async"):
+                return _error(400, refusal.code, refusal.title, refusal.details)
+            window_failure = error_object(refusal.code, refusal.title, refusal.details)
+        return await self._accept(body, window_failure)
+
+    async def _accept(
+        self, body: dict[str, Any], window_failure: dict[str, Any] | None
+    ) -> SendAnswer:
+        to = str(body["to"])
+        kind = str(body.get("type", "text"))
+        wamid = self._wamid()
+        faults: list[str] = []
+        timed_out = self.faults.take("timeout")
+        if timed_out:
+            faults.append("timeout")
+        statuses: list[tuple[str, dict[str, Any] | None]]
+        if window_failure is not None:
+            statuses = [("failed", window_failure)]
+        elif self.faults.take("failed_after_sent"):
+            faults.append("failed-after-sent")
+            undeliverable = error_object(
+                131026, "Message undeliverable", "Simulated undeliverable."
+            )
+            statuses = [("sent", None), ("failed", undeliverable)]
+        else:
+            statuses = [("sent", None), ("delivered", None), ("read", None)]
+        if self.faults.reorder:
+            faults.append("reorder")
+            statuses.reverse()
+        callback = body.get("biz_opaque_callback_data")
+        record = SendRecord(wamid, to, kind, callback if isinstance(callback, str) else None, body)
+        record.faults = tuple(faults)
+        self.sends.append(record)
+        customer = self._customer(to)
+        customer.chat.append(
+            ChatLine("out", wamid, kind, _summary(body), int(self.clock.now().timestamp()))
+        )
+        customer.replies += 1
+        category = "utility" if kind == "template" else "service"
+        work = self._post_statuses(record, statuses, category)
+        if self.faults.race:
+            record.faults = (*record.faults, "race")
+            await work
+        else:
+            self._spawn(work)
+        answer: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": to}],
+            "messages": [{"id": wamid}],
+        }
+        if kind == "template":
+            answer["messages"][0]["message_status"] = "accepted"
+        return SendAnswer(200, answer, self.config.timeout_seconds if timed_out else 0.0)
+
+    async def _post_statuses(
+        self,
+        record: SendRecord,
+        statuses: list[tuple[str, dict[str, Any] | None]],
+        category: str,
+    ) -> None:
+        line = next(
+            (ln for c in self.customers.values() for ln in c.chat if ln.wamid == record.wamid), None
+        )
+        for status, error in statuses:
+            await asyncio.sleep(self.config.status_delay)
+            if line is not None and _rank(status) > _rank(line.status):
+                line.status = status
+            body = status_webhook(
+                self.config.business,
+                wamid=record.wamid,
+                status=status,
+                recipient=record.to,
+                timestamp=int(self.clock.now().timestamp()),
+                callback_data=record.callback_data,
+                category=category,
+                errors=[error] if error else None,
+            )
+            await self.delivery.deliver(body)
+
+    def _mark_read(self, body: dict[str, Any]) -> SendAnswer:
+        message_id = body.get("message_id")
+        for customer in self.customers.values():
+            ids = [line.wamid for line in customer.chat]
+            if message_id in ids:
+                for line in customer.chat[: ids.index(message_id) + 1]:
+                    if line.direction == "in":
+                        line.status = "read"
+                return SendAnswer(200, {"success": True})
+        return _error(400, 131009, "Parameter value is not valid", "Invalid message id")
+
+    def _wamid(self) -> str:
+        self._counter += 1
+        return new_wamid(f"{self._counter}:{self.rng.random()}")
+
+    # --- views for the control endpoints and the page ------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "business": self.config.business.__dict__,
+            "faults": self.faults.as_dict(),
+            "customers": [
+                {
+                    "wa_id": c.wa_id,
+                    "name": c.name,
+                    "window_open": self.policy.window_open(c.wa_id, self.clock.now()),
+                    "chat": [line.__dict__ for line in c.chat],
+                }
+                for c in self.customers.values()
+            ],
+            "sends": len(self.sends),
+            "deliveries": len(self.delivery.log),
+        }
+
+
+def _error(status: int, code: int, title: str, details: str = "") -> SendAnswer:
+    return SendAnswer(status, json.loads(error_response(code, title, details)))
+
+
+_RANKS = {"": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def _rank(status: str) -> int:
+    return _RANKS.get(status, 0)
+
+
+def _summary(message: dict[str, Any]) -> str:
+    """One line for the page: what the message says, whatever its type."""
+    kind = message.get("type", "text")
+    content = message.get(kind)
+    if kind == "text" and isinstance(content, dict):
+        return str(content.get("body", ""))
+    if kind == "template" and isinstance(content, dict):
+        values = [
+            str(p.get("text", p.get("payload", "")))
+            for c in content.get("components") or []
+            for p in c.get("parameters") or []
+            if isinstance(p, dict)
+        ]
+        return f"[template {content.get('name')}] " + ", ".join(v for v in values if v)
+    if kind == "interactive" and isinstance(content, dict):
+        for key in ("button_reply", "list_reply"):
+            if isinstance(content.get(key), dict):
+                return f"[{key}] {content[key].get('title', '')}"
+        body = content.get("body")
+        return str(body.get("text", "")) if isinstance(body, dict) else "[interactive]"
+    if kind == "button" and isinstance(content, dict):
+        return f"[button] {content.get('text', '')}"
+    if kind == "reaction" and isinstance(content, dict):
+        return f"[reaction] {content.get('emoji', '')}"
+    if kind == "location" and isinstance(content, dict):
+        where = f"{content.get('latitude')},{content.get('longitude')}"
+        return f"[location] {content.get('name') or ''} {where}"
+    if kind == "system" and isinstance(content, dict):
+        return f"[system] {content.get('body', '')}"
+    if isinstance(content, dict):
+        label = content.get("caption") or content.get("filename") or content.get("text") or ""
+        return f"[{kind}] {label}"
+    return f"[{kind}]"
