@@ -33,6 +33,15 @@ def run_migrations_online() -> None:
     try:
         with engine.connect() as connection:
             is_sqlite = connection.dialect.name == "sqlite"
+            if is_sqlite:
+                # Batch migrations rebuild tables (copy, drop, rename); with foreign
+                # keys on, dropping a referenced table would cascade-delete its
+                # children. The pragma only works outside a transaction, so it goes
+                # to the driver before SQLAlchemy begins one; engine.dispose() below
+                # throws this connection away afterwards.
+                driver = connection.connection.driver_connection
+                if driver is not None:
+                    driver.execute("PRAGMA foreign_keys=OFF")
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,
@@ -48,6 +57,10 @@ def run_migrations_online() -> None:
                         text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
                     )
                 context.run_migrations()
+                if is_sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
     finally:
         engine.dispose()
 

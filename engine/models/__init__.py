@@ -6,7 +6,18 @@ engine.db.system_session.
 """
 
 from engine.models.base import Base, UTCDateTime, WorkspaceScoped
+from engine.models.business import BusinessObject, BusinessObjectLink
+from engine.models.contacts import Company, Contact, Identity
+from engine.models.conversations import (
+    Conversation,
+    ConversationTag,
+    Message,
+    MessageStatusEvent,
+    Note,
+    Task,
+)
 from engine.models.events import InboundEvent, OutboxRow
+from engine.models.history import AuditLog, ConfigVersion, RuleFiring, StageHistory
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
 from engine.models.states import (
     ActorKind,
@@ -27,21 +38,36 @@ from engine.models.workspace import Team, Teammate, TeamMembership, Workspace
 
 __all__ = [
     "ActorKind",
+    "AuditLog",
     "AuthorKind",
     "Base",
+    "BusinessObject",
     "BusinessObjectKind",
+    "BusinessObjectLink",
     "Channel",
+    "Company",
+    "ConfigVersion",
+    "Contact",
+    "Conversation",
     "ConversationStatus",
+    "ConversationTag",
     "CrossWorkspaceError",
     "DeliveryState",
     "Direction",
+    "Identity",
     "InboundEvent",
     "InboundState",
+    "Message",
+    "MessageStatusEvent",
     "MessageType",
+    "Note",
     "OutboxRow",
     "OutboxState",
     "Priority",
+    "RuleFiring",
+    "StageHistory",
     "SubjectKind",
+    "Task",
     "Team",
     "TeamMembership",
     "Teammate",

@@ -1,0 +1,35 @@
+"""Phone numbers in one spelling, E.164 (+254712345678), so one person is one identity."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+def to_e164(raw: str, default_region: str | None = None) -> str:
+    """`raw` as an E.164 string, or ValueError saying why it is not a phone number.
+
+    Accepts what people and providers write: spaces, dashes, brackets, a leading
+    `+` or `00`, and WhatsApp ids (digits with the country code, no `+`). A number
+    without a country code needs `default_region` (ISO 3166 alpha-2, e.g. "KE").
+    """
+    text = raw.strip()
+    if not text:
+        raise ValueError("empty phone number")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    elif default_region is None and text.isdigit() and not text.startswith("0"):
+        # A WhatsApp id is the full international number without its "+".
+        text = "+" + text
+    region = default_region.upper() if default_region else None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as error:
+        if error.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            raise ValueError(
+                f"{raw!r} has no country code: write it with +<country code> "
+                "or give a default region"
+            ) from None
+        raise ValueError(f"{raw!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{raw!r} is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
