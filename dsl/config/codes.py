@@ -65,6 +65,7 @@ UNDECLARED_NUMBER = "E072"
 SECRET_NOT_SET = "E080"
 
 # Warnings
+UNKNOWN_FILE = "W001"
 MEMBERSHIP_ONE_SIDED = "W020"
 CHOICES_ON_NON_CHOICE = "W021"
 TERMINAL_WITH_MOVES = "W030"
@@ -118,6 +119,7 @@ CATALOG: dict[str, str] = {
     LITERAL_SECRET: "secret written as a value instead of env:NAME",
     UNDECLARED_NUMBER: "WhatsApp integration for a number workspace.yaml does not declare",
     SECRET_NOT_SET: "environment variable named by a secret is not set",
+    UNKNOWN_FILE: "YAML file in the folder that Kazi does not read",
     MEMBERSHIP_ONE_SIDED: "team membership declared on one side only",
     CHOICES_ON_NON_CHOICE: "choices given for a field that is not a choice",
     TERMINAL_WITH_MOVES: "terminal stage with moves out of it",

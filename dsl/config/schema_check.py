@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ SCHEMA_OF_FILE: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> Mapping[str, Any]:
     """The parsed JSON Schema `schemas/<name>`."""
     with (SCHEMA_DIR / name).open(encoding="utf-8") as handle:
@@ -43,7 +43,7 @@ def load_schema(name: str) -> Mapping[str, Any]:
     return schema
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(
         load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER
