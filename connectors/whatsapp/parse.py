@@ -186,7 +186,7 @@ def _parse_change(waba_id: str | None, change: Json) -> list[WhatsAppEvent]:
         OtherChange(
             dedup_key=f"{PROVIDER}:change:{field_name}:{_digest(value)}",
             raw=value,
-            envelope=scope.envelope(None, None, None),
+            envelope=scope.whole_envelope(),
             origin=origin,
             flags=flags,
             problems=(f"subscription field {field_name!r} is not known",) if flags else (),
@@ -220,6 +220,10 @@ class _Scope:
             {"id": self.waba_id, "changes": [{"field": self.field_name, "value": value}]}
         )
 
+    def whole_envelope(self) -> Json:
+        change = {"field": self.field_name, "value": self.value}
+        return _wrap_entry({"id": self.waba_id, "changes": [change]})
+
     def items(
         self, key: str, parse_item: Callable[..., WhatsAppEvent], **options: Any
     ) -> list[WhatsAppEvent]:
@@ -251,7 +255,7 @@ class _Scope:
                 OtherChange(
                     dedup_key=f"{PROVIDER}:change:messages:{_digest(self.value)}",
                     raw=self.value,
-                    envelope=self.envelope(None, None, None),
+                    envelope=self.whole_envelope(),
                     origin=self.origin,
                     flags=frozenset({EventFlag.UNKNOWN}),
                     problems=("a messages change with no messages, statuses or errors",),
