@@ -13,6 +13,7 @@ from functools import partial
 from huey import Huey
 from sqlalchemy import Engine, text
 
+from connectors.whatsapp.events import PROVIDER as WHATSAPP
 from engine.core.clock import Clock, SystemClock
 from engine.db import make_engine
 from engine.inbound.processing import InboundHandler, process_inbound_event
@@ -20,6 +21,9 @@ from engine.jobs.huey_queue import HueyJobQueue, JobHandler, make_huey
 from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT
 from engine.outbox.dispatch import Executor, dispatch_outbox_row
 from engine.settings import Settings
+from engine.whatsapp.apply import apply_whatsapp_event
+from engine.whatsapp.webhook import WhatsAppSecrets
+from engine.workspaces.directory import ConfigDirectory
 
 
 @dataclass
@@ -29,8 +33,12 @@ class Runtime:
     huey: Huey
     queue: HueyJobQueue
     clock: Clock
+    configs: ConfigDirectory
     inbound_handlers: dict[str, InboundHandler] = field(default_factory=dict)
     executors: dict[str, Executor] = field(default_factory=dict)
+
+    def whatsapp_secrets(self, slug: str) -> WhatsAppSecrets | None:
+        return self.configs.whatsapp_secrets(slug)
 
     def readiness_probes(self) -> dict[str, Callable[[], object]]:
         def database() -> None:
@@ -41,6 +49,10 @@ class Runtime:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def default_inbound_handlers() -> dict[str, InboundHandler]:
+    return {WHATSAPP: apply_whatsapp_event}
 
 
 def build_runtime(
@@ -54,7 +66,7 @@ def build_runtime(
     db = make_engine(settings.database_url)
     huey = make_huey(settings, queue_name)
     clock = clock or SystemClock()
-    handlers = dict(inbound_handlers or {})
+    handlers = default_inbound_handlers() if inbound_handlers is None else dict(inbound_handlers)
     effect_executors = dict(executors or {})
     jobs: dict[str, JobHandler] = {
         PROCESS_INBOUND_EVENT: partial(
@@ -64,13 +76,13 @@ def build_runtime(
             dispatch_outbox_row, db=db, clock=clock, executors=effect_executors
         ),
     }
-    queue = HueyJobQueue(huey, jobs)
     return Runtime(
         settings=settings,
         db=db,
         huey=huey,
-        queue=queue,
+        queue=HueyJobQueue(huey, jobs),
         clock=clock,
+        configs=ConfigDirectory(settings.config_dir),
         inbound_handlers=handlers,
         executors=effect_executors,
     )

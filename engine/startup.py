@@ -19,7 +19,8 @@ def check_database(settings: Settings) -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
-        reason = str(error.orig if getattr(error, "orig", None) else error).strip().splitlines()[0]
+        original = getattr(error, "orig", None) or error
+        reason = (str(original).strip().splitlines() or [type(error).__name__])[0]
         raise SettingsError(
             f"cannot reach the database at {shown}: {reason}; check KAZI_DATABASE_URL"
         ) from None

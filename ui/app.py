@@ -15,6 +15,7 @@ from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from ui.routes.health import HealthController
 from ui.routes.home import HomeController
+from ui.routes.webhooks import WhatsAppWebhookController
 
 UI_DIR = Path(__file__).resolve().parent
 
@@ -27,6 +28,7 @@ def create_app(runtime: Runtime) -> Litestar:
         route_handlers=[
             HealthController,
             HomeController,
+            WhatsAppWebhookController,
             create_static_files_router(path="/static", directories=[UI_DIR / "static"]),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},

@@ -1,0 +1,1 @@
+"""Contacts and conversations: resolving who wrote and which thread it belongs to."""

@@ -1,0 +1,1 @@
+"""WhatsApp inside the engine: applying webhook events, sending through the outbox."""

@@ -1,0 +1,184 @@
+"""Apply one stored WhatsApp webhook item to the customer record.
+
+Runs inside the event's workspace transaction (engine.inbound.processing). An
+inbound message resolves its contact, reuses or opens the conversation (locked
+for the rest of the transaction), and is stored once by its wamid; a status
+moves an outbound message's delivery state only upward and is always kept raw;
+a number change moves the identity and keeps the contact.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connectors.whatsapp.events import InboundMessage, StatusUpdate, SystemContent, WhatsAppEvent
+from connectors.whatsapp.numbers import equivalent_wa_ids
+from connectors.whatsapp.parse import parse_envelope
+from engine.conversations.contacts import move_identity, resolve_contact
+from engine.conversations.threads import lock_conversation, open_or_reuse_conversation
+from engine.core.delivery import next_delivery_state
+from engine.models import (
+    AuthorKind,
+    Channel,
+    ConversationStatus,
+    Direction,
+    InboundEvent,
+    Message,
+    MessageStatusEvent,
+    WaitingOn,
+)
+from engine.whatsapp.content import stored_content
+
+
+class StatusBeforeMessage(Exception):
+    """A status arrived for a message we have not stored yet (the send's answer is
+    still on its way). The event is retried later and applied once the message exists."""
+
+
+def apply_whatsapp_event(session: Session, event: InboundEvent, now: datetime) -> None:
+    for item in parse_envelope(event.payload):
+        apply_item(session, item, inbound_event_id=event.id, now=now)
+
+
+def apply_item(
+    session: Session, item: WhatsAppEvent, *, inbound_event_id: int, now: datetime
+) -> None:
+    match item:
+        case InboundMessage(content=SystemContent() as system) if (
+            system.system_type == "user_changed_number" and system.new_wa_id and item.from_wa_id
+        ):
+            move_identity(
+                session,
+                channel=Channel.WHATSAPP,
+                old_addresses=_addresses(item.from_wa_id),
+                new_address=_e164(system.new_wa_id),
+                now=now,
+            )
+        case InboundMessage() if item.is_echo:
+            pass  # sent from the business's own phone app: shown once echoes are supported
+        case InboundMessage():
+            _apply_message(session, item, now)
+        case StatusUpdate():
+            _apply_status(session, item, inbound_event_id, now)
+        case _:
+            pass  # account-level changes are stored raw on the event; nothing to apply
+
+
+def _apply_message(session: Session, item: InboundMessage, now: datetime) -> None:
+    if not item.from_wa_id:
+        raise ValueError("message without a sender wa_id")
+    if session.scalar(select(Message.id).where(Message.provider_message_id == item.message_id)):
+        return  # the same message under another webhook delivery
+    sent_at = _instant(item.timestamp) or now
+    contact = resolve_contact(
+        session,
+        channel=Channel.WHATSAPP,
+        address=_e164(item.from_wa_id),
+        equivalent_addresses=_addresses(item.from_wa_id),
+        profile_name=item.sender.name if item.sender else None,
+        now=now,
+    )
+    conversation, _opened = open_or_reuse_conversation(
+        session, contact_id=contact.id, business_number=_business_number(item), now=sent_at
+    )
+    replied_to_id = None
+    if item.context and item.context.replied_to_id:
+        replied_to_id = session.scalar(
+            select(Message.id).where(Message.provider_message_id == item.context.replied_to_id)
+        )
+    content = stored_content(item.message_type, item.content)
+    session.add(
+        Message(
+            conversation_id=conversation.id,
+            direction=Direction.INBOUND,
+            type=content.type,
+            body=content.body,
+            media=content.media,
+            provider_message_id=item.message_id,
+            replied_to_id=replied_to_id,
+            replied_to_provider_message_id=item.context.replied_to_id if item.context else None,
+            author_kind=AuthorKind.CONTACT,
+            author_contact_id=contact.id,
+            provider_timestamp=sent_at,
+        )
+    )
+    # Messages can arrive out of order: the window and waiting-on follow the newest.
+    newest = conversation.last_customer_message_at
+    if newest is None or sent_at >= newest:
+        conversation.last_customer_message_at = sent_at
+        conversation.waiting_on = WaitingOn.US
+        conversation.status = ConversationStatus.WAITING_ON_US
+        conversation.snoozed_until = None
+    session.flush()
+
+
+def _apply_status(
+    session: Session, item: StatusUpdate, inbound_event_id: int, now: datetime
+) -> None:
+    message = session.scalars(
+        select(Message).where(
+            Message.provider_message_id == item.message_id,
+            Message.direction == Direction.OUTBOUND,
+        )
+    ).first()
+    if message is None:
+        raise StatusBeforeMessage(f"status {item.status!r} for unknown message {item.message_id}")
+    lock_conversation(session, message.conversation)
+    error = item.errors[0] if item.errors else None
+    session.add(
+        MessageStatusEvent(
+            message_id=message.id,
+            status=item.status,
+            error_code=str(error.code) if error and error.code is not None else None,
+            provider_timestamp=_instant(item.timestamp),
+            raw=item.raw if isinstance(item.raw, dict) else {"raw": item.raw},
+            inbound_event_id=inbound_event_id,
+            recorded_at=now,
+        )
+    )
+    new_state = next_delivery_state(message.delivery_state, item.status)
+    if new_state != message.delivery_state:
+        message.delivery_state = new_state
+        if new_state == "failed" and error is not None:
+            message.failure_code = str(error.code) if error.code is not None else None
+            message.failure_detail = error.details or error.title
+    session.flush()
+
+
+def release_waiting_statuses(session: Session, provider_message_id: str) -> None:
+    """A send was just accepted: statuses that raced ahead of it may now be applied."""
+    session.execute(
+        update(InboundEvent)
+        .where(
+            InboundEvent.provider == "whatsapp",
+            InboundEvent.state == "received",
+            InboundEvent.dedup_key.contains(provider_message_id),
+        )
+        .values(lease_expires_at=None, enqueued_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _e164(wa_id: str) -> str:
+    digits = "".join(ch for ch in wa_id if ch.isdigit())
+    return f"+{digits}" if digits else wa_id
+
+
+def _addresses(wa_id: str) -> set[str]:
+    return {_e164(form) for form in equivalent_wa_ids(wa_id)}
+
+
+def _business_number(item: WhatsAppEvent) -> str:
+    origin = item.origin
+    if origin and origin.display_phone_number:
+        return _e164(origin.display_phone_number)
+    if origin and origin.phone_number_id:
+        return origin.phone_number_id
+    return "unknown"
+
+
+def _instant(epoch_seconds: int | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch_seconds, UTC) if epoch_seconds is not None else None

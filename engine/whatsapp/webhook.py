@@ -1,0 +1,121 @@
+"""What a WhatsApp webhook request does: verify, store raw, commit, enqueue. Nothing else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from connectors.whatsapp.events import PROVIDER
+from connectors.whatsapp.parse import parse_webhook
+from connectors.whatsapp.signature import verification_handshake, verify_signature
+from engine.core.queue import JobQueue
+from engine.db import system_session, workspace_session
+from engine.inbound.ingest import RawItem, store_inbound
+from engine.jobs.names import PROCESS_INBOUND_EVENT
+from engine.models import Workspace
+
+
+@dataclass(frozen=True)
+class WhatsAppSecrets:
+    app_secret: str | None
+    verify_token: str | None
+
+
+SecretLookup = Callable[[str], WhatsAppSecrets | None]
+"""Workspace slug → its WhatsApp secrets, or None when it has no WhatsApp integration."""
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    status: int
+    detail: str
+    stored: int = 0
+    duplicates: int = 0
+    flagged: int = 0
+
+
+def workspace_id_for(db: Engine, slug: str) -> int | None:
+    with system_session(db) as session:
+        return session.scalar(select(Workspace.id).where(Workspace.slug == slug))
+
+
+def receive_webhook(
+    *,
+    db: Engine,
+    queue: JobQueue,
+    secrets: SecretLookup,
+    slug: str,
+    body: bytes,
+    signature: str | None,
+    now: datetime,
+) -> WebhookOutcome:
+    """Verify the signature over the raw bytes, store each item, commit, then enqueue.
+
+    Refused (401, nothing stored) without a configured secret or a valid signature.
+    A malformed but authentic body is stored and flagged, never dropped. An enqueue
+    that fails after the commit is harmless: the sweeper finds the events.
+    """
+    workspace_id = workspace_id_for(db, slug)
+    if workspace_id is None:
+        return WebhookOutcome(404, f"no workspace {slug!r}")
+    known = secrets(slug)
+    verdict = verify_signature(body, signature, known.app_secret if known else None)
+    if not verdict.accepted:
+        return WebhookOutcome(401, f"signature refused: {verdict.value}")
+    items = [
+        RawItem(
+            dedup_key=event.dedup_key,
+            payload=event.envelope if isinstance(event.envelope, dict) else _kept(body),
+            flag=(
+                ("; ".join(event.problems) or ", ".join(sorted(event.flags)))
+                if event.flagged
+                else None
+            ),
+        )
+        for event in parse_webhook(body)
+    ]
+    with workspace_session(db, workspace_id) as session:
+        stored = store_inbound(
+            session,
+            workspace_id=workspace_id,
+            provider=PROVIDER,
+            items=items,
+            signature_ok=True,
+            now=now,
+        )
+        session.commit()
+    for event_id in stored.new_event_ids:
+        try:
+            queue.enqueue(PROCESS_INBOUND_EVENT, event_id=event_id)
+        except Exception:  # the queue is down: the sweeper will enqueue it later
+            break
+    return WebhookOutcome(
+        200,
+        "stored",
+        stored=len(stored.new_event_ids),
+        duplicates=stored.duplicates,
+        flagged=stored.flagged,
+    )
+
+
+def answer_handshake(
+    *, db: Engine, secrets: SecretLookup, slug: str, params: Mapping[str, str]
+) -> tuple[int, str]:
+    """The GET verification: echo the challenge when the verify token matches."""
+    known = secrets(slug) if workspace_id_for(db, slug) is not None else None
+    if known is None:
+        return 404, "unknown workspace"
+    answer = verification_handshake(params, known.verify_token)
+    return answer.status, answer.body
+
+
+def _kept(body: bytes) -> dict[str, object]:
+    """An unreadable body, kept as text so staff can see what came."""
+    try:
+        return {"unreadable_json": json.loads(body)}
+    except ValueError:
+        return {"unreadable_body": body.decode("utf-8", errors="replace")}

@@ -1,0 +1,109 @@
+"""Put a checked workspace config's people into the database: workspace, teammates, teams.
+
+Idempotent: loading the same folder twice changes nothing; a teammate dropped
+from the file is deactivated, not deleted, so their history keeps its author.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, select, update
+
+from dsl.config.model import WorkspaceConfig
+from engine.db import system_session, workspace_session
+from engine.models import Team, Teammate, TeamMembership, Workspace
+from engine.models.history import ConfigVersion
+
+
+def folder_hash(folder: Path) -> str:
+    """A content hash of every config file in the folder, in a stable order."""
+    digest = hashlib.sha256()
+    for path in sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix in {".yaml", ".yml", ".kazi"}
+    ):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def load_workspace(db: Engine, config: WorkspaceConfig, version: str, now: datetime) -> int:
+    """Create or update the workspace and its people; make `version` the config in force."""
+    with system_session(db) as session:
+        workspace = session.scalars(select(Workspace).where(Workspace.slug == config.slug)).first()
+        if workspace is None:
+            workspace = Workspace(slug=config.slug, name=config.name, timezone=config.timezone)
+            session.add(workspace)
+        else:
+            workspace.name, workspace.timezone = config.name, config.timezone
+        session.commit()
+        workspace_id = workspace.id
+
+    with workspace_session(db, workspace_id) as session:
+        teammates = {t.handle: t for t in session.scalars(select(Teammate))}
+        for person in config.teammates:
+            teammate = teammates.get(person.handle)
+            if teammate is None:
+                teammate = Teammate(handle=person.handle, name=person.name)
+                session.add(teammate)
+                teammates[person.handle] = teammate
+            teammate.name, teammate.email, teammate.role = person.name, person.email, person.role
+            teammate.capacity, teammate.active = person.capacity, True
+        listed = {person.handle for person in config.teammates}
+        for handle, teammate in teammates.items():
+            if handle not in listed:
+                teammate.active = False
+
+        teams = {t.handle: t for t in session.scalars(select(Team))}
+        for declared in config.teams:
+            team = teams.get(declared.name)
+            if team is None:
+                team = Team(handle=declared.name, name=declared.name)
+                session.add(team)
+                teams[declared.name] = team
+            team.name = declared.label or declared.name.replace("_", " ").capitalize()
+        session.flush()
+        # A membership may be written on the team (members:) or on the teammate (teams:).
+        pairs = {(team.name, member) for team in config.teams for member in team.members}
+        pairs |= {(team, person.handle) for person in config.teammates for team in person.teams}
+        wanted = {
+            (teams[team].id, teammates[handle].id)
+            for team, handle in pairs
+            if team in teams and handle in teammates
+        }
+        existing = {(m.team_id, m.teammate_id): m for m in session.scalars(select(TeamMembership))}
+        for pair, membership in existing.items():
+            if pair not in wanted:
+                session.delete(membership)
+        for team_id, teammate_id in wanted - existing.keys():
+            session.add(TeamMembership(team_id=team_id, teammate_id=teammate_id))
+
+        current = session.scalars(
+            select(ConfigVersion).where(ConfigVersion.hash == version)
+        ).first()
+        if current is None or not current.active:
+            session.execute(
+                update(ConfigVersion)
+                .where(ConfigVersion.active.is_(True))
+                .values(active=False)
+                .execution_options(synchronize_session=False)
+            )
+            session.flush()
+            if current is None:
+                current = ConfigVersion(
+                    hash=version,
+                    compiled_at=now,
+                    source_summary={
+                        "teammates": len(config.teammates),
+                        "pipelines": [p.name for p in config.pipelines],
+                        "templates": len(config.templates),
+                    },
+                )
+                session.add(current)
+            current.active = True
+        session.commit()
+    return workspace_id

@@ -1,0 +1,50 @@
+"""Provider webhooks: verify, store, answer. The work happens later, in jobs."""
+
+from __future__ import annotations
+
+import anyio
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import MediaType
+
+from connectors.whatsapp.signature import SIGNATURE_HEADER
+from engine.composition import Runtime
+from engine.whatsapp.webhook import answer_handshake, receive_webhook
+
+
+class WhatsAppWebhookController(Controller):
+    path = "/webhooks/whatsapp/{workspace:str}"
+
+    @get(sync_to_thread=True, media_type=MediaType.TEXT)
+    def verify(self, workspace: str, request: Request, runtime: Runtime) -> Response[str]:
+        """Meta's subscription handshake; carries no signature."""
+        status, body = answer_handshake(
+            db=runtime.db,
+            secrets=runtime.whatsapp_secrets,
+            slug=workspace,
+            params=dict(request.query_params),
+        )
+        return Response(body, status_code=status, media_type=MediaType.TEXT)
+
+    @post(status_code=200)
+    async def receive(
+        self, workspace: str, request: Request, runtime: Runtime
+    ) -> Response[dict[str, object]]:
+        body = await request.body()
+        signature = request.headers.get(SIGNATURE_HEADER)
+        outcome = await anyio.to_thread.run_sync(
+            lambda: receive_webhook(
+                db=runtime.db,
+                queue=runtime.queue,
+                secrets=runtime.whatsapp_secrets,
+                slug=workspace,
+                body=body,
+                signature=signature,
+                now=runtime.clock.now(),
+            )
+        )
+        content: dict[str, object] = {"status": outcome.detail}
+        if outcome.status == 200:
+            content.update(
+                stored=outcome.stored, duplicates=outcome.duplicates, flagged=outcome.flagged
+            )
+        return Response(content, status_code=outcome.status)
