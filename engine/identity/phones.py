@@ -25,6 +25,8 @@ def to_e164(raw: str, default_region: str | None = None) -> str:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
         if error.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            if text.startswith("+"):
+                raise ValueError(f"{raw!r} is not a phone number: unknown country code") from None
             raise ValueError(
                 f"{raw!r} has no country code: write it with +<country code> "
                 "or give a default region"
