@@ -1,0 +1,425 @@
+"""The rule checker: every diagnostic for a workspace's rules and embedded expressions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dsl.config.model import Pipeline, WorkspaceConfig
+from dsl.diagnostics import Diagnostic, Severity, Span
+from dsl.rules import ast
+from dsl.rules.expressions import (
+    Scope,
+    check_condition,
+    check_reference,
+    field_info,
+    infer,
+    infer_quiet,
+)
+from dsl.rules.fields import ALWAYS_ROOTS, CONVERSATION_STATUSES, EVENT_ROOTS, Catalog, Type
+from dsl.rules.interpolate import pieces
+from dsl.rules.loops import find_loops
+from dsl.rules.names import suggest
+
+_WINDOW_SECONDS = 24 * 3600
+_SENDS = ("send_template", "send_text")
+_TEXT_ACTIONS = ("create_task", "remind", "send_text", "draft_reply", "notify", "add_note")
+_TEMPLATE_SLOT = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """An expression from a YAML file, parsed: a routing `when`, an SLA selector, a variable."""
+
+    owner: str  # "routing" | "sla" | "template"
+    name: str
+    expr: ast.Expr
+
+
+def trigger_where(kind: str) -> str:
+    return f"a '{kind.replace('_', ' ')}' rule"
+
+
+def rule_roots(kind: str, delayed: bool) -> frozenset[str]:
+    roots = set(ALWAYS_ROOTS)
+    if not delayed and kind in EVENT_ROOTS:
+        roots.add(EVENT_ROOTS[kind])
+    return frozenset(roots)
+
+
+class RuleChecker:
+    def __init__(self, config: WorkspaceConfig, catalog: Catalog) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.diagnostics: list[Diagnostic] = []
+
+    def scope(self, roots: frozenset[str], where: str, guards: bool = False) -> Scope:
+        return Scope(self.catalog, self.config, roots, where, guards, self.diagnostics)
+
+    def error(self, code: str, message: str, span: Span, suggestion: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, Severity.ERROR, message, span, suggestion))
+
+    def warn(self, code: str, message: str, span: Span, suggestion: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, Severity.WARNING, message, span, suggestion))
+
+    # ----- whole workspace
+    def check(self, files: list[ast.RuleFile], embedded: list[Embedded]) -> list[Diagnostic]:
+        rules = [rule for f in files for rule in f.rules]
+        self._duplicates(rules)
+        sources: dict[int, tuple[str, ...]] = {}
+        for i, rule in enumerate(rules):
+            sources[i] = self._rule(rule)
+        self.diagnostics += find_loops(rules, sources)
+        for item in embedded:
+            self._embedded(item)
+        self._templates()
+        self._reachable()
+        return self.diagnostics
+
+    def _duplicates(self, rules: list[ast.Rule]) -> None:
+        seen: dict[str, ast.Rule] = {}
+        for rule in rules:
+            first = seen.setdefault(rule.name.value, rule)
+            if first is not rule:
+                where = f"{first.name.span.file}:{first.name.span.line}"
+                self.error(
+                    "E114",
+                    f"duplicate rule name '{rule.name.value}'",
+                    rule.name.span,
+                    f"the first is at {where}",
+                )
+
+    # ----- one rule
+    def _rule(self, rule: ast.Rule) -> tuple[str, ...]:
+        """Check the rule; return the stages it can move a conversation from."""
+        trigger = rule.trigger
+        self._trigger(trigger)
+        where = trigger_where(trigger.kind)
+        if rule.condition is not None:
+            check_condition(rule.condition, self.scope(rule_roots(trigger.kind, False), where))
+        sources = self._source_stages(rule)
+        for block in rule.blocks:
+            delayed = block.delay is not None
+            scope = self.scope(rule_roots(trigger.kind, delayed), where)
+            if block.delay is not None and block.delay.amount <= 0:
+                self.error("E103", "a delay must be longer than zero", block.delay.span)
+            if block.guard is not None:
+                guard_scope = self.scope(rule_roots(trigger.kind, True), "a delay's guard", True)
+                check_condition(block.guard, guard_scope)
+            for action in block.actions:
+                self._action(action, scope, sources)
+        self._risks(rule)
+        return sources
+
+    def _trigger(self, trigger: ast.Trigger) -> None:
+        subject = trigger.subject
+        scope = self.scope(frozenset(), "")
+        if trigger.kind in ("stage_entered", "stage_left") and subject is not None:
+            check_reference(scope, "stage", subject.value, subject.span)
+        elif trigger.kind == "status_changed" and subject is not None:
+            if subject.value not in CONVERSATION_STATUSES:
+                self.error(
+                    "E120",
+                    f"unknown status '{subject.value}'",
+                    subject.span,
+                    suggest(subject.value, CONVERSATION_STATUSES),
+                )
+        elif trigger.kind in ("sla_warning", "sla_breached") and subject is not None:
+            policies = [p.name for p in self.config.sla_policies]
+            if subject.value not in policies:
+                self.error(
+                    "E122",
+                    f"unknown SLA policy '{subject.value}'",
+                    subject.span,
+                    suggest(subject.value, policies),
+                )
+        elif trigger.kind == "integration_event" and trigger.integration is not None:
+            self._integration(trigger.integration)
+        elif trigger.kind == "schedule" and trigger.at and int(trigger.at.split(":")[0]) > 23:
+            self.error("E103", f"'{trigger.at}' is not a time of day", trigger.span)
+
+    def _integration(self, name: ast.Name) -> None:
+        known = [i.name for i in self.config.integrations]
+        if name.value not in known:
+            self.error(
+                "E109", f"unknown integration '{name.value}'", name.span, suggest(name.value, known)
+            )
+
+    def _source_stages(self, rule: ast.Rule) -> tuple[str, ...]:
+        """Stages the conversation is known to be in when the rule acts."""
+        if rule.trigger.kind == "stage_entered" and rule.trigger.subject is not None:
+            return (rule.trigger.subject.value,)
+        condition = rule.condition
+        parts = condition.items if isinstance(condition, ast.And) else (condition,)
+        for part in parts:
+            if (
+                isinstance(part, ast.Compare)
+                and part.op == "=="
+                and _is_stage(part.left)
+                and isinstance(part.right, ast.Text)
+            ):
+                return (part.right.value,)
+            if (
+                isinstance(part, ast.In)
+                and not part.negated
+                and _is_stage(part.value)
+                and isinstance(part.options, ast.ListLit)
+            ):
+                return tuple(i.value for i in part.options.items if isinstance(i, ast.Text))
+        return ()
+
+    # ----- actions
+    def _action(self, action: ast.Action, scope: Scope, sources: tuple[str, ...]) -> None:
+        if action.recipient is not None and action.recipient.name is not None:
+            check_reference(
+                scope,
+                action.recipient.kind,
+                action.recipient.name.value,
+                action.recipient.name.span,
+            )
+        if action.kind in _TEXT_ACTIONS and action.text is not None:
+            self._text(action.text, scope)
+        if action.duration is not None and action.duration.amount <= 0:
+            self.error("E103", "a duration must be longer than zero", action.duration.span)
+        if action.kind == "move_stage":
+            self._move(action, sources)
+        elif action.kind in ("add_tag", "remove_tag") and action.name is not None:
+            if not action.name.value.strip():
+                self.error("E100", "a tag needs a name", action.name.span)
+        elif action.kind == "send_template" and action.name is not None:
+            known = [t.name for t in self.config.templates]
+            if action.name.value not in known:
+                self.error(
+                    "E105",
+                    f"unknown template '{action.name.value}'",
+                    action.name.span,
+                    suggest(action.name.value, known),
+                )
+        elif action.kind == "set_field":
+            self._set(action, scope)
+        elif action.kind == "call_integration" and action.name is not None:
+            self._integration(action.name)
+        elif action.kind == "request_payment":
+            if action.name is not None:
+                self._integration(action.name)
+            if action.value is not None:
+                kind = infer(action.value, scope)
+                if kind not in (Type.NUMBER, Type.ANY, None):
+                    self.error(
+                        "E110",
+                        f"a payment amount must be a number, not {kind.value}",
+                        action.value.span,
+                    )
+
+    def _text(self, text: ast.Name, scope: Scope) -> None:
+        found, errors = pieces(text)
+        self.diagnostics.extend(errors)
+        for piece in found:
+            if piece.expr is not None:
+                infer(piece.expr, scope)
+
+    def _set(self, action: ast.Action, scope: Scope) -> None:
+        assert action.target is not None and action.value is not None
+        info = field_info(scope, action.target)
+        value_type = infer(action.value, scope)
+        if info is None:
+            return
+        if not info.settable:
+            self.error(
+                "E121",
+                f"'{action.target.dotted}' cannot be set by a rule",
+                action.target.span,
+                _set_hint(action.target),
+            )
+            return
+        if value_type not in (None, Type.ANY, info.type):
+            self.error(
+                "E110",
+                f"'{action.target.dotted}' holds {info.type.value}, not {value_type.value}",
+                action.value.span,
+            )
+            return
+        if (
+            isinstance(action.value, ast.Text)
+            and info.choices
+            and action.value.value not in info.choices
+        ):
+            self.error(
+                "E120",
+                f"'{action.value.value}' is not a value of {action.target.dotted}",
+                action.value.span,
+                suggest(action.value.value, info.choices),
+            )
+
+    def _move(self, action: ast.Action, sources: tuple[str, ...]) -> None:
+        assert action.name is not None
+        stage = action.name.value
+        pipelines = [p for p in self.config.pipelines if stage in p.stage_names()]
+        if action.extra is not None:
+            named = self.config.pipeline(action.extra.value)
+            if named is None:
+                scope = self.scope(frozenset(), "")
+                check_reference(scope, "pipeline", action.extra.value, action.extra.span)
+                return
+            if stage not in named.stage_names():
+                self.error(
+                    "E104",
+                    f"pipeline '{named.name}' has no stage '{stage}'",
+                    action.name.span,
+                    suggest(stage, named.stage_names()),
+                )
+                return
+            pipelines = [named]
+        if not pipelines:
+            check_reference(self.scope(frozenset(), ""), "stage", stage, action.name.span)
+            return
+        if len(pipelines) > 1:
+            names = ", ".join(p.name for p in pipelines)
+            self.error(
+                "E123",
+                f"stage '{stage}' is in several pipelines ({names})",
+                action.name.span,
+                f'write: move to stage "{stage}" in pipeline "{pipelines[0].name}"',
+            )
+            return
+        self._allowed(pipelines[0], stage, sources, action.name.span)
+
+    def _allowed(
+        self, pipeline: Pipeline, stage: str, sources: tuple[str, ...], span: Span
+    ) -> None:
+        known = [s for s in sources if s in pipeline.stage_names()]
+        for source in known:
+            if source == stage:
+                continue
+            if not pipeline.allows(source, stage):
+                allowed = sorted(m.target for m in pipeline.moves if m.source == source)
+                hint = ("from there it can move to: " + ", ".join(allowed)) if allowed else None
+                self.error(
+                    "E111",
+                    f"pipeline '{pipeline.name}' does not allow a move from "
+                    f"'{source}' to '{stage}'",
+                    span,
+                    hint,
+                )
+        if (
+            not known
+            and stage != pipeline.initial
+            and not any(m.target == stage for m in pipeline.moves)
+        ):
+            self.error("E111", f"no move in pipeline '{pipeline.name}' leads to '{stage}'", span)
+
+    # ----- warnings
+    def _risks(self, rule: ast.Rule) -> None:
+        for block in rule.blocks:
+            sends = [a for a in block.actions if a.kind in _SENDS]
+            if (
+                rule.trigger.kind == "message_received"
+                and rule.condition is None
+                and block.delay is None
+                and sends
+            ):
+                self.warn(
+                    "W100",
+                    "this rule sends a message on every inbound message",
+                    sends[0].span,
+                    "add an 'if' so customers are not answered every time",
+                )
+            if block.delay is not None and block.delay.seconds > _WINDOW_SECONDS:
+                for action in block.actions:
+                    if action.kind == "send_text":
+                        self.warn(
+                            "W101",
+                            f"free text after {_describe(block.delay)}: WhatsApp only allows "
+                            "free text within 24 hours of the customer's last message",
+                            action.span,
+                            "send an approved template instead",
+                        )
+            if block.delay is not None and block.guard is None and sends:
+                self.warn(
+                    "W102",
+                    "a delayed message with no 'unless' guard is sent even if the "
+                    "customer has answered meanwhile",
+                    block.delay.span,
+                    "add: unless customer replied",
+                )
+
+    # ----- the YAML side's expressions
+    def _embedded(self, item: Embedded) -> None:
+        if item.owner == "template":
+            scope = self.scope(frozenset(self.catalog.roots) | {"event"}, f"template '{item.name}'")
+            infer(item.expr, scope)
+            return
+        roots = (
+            frozenset(("conversation", "contact", "message"))
+            if item.owner == "routing"
+            else frozenset(ALWAYS_ROOTS)
+        )
+        where = f"routing rule '{item.name}'" if item.owner == "routing" else f"SLA '{item.name}'"
+        check_condition(item.expr, self.scope(roots, where))
+
+    def _templates(self) -> None:
+        for template in self.config.templates:
+            for component, text in (("body", template.body), ("header", template.header or "")):
+                given = {v.position for v in template.variables if v.component == component}
+                for match in _TEMPLATE_SLOT.finditer(text):
+                    position = int(match.group(1))
+                    if position not in given and template.span is not None:
+                        self.error(
+                            "E113",
+                            f"template '{template.name}' uses {{{{{position}}}}} in "
+                            f"its {component} but gives it no value",
+                            template.span,
+                            f"add a variable for position {position}",
+                        )
+
+    def _reachable(self) -> None:
+        for pipeline in self.config.pipelines:
+            reached = {pipeline.initial}
+            frontier = [pipeline.initial]
+            while frontier:
+                current = frontier.pop()
+                for move in pipeline.moves:
+                    if move.source == current and move.target not in reached:
+                        reached.add(move.target)
+                        frontier.append(move.target)
+            for stage in pipeline.stages:
+                if stage.name not in reached:
+                    span = stage.span or pipeline.span
+                    if span is not None:
+                        self.error(
+                            "E116",
+                            f"stage '{stage.name}' of pipeline '{pipeline.name}' "
+                            "cannot be reached from its first stage",
+                            span,
+                            "add a move into it",
+                        )
+
+
+def _is_stage(expr: ast.Expr) -> bool:
+    return isinstance(expr, ast.Field) and expr.parts == ("conversation", "stage")
+
+
+def _set_hint(target: ast.Field) -> str | None:
+    hints: dict[tuple[str, ...], str] = {
+        ("conversation", "stage"): 'use: move to stage "..."',
+        ("conversation", "owner"): 'use: assign to teammate "..."',
+        ("conversation", "team"): 'use: assign to team "..."',
+        ("conversation", "tags"): 'use: tag "..."',
+    }
+    return hints.get(target.parts)
+
+
+def _describe(delay: ast.DurationLit) -> str:
+    names = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week"}
+    amount = int(delay.amount) if delay.amount.is_integer() else delay.amount
+    return f"{amount} {'business ' if delay.business else ''}{names[delay.unit]}s"
+
+
+def check_rules(
+    config: WorkspaceConfig, files: list[ast.RuleFile], embedded: list[Embedded]
+) -> list[Diagnostic]:
+    """Every error and warning in the rules, the embedded expressions and the templates."""
+    return RuleChecker(config, Catalog.for_config(config)).check(files, embedded)
+
+
+__all__ = ["Embedded", "check_rules", "infer_quiet", "rule_roots", "trigger_where"]

@@ -1,0 +1,399 @@
+"""Checked rules + config -> an immutable `engine.core` RuleGraph, with generated Python."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import time
+from types import MappingProxyType
+from typing import Any
+
+from dsl.config.model import WorkspaceConfig
+from dsl.diagnostics import Span
+from dsl.rules import ast
+from dsl.rules.checker import Embedded
+from dsl.rules.fields import Catalog
+from dsl.rules.interpolate import pieces
+from dsl.rules.pygen import Constants, FunctionBody, function
+from engine.core.rules import (
+    ActionSpec,
+    Block,
+    Bucket,
+    BusinessCalendar,
+    CompiledRule,
+    Conjunct,
+    Duration,
+    Location,
+    OpeningWindow,
+    RoutingSpec,
+    RuleGraph,
+    Schedule,
+    SlaSpec,
+    TemplateSpec,
+)
+from engine.core.rules.codegen import load_functions
+
+_KEYED = {
+    "stage_entered",
+    "stage_left",
+    "status_changed",
+    "tag_added",
+    "sla_warning",
+    "sla_breached",
+}
+_DAYS = {
+    "day": (0, 1, 2, 3, 4, 5, 6),
+    "weekday": (0, 1, 2, 3, 4),
+    **{
+        d: (i,)
+        for i, d in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    },
+}
+
+
+def trigger_key(rule: ast.Rule) -> str | None:
+    trigger = rule.trigger
+    if trigger.kind in _KEYED:
+        return trigger.subject.value if trigger.subject is not None else None
+    if trigger.kind == "integration_event" and trigger.integration and trigger.subject:
+        return f"{trigger.integration.value}:{trigger.subject.value}"
+    if trigger.kind == "schedule":
+        return rule.name.value
+    return None
+
+
+def describe_trigger(trigger: ast.Trigger) -> str:
+    words = trigger.kind.replace("_", " ")
+    if trigger.kind == "integration_event" and trigger.integration and trigger.subject:
+        return f'integration "{trigger.integration.value}" event "{trigger.subject.value}"'
+    if trigger.kind == "schedule":
+        return f"every {trigger.days} at {trigger.at}"
+    if trigger.subject is not None:
+        return f'{words} "{trigger.subject.value}"'
+    return words
+
+
+def calendar_of(config: WorkspaceConfig) -> BusinessCalendar:
+    return BusinessCalendar(
+        timezone=config.timezone,
+        windows=tuple(OpeningWindow(h.weekday, h.opens, h.closes) for h in config.opening_hours),
+        holidays=frozenset(h.day for h in config.holidays),
+    )
+
+
+class _Sources:
+    """Source texts by file, to quote a condition's words in traces and `kazi explain`."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self._lines = {path: text.splitlines() for path, text in texts.items()}
+
+    def quote(self, span: Span) -> str:
+        lines = self._lines.get(span.file)
+        if not lines or span.end_line is None or span.end_column is None:
+            return ""
+        chunk = lines[span.line - 1 : span.end_line]
+        if not chunk:
+            return ""
+        if len(chunk) == 1:
+            return chunk[0][span.column - 1 : span.end_column - 1]
+        chunk[0] = chunk[0][span.column - 1 :]
+        chunk[-1] = chunk[-1][: span.end_column - 1]
+        return " ".join(part.strip() for part in chunk)
+
+
+class _Module:
+    """Collects generated functions into one module, compiled once."""
+
+    def __init__(self, catalog: Catalog, constants: Constants) -> None:
+        self.catalog = catalog
+        self.constants = constants
+        self.parts: list[str] = []
+
+    def body(self) -> FunctionBody:
+        return FunctionBody(self.catalog, self.constants)
+
+    def predicate(self, name: str, expr: ast.Expr) -> str:
+        body = self.body()
+        result = body.test(expr)
+        self.parts.append(function(name, body, [f"return {result}"]))
+        return name
+
+    def value(self, name: str, expr: ast.Expr) -> str:
+        body = self.body()
+        result = body.value(expr)
+        self.parts.append(function(name, body, [f"return {result}"]))
+        return name
+
+    def text(self, name: str, text: ast.Name) -> str | None:
+        """A function building an interpolated text, or None when the text is constant."""
+        found, _ = pieces(text)
+        if all(p.expr is None for p in found):
+            return None
+        body = self.body()
+        items = []
+        for piece in found:
+            if piece.expr is not None:
+                items.append(f"_display({body.value(piece.expr)})")
+            else:
+                items.append(repr(piece.literal))
+        self.parts.append(function(name, body, ["return ''.join((" + ", ".join(items) + ",))"]))
+        return name
+
+
+def _duration(node: ast.DurationLit) -> Duration:
+    return Duration(node.seconds, node.business, node.unit, node.amount)
+
+
+def _recipient(action: ast.Action) -> dict[str, Any]:
+    if action.recipient is None:
+        return {}
+    return {
+        "recipient": action.recipient.kind,
+        "recipient_name": action.recipient.name.value if action.recipient.name else None,
+    }
+
+
+def _stage_pipelines(config: WorkspaceConfig) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for pipeline in config.pipelines:
+        for stage in pipeline.stages:
+            out.setdefault(stage.name, []).append(pipeline.name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def compile_graph(
+    config: WorkspaceConfig,
+    files: list[ast.RuleFile],
+    embedded: list[Embedded],
+    sources: dict[str, str],
+) -> RuleGraph:
+    """Build the graph. The input must be checked: the compiler trusts names and types."""
+    catalog = Catalog.for_config(config)
+    calendar = calendar_of(config)
+    constants = Constants([calendar])
+    module = _Module(catalog, constants)
+    quote = _Sources(sources)
+    rules = [rule for f in files for rule in f.rules]
+    stage_pipelines = _stage_pipelines(config)
+
+    # Buckets: one generated function per (trigger, key) testing all its rules at once.
+    buckets: dict[tuple[str, str | None], list[int]] = {}
+    for index, rule in enumerate(rules):
+        buckets.setdefault((rule.trigger.kind, trigger_key(rule)), []).append(index)
+    bucket_names: dict[tuple[str, str | None], str] = {}
+    for number, key in enumerate(sorted(buckets, key=lambda k: (k[0], k[1] or ""))):
+        body = module.body()
+        result = ["out = []"]
+        for position, index in enumerate(buckets[key]):
+            condition = rules[index].condition
+            if condition is None:
+                result.append(f"out.append({position})")
+            else:
+                result.append(f"if {body.test(condition)}: out.append({position})")
+        result.append("return out")
+        name = f"f_bucket{number}"
+        module.parts.append(function(name, body, result))
+        bucket_names[key] = name
+
+    # Per rule: conjuncts for traces, guards, values of actions.
+    plans: list[dict[str, Any]] = []
+    for index, rule in enumerate(rules):
+        plan: dict[str, Any] = {"conjuncts": [], "blocks": []}
+        if rule.condition is not None:
+            items = (
+                rule.condition.items if isinstance(rule.condition, ast.And) else (rule.condition,)
+            )
+            for k, item in enumerate(items):
+                plan["conjuncts"].append(
+                    (quote.quote(item.span), module.predicate(f"f_r{index}_c{k}", item))
+                )
+        for b, block in enumerate(rule.blocks):
+            guard = module.predicate(f"f_r{index}_g{b}", block.guard) if block.guard else None
+            actions = []
+            for a, action in enumerate(block.actions):
+                actions.append(
+                    _action_plan(
+                        module, config, stage_pipelines, f"f_r{index}_b{b}_a{a}", action, quote
+                    )
+                )
+            plan["blocks"].append((block, guard, actions))
+        plans.append(plan)
+
+    template_plans: dict[str, tuple[str, str, list[str]]] = {}
+    by_name = {(e.owner, e.name): e.expr for e in embedded}
+    for t, template in enumerate(config.templates):
+        names = []
+        ordered = sorted(
+            template.variables, key=lambda v: (v.component != "header", v.component, v.position)
+        )
+        for v, variable in enumerate(ordered):
+            expr = by_name.get(
+                ("template", f"{template.name}/{variable.component}/{variable.position}")
+            )
+            if expr is not None:
+                names.append(module.value(f"f_t{t}_{v}", expr))
+        template_plans[template.name] = (template.name, template.language, names)
+    routing_names = []
+    for r, route in enumerate(config.routing):
+        expr = by_name.get(("routing", route.name))
+        routing_names.append(module.predicate(f"f_route{r}", expr) if expr is not None else None)
+    sla_names = []
+    for s, policy in enumerate(config.sla_policies):
+        expr = by_name.get(("sla", policy.name))
+        sla_names.append(module.predicate(f"f_sla{s}", expr) if expr is not None else None)
+
+    source = "\n".join(module.parts)
+    functions = load_functions(source, tuple(constants.values), f"<rules {config.slug}>")
+
+    def fn(name: str | None) -> Callable[..., Any] | None:
+        return functions[name] if name is not None else None
+
+    compiled_rules = []
+    for index, (rule, plan) in enumerate(zip(rules, plans, strict=True)):
+        blocks = []
+        for block, guard, actions in plan["blocks"]:
+            specs = tuple(
+                ActionSpec(
+                    kind,
+                    text,
+                    MappingProxyType(params),
+                    MappingProxyType({k: functions[v] for k, v in values.items()}),
+                )
+                for kind, text, params, values in actions
+            )
+            blocks.append(
+                Block(
+                    _duration(block.delay) if block.delay else None,
+                    fn(guard),
+                    quote.quote(block.guard.span) if block.guard else None,
+                    specs,
+                )
+            )
+        trigger = rule.trigger
+        schedule = None
+        if trigger.kind == "schedule" and trigger.days and trigger.at:
+            hour, minute = (int(x) for x in trigger.at.split(":"))
+            schedule = Schedule(_DAYS[trigger.days], time(hour, minute))
+        compiled_rules.append(
+            CompiledRule(
+                index=index,
+                name=rule.name.value,
+                trigger=trigger.kind,
+                key=trigger_key(rule),
+                trigger_text=describe_trigger(trigger),
+                condition_text=quote.quote(rule.condition.span) if rule.condition else None,
+                conjuncts=tuple(
+                    Conjunct(text, functions[name]) for text, name in plan["conjuncts"]
+                ),
+                blocks=tuple(blocks),
+                location=Location(rule.span.file, rule.span.line, rule.span.column),
+                schedule=schedule,
+            )
+        )
+
+    graph_buckets = {
+        key: Bucket(tuple(indexes), functions[bucket_names[key]])
+        for key, indexes in buckets.items()
+    }
+    templates = {
+        name: TemplateSpec(name, language, tuple(functions[n] for n in names))
+        for name, (name, language, names) in template_plans.items()
+    }
+    routing = tuple(
+        RoutingSpec(route.name, fn(name), route.team, route.teammate, route.strategy)
+        for route, name in zip(config.routing, routing_names, strict=True)
+    )
+    sla = tuple(
+        SlaSpec(policy.name, fn(name))
+        for policy, name in zip(config.sla_policies, sla_names, strict=True)
+    )
+    version = content_hash(config, compiled_rules, source)
+    return RuleGraph(
+        version=version,
+        rules=tuple(compiled_rules),
+        buckets=MappingProxyType(graph_buckets),
+        calendar=calendar,
+        templates=MappingProxyType(templates),
+        routing=routing,
+        sla=sla,
+        stage_pipelines=MappingProxyType(stage_pipelines),
+        source=source,
+    )
+
+
+def _action_plan(
+    module: _Module,
+    config: WorkspaceConfig,
+    stage_pipelines: dict[str, tuple[str, ...]],
+    prefix: str,
+    action: ast.Action,
+    quote: _Sources,
+) -> tuple[str, str, dict[str, Any], dict[str, str]]:
+    """(kind, source text, constant params, value function names) of one action."""
+    params: dict[str, Any] = _recipient(action)
+    values: dict[str, str] = {}
+    kind = action.kind
+    name = action.name.value if action.name else None
+    if kind == "assign" and action.recipient is not None:
+        params = {action.recipient.kind: params.get("recipient_name")}
+    elif kind == "move_stage" and name is not None:
+        pipeline = action.extra.value if action.extra else stage_pipelines[name][0]
+        params.update(pipeline=pipeline, stage=name)
+    elif kind in ("add_tag", "remove_tag"):
+        params["tag"] = name
+    elif kind == "send_template":
+        params["template"] = name
+    elif kind == "call_integration":
+        params.update(integration=name, operation=action.extra.value if action.extra else "")
+    elif kind == "request_payment":
+        params["provider"] = name
+        assert action.value is not None
+        values["amount"] = module.value(f"{prefix}_amount", action.value)
+    elif kind == "set_field":
+        assert action.target is not None and action.value is not None
+        params.update(owner=action.target.root, field=action.target.parts[1])
+        values["value"] = module.value(f"{prefix}_value", action.value)
+    if action.text is not None:
+        slot = "title" if kind == "create_task" else "text"
+        params[slot] = action.text.value
+        text_function = module.text(f"{prefix}_{slot}", action.text)
+        if text_function is not None:
+            values[slot] = text_function
+    if action.duration is not None:
+        params["due" if kind == "create_task" else "delay"] = _duration(action.duration)
+    return kind, quote.quote(action.span), params, values
+
+
+def _canonical(value: Any) -> Any:
+    """Plain JSON data with spans dropped, so moving a line does not change the version."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in ("span", "location", "index") and not callable(getattr(value, f.name))
+        }
+    if isinstance(value, dict | MappingProxyType):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [_canonical(v) for v in value]
+        return sorted(items, key=json.dumps) if isinstance(value, frozenset | set) else items
+    if callable(value):
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def content_hash(config: WorkspaceConfig, rules: list[CompiledRule], source: str) -> str:
+    """sha256 over the config (no spans), the rules' plain data and the generated code."""
+    data = {
+        "config": _canonical(dataclasses.replace(config, root="")),
+        "rules": [_canonical(r) for r in rules],
+        "source": source,
+    }
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,232 @@
+"""Pure evaluation: (graph, event, snapshot, now) -> effects as data, plus an optional trace."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.core.rules import effects as fx
+from engine.core.rules.events import DomainEvent, Snapshot
+from engine.core.rules.graph import ActionSpec, Block, CompiledRule, Roots, RuleGraph
+from engine.core.rules.runtime import as_dict, display, num
+
+_EVENT_ROOTS = ("message", "payment", "task", "sla")
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    """Why one candidate rule fired or not."""
+
+    rule: str
+    fired: bool
+    failed: str | None = None  # the first condition part that was false
+    reason: str | None = None  # for skips: e.g. "caused this event"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    effects: tuple[fx.Effect, ...]
+    trace: tuple[RuleTrace, ...] | None = None
+
+
+def roots(event: DomainEvent | None, snapshot: Snapshot) -> Roots:
+    """The objects conditions read, each a plain dict whatever the caller passed."""
+    data = as_dict(event.data) if event is not None else {}
+    objects = snapshot.objects if isinstance(snapshot.objects, Mapping) else {}
+    result: Roots = {str(kind): as_dict(value) for kind, value in objects.items()}
+    result["conversation"] = as_dict(snapshot.conversation)
+    result["contact"] = as_dict(snapshot.contact)
+    result["event"] = data
+    for name in _EVENT_ROOTS:
+        if name in data:
+            result[name] = as_dict(data[name])
+        else:
+            result.setdefault(name, {})
+    return result
+
+
+def _aware(now: datetime) -> datetime:
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+
+def evaluate(
+    graph: RuleGraph,
+    event: DomainEvent,
+    snapshot: Snapshot,
+    now: datetime,
+    trace: bool = False,
+) -> Evaluation:
+    """The effects of every rule this event fires, in rule order. Never raises on odd payloads."""
+    now = _aware(now)
+    values = roots(event, snapshot)
+    candidates: list[int] = []
+    fired: set[int] = set()
+    keys = (
+        [(event.kind, event.key)]
+        if event.key is None
+        else [(event.kind, event.key), (event.kind, None)]
+    )
+    for key in keys:
+        bucket = graph.buckets.get(key)
+        if bucket is None:
+            continue
+        candidates.extend(bucket.rules)
+        if not trace:
+            fired.update(bucket.rules[i] for i in bucket.match(values, now))
+    traces: list[RuleTrace] = []
+    effects: list[fx.Effect] = []
+    for index in sorted(set(candidates)):
+        rule = graph.rules[index]
+        if trace:
+            failed = _first_failure(rule, values, now)
+            if failed is None:
+                fired.add(index)
+            if rule.name == event.caused_by:
+                traces.append(
+                    RuleTrace(rule.name, False, reason="its own action caused this event")
+                )
+                continue
+            traces.append(RuleTrace(rule.name, failed is None, failed=failed))
+        if index not in fired or rule.name == event.caused_by:
+            continue
+        effects.extend(_fire(graph, rule, event, values, now))
+    return Evaluation(tuple(effects), tuple(traces) if trace else None)
+
+
+def _first_failure(rule: CompiledRule, values: Roots, now: datetime) -> str | None:
+    for conjunct in rule.conjuncts:
+        if not conjunct.test(values, now):
+            return conjunct.text
+    return None
+
+
+def _fire(
+    graph: RuleGraph, rule: CompiledRule, event: DomainEvent, values: Roots, now: datetime
+) -> list[fx.Effect]:
+    out: list[fx.Effect] = []
+    conversation = values["conversation"]
+    for position, block in enumerate(rule.blocks):
+        if block.delay is None:
+            out.extend(_effect(graph, rule.name, action, values, now) for action in block.actions)
+            continue
+        out.append(
+            fx.ScheduleDelayed(
+                rule=rule.name,
+                block=position,
+                due_at=block.delay.after(now, graph.calendar),
+                scheduled_at=now,
+                event_id=event.id,
+                stage=_string(conversation.get("stage")),
+                status=_string(conversation.get("status")),
+                guard=block.guard_text,
+            )
+        )
+    return out
+
+
+def resume(
+    graph: RuleGraph,
+    scheduled: fx.ScheduleDelayed,
+    snapshot: Snapshot,
+    now: datetime,
+    trace: bool = False,
+) -> Evaluation:
+    """Run a delayed block at its due time: re-read state, re-check the guard, then act."""
+    now = _aware(now)
+    rule = graph.rule(scheduled.rule)
+    if rule is None or not 0 <= scheduled.block < len(rule.blocks):
+        reason = "the rule is no longer in the config"
+        return Evaluation((), (RuleTrace(scheduled.rule, False, reason=reason),) if trace else None)
+    block: Block = rule.blocks[scheduled.block]
+    values = roots(None, snapshot)
+    values["$since"] = scheduled.scheduled_at
+    values["$stage"] = scheduled.stage
+    values["$status"] = scheduled.status
+    if block.guard is not None and block.guard(values, now):
+        reason = f"unless {block.guard_text}"
+        return Evaluation((), (RuleTrace(rule.name, False, failed=reason),) if trace else None)
+    effects = tuple(_effect(graph, rule.name, action, values, now) for action in block.actions)
+    return Evaluation(effects, (RuleTrace(rule.name, True),) if trace else None)
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _recipient(params: Mapping[str, Any], values: Roots) -> fx.Recipient | None:
+    kind = params.get("recipient")
+    if kind is None:
+        return None
+    if kind == "owner":
+        return fx.Recipient("owner", _string(values["conversation"].get("owner")))
+    return fx.Recipient(str(kind), params.get("recipient_name"))
+
+
+def _text(action: ActionSpec, name: str, values: Roots, now: datetime) -> str:
+    function = action.values.get(name)
+    if function is not None:
+        return display(function(values, now))
+    return str(action.params.get(name, ""))
+
+
+def _effect(
+    graph: RuleGraph, rule: str, action: ActionSpec, values: Roots, now: datetime
+) -> fx.Effect:
+    p = action.params
+    kind = action.kind
+    if kind == "assign":
+        return fx.Assign(rule, teammate=p.get("teammate"), team=p.get("team"))
+    if kind == "route":
+        return fx.Route(rule)
+    if kind == "move_stage":
+        return fx.MoveStage(rule, pipeline=p["pipeline"], stage=p["stage"])
+    if kind == "add_tag":
+        return fx.AddTag(rule, tag=p["tag"])
+    if kind == "remove_tag":
+        return fx.RemoveTag(rule, tag=p["tag"])
+    if kind == "create_task":
+        due = p.get("due")
+        return fx.CreateTask(
+            rule,
+            title=_text(action, "title", values, now),
+            assignee=_recipient(p, values),
+            due_at=due.after(now, graph.calendar) if due is not None else None,
+        )
+    if kind == "remind":
+        return fx.Remind(
+            rule,
+            recipient=_recipient(p, values),
+            text=_text(action, "text", values, now),
+            at=p["delay"].after(now, graph.calendar),
+        )
+    if kind == "send_template":
+        template = graph.templates[p["template"]]
+        variables = tuple(display(v(values, now)) for v in template.variables)
+        return fx.SendTemplate(
+            rule, template=template.name, language=template.language, variables=variables
+        )
+    if kind == "send_text":
+        return fx.SendText(rule, text=_text(action, "text", values, now))
+    if kind == "draft_reply":
+        return fx.DraftReply(rule, text=_text(action, "text", values, now))
+    if kind == "notify":
+        return fx.Notify(
+            rule, recipient=_recipient(p, values), text=_text(action, "text", values, now)
+        )
+    if kind == "add_note":
+        return fx.AddNote(rule, text=_text(action, "text", values, now))
+    if kind == "set_field":
+        value = action.values["value"](values, now)
+        return fx.SetField(rule, owner=p["owner"], field=p["field"], value=value)
+    if kind == "call_integration":
+        return fx.CallIntegration(rule, integration=p["integration"], operation=p["operation"])
+    if kind == "request_payment":
+        amount = num(action.values["amount"](values, now))
+        return fx.RequestPayment(
+            rule, amount=float(amount) if amount is not None else None, provider=p["provider"]
+        )
+    if kind == "escalate":
+        return fx.Escalate(rule, recipient=_recipient(p, values))
+    raise ValueError(f"unknown action kind {kind!r}")  # only a compiler bug can get here
