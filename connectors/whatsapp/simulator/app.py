@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, delete, get, post
+from litestar.params import FromPath, JSONBody
 
 from connectors.whatsapp.simulator.faults import Faults, FaultSpecError, parse_faults
 from connectors.whatsapp.simulator.payloads import StepError
@@ -31,7 +32,7 @@ def create_app(simulator: Simulator) -> Litestar:
 
     @post("/{version:str}/{phone_number_id:str}/messages", media_type=MediaType.JSON)
     async def send_message(
-        request: Request[Any, Any, Any], version: str, phone_number_id: str
+        request: Request[Any, Any, Any], version: FromPath[str], phone_number_id: FromPath[str]
     ) -> Response[dict[str, Any]]:
         answer = await simulator.handle_send(
             request.headers.get("authorization"), phone_number_id, await request.body()
@@ -61,7 +62,7 @@ def create_app(simulator: Simulator) -> Litestar:
         return simulator.faults.as_dict()
 
     @post("/_sim/faults")
-    async def switch_faults(data: dict[str, Any]) -> Response[dict[str, Any]]:
+    async def switch_faults(data: JSONBody[dict[str, Any]]) -> Response[dict[str, Any]]:
         try:
             parse_faults(str(data.get("spec", "")), into=simulator.faults)
         except FaultSpecError as error:
@@ -76,7 +77,9 @@ def create_app(simulator: Simulator) -> Litestar:
         return simulator.faults.as_dict()
 
     @post("/_sim/customers/{wa_id:str}/messages")
-    async def customer_message(wa_id: str, data: dict[str, Any]) -> Response[dict[str, Any]]:
+    async def customer_message(
+        wa_id: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> Response[dict[str, Any]]:
         if not wa_id.isdigit():
             return Response({"error": "wa_id is digits only"}, status_code=400)
         try:
