@@ -18,6 +18,9 @@ from engine.jobs.worker import run_worker
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from engine.startup import check_database, check_queue
+from engine.workspaces.demo import demo_secrets
+from engine.workspaces.directory import read_folder
+from ui.commands.workspaces import load_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -90,6 +93,10 @@ def _worker(arguments: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_WORKSPACE = "retail"
+DEMO_SIMULATOR_BIND = "127.0.0.1:8090"
+
+
 def _demo(arguments: argparse.Namespace) -> int:
     """One command for a new user: everything on SQLite, in this terminal."""
     settings = Settings.from_env()
@@ -97,12 +104,41 @@ def _demo(arguments: argparse.Namespace) -> int:
         print("kazi demo runs on SQLite; unset KAZI_DATABASE_URL to use it", file=sys.stderr)
         return 2
     _migrate(arguments)
+    for folder in sorted(settings.config_dir.iterdir()):
+        if (folder / "workspace.yaml").is_file() and load_folder(settings, folder) != 0:
+            return 1
+    demo = read_folder(settings.config_dir / DEMO_WORKSPACE)
     env = dict(os.environ)
+    secrets = demo_secrets(demo, env)
+    env.update(secrets.environment)
+    number = demo.numbers[0]
+    kazi = [sys.executable, "-m", "ui.cli"]
     children = [
-        subprocess.Popen([sys.executable, "-m", "ui.cli", "worker"], env=env),
-        subprocess.Popen([sys.executable, "-m", "ui.cli", "serve"], env=env),
+        subprocess.Popen([*kazi, "worker"], env=env),
+        subprocess.Popen([*kazi, "serve"], env=env),
+        subprocess.Popen(
+            [
+                *kazi,
+                "simulate",
+                "--webhook-url",
+                f"http://{settings.bind}/webhooks/whatsapp/{demo.slug}",
+                "--app-secret",
+                secrets.app_secret,
+                "--bind",
+                DEMO_SIMULATOR_BIND,
+                "--phone-number-id",
+                number.phone_number_id,
+                "--display-phone-number",
+                number.phone.lstrip("+"),
+            ],
+            env=env,
+        ),
     ]
-    print(f"Kazi is starting at http://{settings.bind}/  (Ctrl-C stops everything)", flush=True)
+    print(
+        f"Kazi is starting at http://{settings.bind}/ with {demo.name}; simulated customers "
+        f"chat at http://{DEMO_SIMULATOR_BIND}/  (Ctrl-C stops everything)",
+        flush=True,
+    )
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
