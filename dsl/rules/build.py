@@ -5,7 +5,7 @@ from __future__ import annotations
 from dsl.config.model import Expression, WorkspaceConfig
 from dsl.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from dsl.rules import ast
-from dsl.rules.checker import Embedded, check_rules
+from dsl.rules.checker import Embedded, check_rules, template_slot
 from dsl.rules.compiler import compile_graph
 from dsl.rules.parser import parse_expression, parse_rules
 from engine.core.rules import RuleGraph
@@ -30,7 +30,9 @@ def embedded_expressions(config: WorkspaceConfig) -> tuple[list[Embedded], list[
     ]
     for template in config.templates:
         for variable in template.variables:
-            name = f"{template.name}/{variable.component}/{variable.position}"
+            name = template_slot(
+                template.name, template.language, variable.component, variable.position
+            )
             items.append(("template", name, variable.value))
     for owner, name, expression in items:
         item, errors = _parse_embedded(owner, name, expression)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from dsl.config.model import Pipeline, WorkspaceConfig
@@ -24,7 +23,6 @@ from dsl.rules.names import suggest
 _WINDOW_SECONDS = 24 * 3600
 _SENDS = ("send_template", "send_text")
 _TEXT_ACTIONS = ("create_task", "remind", "send_text", "draft_reply", "notify", "add_note")
-_TEMPLATE_SLOT = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -34,6 +32,11 @@ class Embedded:
     owner: str  # "routing" | "sla" | "template"
     name: str
     expr: ast.Expr
+
+
+def template_slot(name: str, language: str, component: str, position: int) -> str:
+    """How a template variable's expression is named among the embedded expressions."""
+    return f"{name}/{language}/{component}/{position}"
 
 
 def trigger_where(kind: str) -> str:
@@ -72,8 +75,6 @@ class RuleChecker:
         self.diagnostics += find_loops(rules, sources)
         for item in embedded:
             self._embedded(item)
-        self._templates()
-        self._reachable()
         return self.diagnostics
 
     def _duplicates(self, rules: list[ast.Rule]) -> None:
@@ -356,43 +357,6 @@ class RuleChecker:
         )
         where = f"routing rule '{item.name}'" if item.owner == "routing" else f"SLA '{item.name}'"
         check_condition(item.expr, self.scope(roots, where))
-
-    def _templates(self) -> None:
-        for template in self.config.templates:
-            for component, text in (("body", template.body), ("header", template.header or "")):
-                given = {v.position for v in template.variables if v.component == component}
-                for match in _TEMPLATE_SLOT.finditer(text):
-                    position = int(match.group(1))
-                    if position not in given and template.span is not None:
-                        self.error(
-                            "E113",
-                            f"template '{template.name}' uses {{{{{position}}}}} in "
-                            f"its {component} but gives it no value",
-                            template.span,
-                            f"add a variable for position {position}",
-                        )
-
-    def _reachable(self) -> None:
-        for pipeline in self.config.pipelines:
-            reached = {pipeline.initial}
-            frontier = [pipeline.initial]
-            while frontier:
-                current = frontier.pop()
-                for move in pipeline.moves:
-                    if move.source == current and move.target not in reached:
-                        reached.add(move.target)
-                        frontier.append(move.target)
-            for stage in pipeline.stages:
-                if stage.name not in reached:
-                    span = stage.span or pipeline.span
-                    if span is not None:
-                        self.error(
-                            "E116",
-                            f"stage '{stage.name}' of pipeline '{pipeline.name}' "
-                            "cannot be reached from its first stage",
-                            span,
-                            "add a move into it",
-                        )
 
 
 def _is_stage(expr: ast.Expr) -> bool:

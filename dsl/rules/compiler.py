@@ -13,7 +13,7 @@ from typing import Any
 from dsl.config.model import WorkspaceConfig
 from dsl.diagnostics import Span
 from dsl.rules import ast
-from dsl.rules.checker import Embedded
+from dsl.rules.checker import Embedded, template_slot
 from dsl.rules.fields import Catalog
 from dsl.rules.interpolate import pieces
 from dsl.rules.pygen import Constants, FunctionBody, function
@@ -223,20 +223,23 @@ def compile_graph(
             plan["blocks"].append((block, guard, actions))
         plans.append(plan)
 
-    template_plans: dict[str, tuple[str, str, list[str]]] = {}
+    template_plans: list[tuple[str, str, list[str]]] = []
     by_name = {(e.owner, e.name): e.expr for e in embedded}
-    for t, template in enumerate(config.templates):
+    default = config.default_language
+    ordered_templates = sorted(config.templates, key=lambda t: t.language != default)
+    for t, template in enumerate(ordered_templates):
         names = []
         ordered = sorted(
             template.variables, key=lambda v: (v.component != "header", v.component, v.position)
         )
         for v, variable in enumerate(ordered):
-            expr = by_name.get(
-                ("template", f"{template.name}/{variable.component}/{variable.position}")
+            slot = template_slot(
+                template.name, template.language, variable.component, variable.position
             )
+            expr = by_name.get(("template", slot))
             if expr is not None:
                 names.append(module.value(f"f_t{t}_{v}", expr))
-        template_plans[template.name] = (template.name, template.language, names)
+        template_plans.append((template.name, template.language, names))
     routing_names = []
     for r, route in enumerate(config.routing):
         expr = by_name.get(("routing", route.name))
@@ -299,10 +302,11 @@ def compile_graph(
         key: Bucket(tuple(indexes), functions[bucket_names[key]])
         for key, indexes in buckets.items()
     }
-    templates = {
-        name: TemplateSpec(name, language, tuple(functions[n] for n in names))
-        for name, (name, language, names) in template_plans.items()
-    }
+    versions: dict[str, list[TemplateSpec]] = {}
+    for name, language, names in template_plans:
+        spec = TemplateSpec(name, language, tuple(functions[n] for n in names))
+        versions.setdefault(name, []).append(spec)
+    templates = {name: tuple(specs) for name, specs in versions.items()}
     routing = tuple(
         RoutingSpec(route.name, fn(name), route.team, route.teammate, route.strategy)
         for route, name in zip(config.routing, routing_names, strict=True)

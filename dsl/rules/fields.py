@@ -43,9 +43,10 @@ _BUILTIN: dict[str, dict[str, FieldInfo]] = {
         "channel": FieldInfo(Type.TEXT),
         "number": FieldInfo(Type.TEXT),
         "language": FieldInfo(Type.TEXT, settable=True),
+        "waiting_on": FieldInfo(Type.TEXT, ("us", "customer")),
         "opened_at": FieldInfo(Type.DATETIME),
-        "last_customer_message_at": FieldInfo(Type.DATETIME),
-        "last_staff_message_at": FieldInfo(Type.DATETIME),
+        "last_inbound_at": FieldInfo(Type.DATETIME),
+        "last_outbound_at": FieldInfo(Type.DATETIME),
         "messages": FieldInfo(Type.NUMBER),
     },
     "contact": {
@@ -110,6 +111,8 @@ _BUILTIN: dict[str, dict[str, FieldInfo]] = {
 }
 
 _OBJECT_FIELDS: dict[str, FieldInfo] = {
+    "kind": FieldInfo(Type.TEXT),
+    "stage": FieldInfo(Type.TEXT, refers_to="stage"),
     "reference": FieldInfo(Type.TEXT),
     "status": FieldInfo(Type.TEXT, settable=True),
     "amount": FieldInfo(Type.NUMBER, settable=True),
@@ -117,7 +120,7 @@ _OBJECT_FIELDS: dict[str, FieldInfo] = {
     "created_at": FieldInfo(Type.DATETIME),
 }
 
-DEFAULT_OBJECT_KINDS = ("order", "booking", "lead", "account", "case", "quote", "engagement")
+DEFAULT_OBJECT_KINDS = ("lead", "order", "booking", "support_case", "payment_request", "account")
 
 # Which roots each trigger supplies beyond conversation, contact and business objects.
 EVENT_ROOTS: dict[str, str] = {
@@ -155,6 +158,7 @@ class Catalog:
         roots = {name: dict(fields) for name, fields in _BUILTIN.items()}
         kinds = list(DEFAULT_OBJECT_KINDS)
         if config is not None:
+            kinds += [k for k in config.object_kinds if k not in kinds]
             for pipeline in config.pipelines:
                 if pipeline.subject != "conversation" and pipeline.subject not in kinds:
                     kinds.append(pipeline.subject)

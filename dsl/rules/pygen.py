@@ -194,9 +194,9 @@ class FunctionBody:
     def _since_scheduled(self, expr: ast.SinceScheduled) -> str:
         conversation = self._root("conversation")
         if expr.what == "customer_replied":
-            return f"_after({conversation}.get('last_customer_message_at'), R.get('$since'))"
+            return f"_after({conversation}.get('last_inbound_at'), R.get('$since'))"
         if expr.what == "we_replied":
-            return f"_after({conversation}.get('last_staff_message_at'), R.get('$since'))"
+            return f"_after({conversation}.get('last_outbound_at'), R.get('$since'))"
         name = "stage" if expr.what == "stage_changed" else "status"
         return f"({conversation}.get({name!r}) != R.get('${name}'))"
 

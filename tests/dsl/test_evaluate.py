@@ -109,7 +109,7 @@ def test_resume_rechecks_the_guard() -> None:
     replied = snapshot(
         {
             "stage": "quote",
-            "last_customer_message_at": (MONDAY_MORNING + timedelta(hours=1)).isoformat(),
+            "last_inbound_at": (MONDAY_MORNING + timedelta(hours=1)).isoformat(),
         }
     )
     assert resume(GRAPH, reminder, replied, later).effects == ()

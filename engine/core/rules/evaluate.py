@@ -202,7 +202,7 @@ def _effect(
             at=p["delay"].after(now, graph.calendar),
         )
     if kind == "send_template":
-        template = graph.templates[p["template"]]
+        template = graph.template(p["template"], values["contact"].get("language"))
         variables = tuple(display(v(values, now)) for v in template.variables)
         return fx.SendTemplate(
             rule, template=template.name, language=template.language, variables=variables

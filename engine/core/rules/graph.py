@@ -111,11 +111,16 @@ class RuleGraph:
     rules: tuple[CompiledRule, ...]
     buckets: Mapping[tuple[str, str | None], Bucket]
     calendar: BusinessCalendar
-    templates: Mapping[str, TemplateSpec]
+    templates: Mapping[str, tuple[TemplateSpec, ...]]  # by name; the default language first
     routing: tuple[RoutingSpec, ...]
     sla: tuple[SlaSpec, ...]
     stage_pipelines: Mapping[str, tuple[str, ...]]
     source: str  # the generated Python, kept for `kazi explain --source` and debugging
+
+    def template(self, name: str, language: object = None) -> TemplateSpec:
+        """The template in the contact's language when there is one, else the default."""
+        versions = self.templates[name]
+        return next((t for t in versions if t.language == language), versions[0])
 
     def rule(self, name: str) -> CompiledRule | None:
         return next((r for r in self.rules if r.name == name), None)
