@@ -128,7 +128,7 @@ def _read(folder: Path, name: str, diagnostics: list[Diagnostic]) -> YamlDocumen
                     Severity.ERROR,
                     f"{name} is missing from {folder}",
                     start,
-                    "every workspace folder needs workspace.yaml (name, slug, timezone, ...)",
+                    "every workspace folder needs workspace.yaml with name, slug and timezone",
                 )
             )
         return None

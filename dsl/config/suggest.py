@@ -9,7 +9,7 @@ from collections.abc import Iterable
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate most like `word`, if one is close enough to be a likely typo."""
     options = sorted(set(candidates))
-    matches = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(word, options, n=1, cutoff=0.75)
     if matches:
         return matches[0]
     lowered = {option.lower(): option for option in options}

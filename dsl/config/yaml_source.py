@@ -232,7 +232,7 @@ def _error_message(error: yaml.YAMLError) -> str:
 
 
 def _syntax_hint(message: str) -> str | None:
-    if "tab" in message.lower():
+    if "tab" in message.lower() or "'\\t'" in message:
         return "indent with spaces, not tabs"
     if "mapping values are not allowed" in message:
         return "put text that contains ': ' in quotes"
