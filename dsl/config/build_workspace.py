@@ -160,7 +160,8 @@ def _holidays(
         if day in seen:
             report.warning(
                 codes.DUPLICATE_HOLIDAY,
-                f"holiday {day.isoformat()} is listed twice (also as holidays[{seen[day]}])",
+                f"holiday {day.isoformat()} is listed twice (first at line "
+                f"{document.value_span(('holidays', seen[day], 'date')).line})",
                 document.value_span(("holidays", index, "date")),
             )
             continue

@@ -54,7 +54,19 @@ CASES: dict[str, tuple[str, str, int, int]] = {
     "unknown_integration_kind": ("E070", "integrations.yaml", 3, 11),
     "literal_secret": ("E071", "integrations.yaml", 5, 17),
     "whatsapp_for_undeclared_number": ("E072", "integrations.yaml", 4, 22),
+    "header_two_placeholders": ("E043", "templates.yaml", 5, 13),
+    "policy_without_targets": ("E052", "sla.yaml", 2, 5),
+    "routing_teammate_outside_team": ("E062", "routing.yaml", 5, 15),
+    "routing_without_target": ("E063", "routing.yaml", 2, 5),
+    "membership_one_sided": ("W020", "workspace.yaml", 20, 13),
     "terminal_with_moves": ("W030", "pipelines.yaml", 21, 7),
+    "dead_end_stage": ("W031", "pipelines.yaml", 12, 15),
+    "warning_not_before_deadline": ("W050", "sla.yaml", 5, 18),
+    "policy_after_catch_all": ("W051", "sla.yaml", 6, 11),
+    "no_business_hours": ("W052", "sla.yaml", 2, 11),
+    "duplicate_holiday": ("W060", "workspace.yaml", 10, 11),
+    "routing_rule_after_catch_all": ("W061", "routing.yaml", 10, 11),
+    "number_without_integration": ("W070", "workspace.yaml", 13, 22),
 }
 
 
