@@ -60,11 +60,10 @@ def build_runtime(
     clock: Clock | None = None,
     inbound_handlers: dict[str, InboundHandler] | None = None,
     executors: dict[str, Executor] | None = None,
-    queue_name: str = "kazi",
 ) -> Runtime:
     """Wire storage, queue and handlers for one process (server, worker or CLI)."""
     db = make_engine(settings.database_url)
-    huey = make_huey(settings, queue_name)
+    huey = make_huey(settings, settings.queue_name)
     clock = clock or SystemClock()
     handlers = default_inbound_handlers() if inbound_handlers is None else dict(inbound_handlers)
     effect_executors = dict(executors or {})

@@ -23,6 +23,7 @@ class Settings:
     secret_key: str
     bind: str
     var_dir: Path
+    queue_name: str = "kazi"
     require_services: bool = False
 
     @property
@@ -51,6 +52,7 @@ class Settings:
             secret_key=env.get("KAZI_SECRET_KEY", ""),
             bind=bind,
             var_dir=var_dir,
+            queue_name=env.get("KAZI_QUEUE_NAME", "kazi"),
             require_services=env.get("KAZI_REQUIRE_SERVICES", "") == "1",
         )
         settings._check()

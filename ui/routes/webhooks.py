@@ -5,6 +5,7 @@ from __future__ import annotations
 import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
+from litestar.params import FromPath
 
 from connectors.whatsapp.signature import SIGNATURE_HEADER
 from engine.composition import Runtime
@@ -15,7 +16,7 @@ class WhatsAppWebhookController(Controller):
     path = "/webhooks/whatsapp/{workspace:str}"
 
     @get(sync_to_thread=True, media_type=MediaType.TEXT)
-    def verify(self, workspace: str, request: Request, runtime: Runtime) -> Response[str]:
+    def verify(self, workspace: FromPath[str], request: Request, runtime: Runtime) -> Response[str]:
         """Meta's subscription handshake; carries no signature."""
         status, body = answer_handshake(
             db=runtime.db,
@@ -27,7 +28,7 @@ class WhatsAppWebhookController(Controller):
 
     @post(status_code=200)
     async def receive(
-        self, workspace: str, request: Request, runtime: Runtime
+        self, workspace: FromPath[str], request: Request, runtime: Runtime
     ) -> Response[dict[str, object]]:
         body = await request.body()
         signature = request.headers.get(SIGNATURE_HEADER)
