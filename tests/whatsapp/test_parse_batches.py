@@ -95,7 +95,12 @@ def test_non_utf8_body_does_not_raise() -> None:
 
 
 def test_json_that_is_not_a_whatsapp_webhook_is_flagged() -> None:
-    for document in ([], {"object": "page", "entry": []}, {"object": "whatsapp_business_account"}):
+    documents: list[object] = [
+        [],
+        {"object": "page", "entry": []},
+        {"object": "whatsapp_business_account"},
+    ]
+    for document in documents:
         (event,) = parse_webhook(json.dumps(document).encode())
         assert isinstance(event, MalformedPayload)
 

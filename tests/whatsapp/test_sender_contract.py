@@ -27,6 +27,7 @@ from engine.core.messaging import (
     OutboundButtons,
     OutboundList,
     OutboundMedia,
+    OutboundMessage,
     OutboundReaction,
     OutboundTemplate,
     OutboundText,
@@ -44,7 +45,8 @@ STRANGER = "254799000111"
 
 
 class Harness(Protocol):
-    sender: MessageSender
+    @property
+    def sender(self) -> MessageSender: ...
 
     def customer_writes(self, wa_id: str) -> str:
         """The customer sends a message (opening their window); returns its id."""
@@ -118,7 +120,7 @@ def test_text_inside_the_window_is_accepted_with_a_new_wamid(harness: Harness) -
 
 def test_every_free_form_kind_is_accepted_inside_the_window(harness: Harness) -> None:
     inbound = harness.customer_writes(CUSTOMER)
-    messages = [
+    messages: list[OutboundMessage] = [
         OutboundMedia(CUSTOMER, "image", link="https://example.com/p.jpg", caption="p"),
         OutboundMedia(CUSTOMER, "document", media_id="123", filename="invoice.pdf"),
         OutboundButtons(CUSTOMER, "Confirm?", (ReplyButton("yes", "Yes"), ReplyButton("no", "No"))),

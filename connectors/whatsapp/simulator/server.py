@@ -41,8 +41,12 @@ class ServerThread:
         self.url = f"http://{host}:{port}"
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the server to finish; `stop` waits for it. Lets several stop at once."""
         self._server.should_exit = True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.request_stop()
         self._thread.join(timeout)
 
     def __enter__(self) -> ServerThread:
