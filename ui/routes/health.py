@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Controller, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from engine.composition import Runtime
 from engine.health import check_readiness
+from ui.dependencies import RuntimeDependency
 
 
 class HealthController(Controller):
@@ -16,7 +16,7 @@ class HealthController(Controller):
         return {"status": "up"}
 
     @get("/readyz", sync_to_thread=True)
-    def readyz(self, runtime: Runtime) -> Response[dict[str, object]]:
+    def readyz(self, runtime: RuntimeDependency) -> Response[dict[str, object]]:
         """200 when the database and the queue both answer, else 503 naming the one that failed."""
         readiness = check_readiness(runtime.readiness_probes())
         status = HTTP_200_OK if readiness.ready else HTTP_503_SERVICE_UNAVAILABLE

@@ -5,13 +5,13 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.response import Template
 
-from engine.composition import Runtime
 from engine.overview import workspace_summaries
+from ui.dependencies import RuntimeDependency
 
 
 class HomeController(Controller):
     @get("/", sync_to_thread=True)
-    def home(self, runtime: Runtime) -> Template:
+    def home(self, runtime: RuntimeDependency) -> Template:
         return Template(
             template_name="home.html",
             context={

@@ -8,15 +8,17 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 
 from connectors.whatsapp.signature import SIGNATURE_HEADER
-from engine.composition import Runtime
 from engine.whatsapp.webhook import answer_handshake, receive_webhook
+from ui.dependencies import RuntimeDependency
 
 
 class WhatsAppWebhookController(Controller):
     path = "/webhooks/whatsapp/{workspace:str}"
 
     @get(sync_to_thread=True, media_type=MediaType.TEXT)
-    def verify(self, workspace: FromPath[str], request: Request, runtime: Runtime) -> Response[str]:
+    def verify(
+        self, workspace: FromPath[str], request: Request, runtime: RuntimeDependency
+    ) -> Response[str]:
         """Meta's subscription handshake; carries no signature."""
         status, body = answer_handshake(
             db=runtime.db,
@@ -28,7 +30,7 @@ class WhatsAppWebhookController(Controller):
 
     @post(status_code=200)
     async def receive(
-        self, workspace: FromPath[str], request: Request, runtime: Runtime
+        self, workspace: FromPath[str], request: Request, runtime: RuntimeDependency
     ) -> Response[dict[str, object]]:
         body = await request.body()
         signature = request.headers.get(SIGNATURE_HEADER)
