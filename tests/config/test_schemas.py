@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,3 +59,9 @@ def test_codes_are_in_range_and_unique() -> None:
     for code in CATALOG:
         assert code[0] in "EW" and 1 <= int(code[1:]) <= 99, code
     assert len(CATALOG) == len(set(CATALOG))
+
+
+def test_docs_list_every_code(repo_root: Path) -> None:
+    text = (repo_root / "docs" / "config-files.md").read_text(encoding="utf-8")
+    missing = [code for code in CATALOG if f"| {code} |" not in text]
+    assert missing == []
