@@ -25,6 +25,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.mapper import Mapper
+from sqlalchemy.sql.expression import ClauseElement, FromClause
+from sqlalchemy.sql.util import find_tables
 
 from engine.models.base import Base, WorkspaceScoped
 from engine.models.workspace import Workspace
@@ -66,8 +68,20 @@ def session_workspace(session: Session) -> int | None:
     return workspace_id
 
 
-def _is_kazi(mapper: Mapper[Any]) -> bool:
-    return issubclass(mapper.class_, Base)
+def _touches_kazi(state: ORMExecuteState) -> bool:
+    """Whether the statement reads or writes any Kazi table, as an entity or as a
+    bare FROM (`select(func.count()).select_from(Contact)` names no entity)."""
+    if any(issubclass(mapper.class_, Base) for mapper in state.all_mappers):
+        return True
+    statement = state.statement
+    if not isinstance(statement, ClauseElement):
+        return False
+    tables = find_tables(statement, check_columns=True, include_aliases=True)
+    return any(table in _kazi_tables() for table in tables)
+
+
+def _kazi_tables() -> set[FromClause]:
+    return set(Base.metadata.tables.values())
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -79,7 +93,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
     if workspace_id is None:
         if session.info.get(_SYSTEM_KEY):
             return
-        if any(_is_kazi(mapper) for mapper in state.all_mappers):
+        if _touches_kazi(state):
             raise UnscopedSessionError(
                 "this Session has no workspace: use engine.db.workspace_session(...) "
                 "or, for a job that crosses workspaces on purpose, system_session(...)"

@@ -18,9 +18,7 @@ def test_a_contact_with_two_whatsapp_identities(db: Engine, workspace_id: int) -
     with workspace_session(db, workspace_id) as session:
         contact = identify(session, "whatsapp", "254712345678", NOW, profile_name="Wanjiru")
         session.add(
-            Identity(
-                contact=contact, channel="whatsapp", address="+254722000111", valid_from=NOW
-            )
+            Identity(contact=contact, channel="whatsapp", address="+254722000111", valid_from=NOW)
         )
         session.commit()
         contact_id = contact.id
@@ -40,9 +38,7 @@ def test_a_contact_with_two_whatsapp_identities(db: Engine, workspace_id: int) -
         assert session.scalar(select(Contact.id).where(Contact.id == contact_id)) == contact_id
 
 
-def test_a_number_change_keeps_the_contact_and_its_history(
-    db: Engine, workspace_id: int
-) -> None:
+def test_a_number_change_keeps_the_contact_and_its_history(db: Engine, workspace_id: int) -> None:
     changed_at = NOW + timedelta(days=30)
     with workspace_session(db, workspace_id) as session:
         contact = identify(session, "whatsapp", "+254712345678", NOW)
@@ -55,9 +51,7 @@ def test_a_number_change_keeps_the_contact_and_its_history(
         assert find_contact(session, "whatsapp", "+254712345678") is None
         found = find_contact(session, "whatsapp", "+254733444555")
         assert found is not None and found.id == contact_id
-        history = [
-            (i.address, i.valid_from, i.valid_to, i.is_current) for i in found.identities
-        ]
+        history = [(i.address, i.valid_from, i.valid_to, i.is_current) for i in found.identities]
         assert history == [
             ("+254712345678", NOW, changed_at, False),
             ("+254733444555", changed_at, None, True),
@@ -84,9 +78,7 @@ def test_one_address_has_one_current_holder(db: Engine, workspace_id: int) -> No
         assert find_contact(session, "whatsapp", "+254712345678") == first
 
 
-def test_a_current_identity_is_open_and_a_closed_one_is_not(
-    db: Engine, workspace_id: int
-) -> None:
+def test_a_current_identity_is_open_and_a_closed_one_is_not(db: Engine, workspace_id: int) -> None:
     with workspace_session(db, workspace_id) as session:
         contact = Contact(name="Achieng")
         session.add(

@@ -184,9 +184,7 @@ def test_provider_message_ids_are_unique_per_workspace_when_present(
             session.commit()
 
 
-def test_every_raw_status_is_kept_beside_the_delivery_state(
-    db: Engine, workspace_id: int
-) -> None:
+def test_every_raw_status_is_kept_beside_the_delivery_state(db: Engine, workspace_id: int) -> None:
     with workspace_session(db, workspace_id) as session:
         contact = identify(session, "whatsapp", "+254712345678", NOW)
         conversation = Conversation(contact=contact, business_number=BUSINESS_NUMBER, opened_at=NOW)

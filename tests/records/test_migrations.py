@@ -37,9 +37,10 @@ def test_the_database_is_at_the_newest_revision(db: Engine, database_url: str) -
 def test_every_constraint_and_index_has_a_conventional_name() -> None:
     """Named constraints are what let a later migration alter them on both databases."""
     for table in Base.metadata.tables.values():
-        for item in (*table.constraints, *table.indexes):
-            assert item.name, f"unnamed {type(item).__name__} on {table.name}"
-            assert len(str(item.name)) <= 63, f"{item.name} is too long for PostgreSQL"
+        names = [c.name for c in table.constraints] + [i.name for i in table.indexes]
+        assert all(names), f"an unnamed constraint or index on {table.name}"
+        too_long = [str(name) for name in names if len(str(name)) > 63]
+        assert too_long == [], f"too long for PostgreSQL: {too_long}"
 
 
 @pytest.fixture()
