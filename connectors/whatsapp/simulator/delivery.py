@@ -48,14 +48,15 @@ class WebhookDelivery:
             self._client = None
 
     async def deliver(self, body: dict[str, Any]) -> Delivery:
-        """Post `body` (as many copies as the duplicates fault says); returns its record."""
+        """Post `body`, in as many concurrent copies as the duplicates fault says."""
         record = Delivery(body)
         self.log.append(record)
         raw = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-        for _ in range(max(self.faults.duplicates, 1)):
-            if self.faults.delay_ms:
-                await asyncio.sleep(self.faults.delay_ms / 1000)
-            await self._post_until_accepted(record, raw)
+        if self.faults.delay_ms:
+            await asyncio.sleep(self.faults.delay_ms / 1000)
+        # Duplicates go out at the same moment: the receiver's dedup must hold under a race.
+        copies = max(self.faults.duplicates, 1)
+        await asyncio.gather(*(self._post_until_accepted(record, raw) for _ in range(copies)))
         return record
 
     async def _post_until_accepted(self, record: Delivery, raw: bytes) -> None:

@@ -28,7 +28,7 @@ class Faults:
     http_500: int = 0  # next N sends answer 500 / 131000
     timeout: int = 0  # next N sends are accepted, but the answer comes too late
     failed_after_sent: int = 0  # next N accepted sends get `sent`, then `failed` (131026)
-    duplicates: int = 1  # every webhook is delivered this many times
+    duplicates: int = 1  # every webhook is delivered this many times, concurrently
     reorder: bool = False  # each send's statuses are delivered newest first
     delay_ms: int = 0  # wait before every webhook delivery
     race: bool = False  # statuses are delivered before the send call answers
