@@ -299,6 +299,21 @@ class _Translator:
             self.document.value_span(path),
         )
 
+    def _on_uniqueItems(self, error: ValidationError, path: tuple[str | int, ...]) -> None:
+        items = error.instance if isinstance(error.instance, list) else []
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            key = json.dumps(item, sort_keys=True)
+            if key in seen:
+                self.add(
+                    codes.OUT_OF_RANGE,
+                    f"{render_path(path)} lists {_describe(item)} twice",
+                    self.document.value_span((*path, index)),
+                    "remove the repeat",
+                )
+                return
+            seen.add(key)
+
     def _on_minimum(self, error: ValidationError, path: tuple[str | int, ...]) -> None:
         self.add(
             codes.OUT_OF_RANGE,

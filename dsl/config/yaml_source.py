@@ -91,16 +91,16 @@ def _span(file: str, node: Node) -> Span:
     return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
-def _content_span(file: str, node: Node) -> Span:
+def _content_span(file: str, node: Node, lines: list[str]) -> Span:
     span = _span(file, node)
     if isinstance(node, ScalarNode) and node.style in ("'", '"'):
         # Point inside the quotes, where the text itself begins.
         return Span(file, span.line, span.column + 1, span.end_line, (span.end_column or 2) - 1)
     if isinstance(node, ScalarNode) and node.style in ("|", ">"):
-        # A block scalar's text starts on the line after the indicator.
-        lines = node.value.splitlines() or [""]
-        indent = 1
-        return Span(file, span.line + 1, indent, span.line + len(lines), len(lines[-1]) + 1)
+        # A block scalar's text starts on the line after the indicator, indented.
+        first = lines[span.line] if span.line < len(lines) else ""
+        indent = len(first) - len(first.lstrip(" ")) + 1
+        return Span(file, span.line + 1, indent)
     return span
 
 
@@ -133,8 +133,9 @@ def scalar_value(node: ScalarNode) -> JsonValue:
 class _Converter:
     """Walks a composed node tree into data, recording positions and problems."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, source: str) -> None:
         self.file = file
+        self.lines = source.splitlines()
         self.positions: dict[Path, Located] = {}
         self.diagnostics: list[Diagnostic] = []
         self.count = 0
@@ -148,7 +149,7 @@ class _Converter:
         self.positions[path] = Located(
             value=_span(self.file, node),
             key=_span(self.file, key) if key is not None else None,
-            content=_content_span(self.file, node),
+            content=_content_span(self.file, node, self.lines),
             single_line=node.start_mark.line == node.end_mark.line,
         )
 
@@ -231,14 +232,27 @@ def _error_message(error: yaml.YAMLError) -> str:
     return f"YAML syntax: {error}"
 
 
+_HINTS: tuple[tuple[str, str], ...] = (
+    ("'\\t'", "indent with spaces, not tabs"),
+    ("mapping values are not allowed", "put text that contains ': ' in quotes"),
+    ("expected a single document", "one document per file: remove the '---' separators"),
+    (
+        "could not find expected ':'",
+        "a key needs a colon after it; text with quotes or "
+        "special characters needs quoting as a whole",
+    ),
+    (
+        "expected <block end>",
+        "check this line's indentation and that quotes opened above are closed",
+    ),
+    ("found unexpected end of stream", "a quote or bracket opened above is never closed"),
+    ("found undefined alias", "an *alias needs an &anchor defined above it"),
+    ("found unhashable key", "a key must be a plain name"),
+)
+
+
 def _syntax_hint(message: str) -> str | None:
-    if "tab" in message.lower() or "'\\t'" in message:
-        return "indent with spaces, not tabs"
-    if "mapping values are not allowed" in message:
-        return "put text that contains ': ' in quotes"
-    if "expected a single document" in message:
-        return "one document per file: remove the '---' separators"
-    return None
+    return next((hint for needle, hint in _HINTS if needle in message), None)
 
 
 def parse_yaml(file: str, source: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
@@ -260,7 +274,7 @@ def parse_yaml(file: str, source: str) -> tuple[YamlDocument | None, list[Diagno
         ]
     if root is None:
         return YamlDocument(file=file, source=source, data=None), []
-    converter = _Converter(file)
+    converter = _Converter(file, source)
     try:
         data = converter.convert(root, ())
     except RecursionError:

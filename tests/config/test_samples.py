@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, time
 from pathlib import Path
 
@@ -159,3 +160,17 @@ def test_distributor_facts(repo_root: Path) -> None:
     assert config.default_language == "sw"
     hassan_rule = next(r for r in config.routing if r.teammate == "hassan")
     assert hassan_rule.team == "sales" and hassan_rule.strategy == "sticky"
+
+
+def test_block_scalar_expression_span_points_at_its_text(tmp_path: Path, repo_root: Path) -> None:
+    shutil.copytree(repo_root / "tests" / "config" / "minimal", tmp_path, dirs_exist_ok=True)
+    routing = (tmp_path / "routing.yaml").read_text(encoding="utf-8")
+    routing = routing.replace(
+        'when: contact.language == "sw"', 'when: >-\n      contact.language == "sw"'
+    )
+    (tmp_path / "routing.yaml").write_text(routing, encoding="utf-8")
+    config, diagnostics = load_config(tmp_path)
+    assert diagnostics == [] and config is not None
+    when = config.routing[0].when
+    assert when is not None and when.text == 'contact.language == "sw"'
+    assert (when.span.line, when.span.column) == (4, 7)
