@@ -88,3 +88,21 @@ def test_the_command_serves_the_simulator(repo_root: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_workspace_s_templates_are_approved_in_every_language(repo_root: Path) -> None:
+    from engine.workspaces.directory import read_folder
+
+    approved = {
+        t.name: t for t in simulate.approved_templates(read_folder(repo_root / "configs/retail"))
+    }
+    assert approved["quote_ready"].languages == {"en", "sw"}
+    assert approved["quote_ready"].body_parameters == 3
+
+
+def test_an_unreadable_workspace_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    arguments = ["--webhook-url", "http://127.0.0.1:1/h", "--app-secret", "s"]
+    assert simulate.main([*arguments, "--workspace", str(tmp_path / "nothing")]) == 2
+    assert "nothing" in capsys.readouterr().err

@@ -13,8 +13,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from connectors.whatsapp.policy import ApprovedTemplate
 from connectors.whatsapp.simulator import (
     DEMO_SCRIPT,
     FaultSpecError,
@@ -28,8 +30,11 @@ from connectors.whatsapp.simulator import (
 )
 from connectors.whatsapp.simulator.payloads import Business
 from connectors.whatsapp.simulator.world import DEFAULT_BUSINESS
+from dsl.config.model import WorkspaceConfig
+from engine.workspaces.directory import ConfigRefused, read_folder
 
 SECRET_VARIABLE = "KAZI_SIMULATOR_APP_SECRET"
+TOKEN_VARIABLE = "KAZI_SIMULATOR_ACCESS_TOKEN"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,7 +63,17 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         help="fault switches, e.g. 429:3,500:2,timeout:1,failed-after-sent:1,"
         "duplicates:3,reorder,delay:200,race",
     )
-    command.add_argument("--access-token", default="kazi-simulator-token")
+    command.add_argument(
+        "--access-token",
+        default=os.environ.get(TOKEN_VARIABLE, "kazi-simulator-token"),
+        help=f"the bearer token sends must carry (default: ${TOKEN_VARIABLE} or "
+        "kazi-simulator-token)",
+    )
+    command.add_argument(
+        "--workspace",
+        type=Path,
+        help="a workspace folder: its templates.yaml templates are approved too",
+    )
     command.add_argument("--phone-number-id", default=DEFAULT_BUSINESS.phone_number_id)
     command.add_argument("--display-phone-number", default=DEFAULT_BUSINESS.display_phone_number)
     command.add_argument("--waba-id", default=DEFAULT_BUSINESS.waba_id)
@@ -91,7 +106,10 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         script = load_script(arguments.script or DEMO_SCRIPT)
         faults = parse_faults(arguments.faults)
-    except (ScriptError, FaultSpecError) as error:
+        if arguments.workspace is not None:
+            extra = approved_templates(read_folder(arguments.workspace))
+            script = replace(script, templates=(*script.templates, *extra))
+    except (ScriptError, FaultSpecError, ConfigRefused) as error:
         print(f"kazi simulate: {error}", file=sys.stderr)
         return 2
     config = SimulatorConfig(
@@ -121,6 +139,25 @@ def run(arguments: argparse.Namespace) -> int:
         print("  warning: the control API has no authentication; bind to 127.0.0.1", flush=True)
     serve(create_app(simulator), host, int(port))
     return 0
+
+
+def approved_templates(config: WorkspaceConfig) -> tuple[ApprovedTemplate, ...]:
+    """The workspace's templates as the simulated API approves them: every language
+    configured, and the body placeholder count when all languages agree on it."""
+    languages: dict[str, set[str]] = {}
+    counts: dict[str, set[int]] = {}
+    for template in config.templates:
+        languages.setdefault(template.name, set()).add(template.language)
+        body = sum(1 for v in template.variables if v.component == "body")
+        counts.setdefault(template.name, set()).add(body)
+    return tuple(
+        ApprovedTemplate(
+            name,
+            frozenset(languages[name]),
+            next(iter(counts[name])) if len(counts[name]) == 1 else None,
+        )
+        for name in sorted(languages)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
