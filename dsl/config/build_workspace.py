@@ -303,6 +303,16 @@ def _fields(
 ) -> tuple[CustomField, ...]:
     result: list[CustomField] = []
     for owner, items in owners.items():
+        if owner not in ("contact", "conversation"):
+            # A new owner name declares a new kind of object; `contacts` is far likelier a typo.
+            likely = did_you_mean(owner, ["contact", "conversation", *BUILTIN_OBJECT_KINDS])
+            if likely is not None and owner not in BUILTIN_OBJECT_KINDS:
+                report.warning(
+                    codes.OWNER_LOOKS_MISSPELT,
+                    f"fields for '{owner}' declare a new kind of business object",
+                    document.key_span(("fields", owner)),
+                    likely,
+                )
         seen: dict[str, int] = {}
         for index, item in enumerate(items):
             path = ("fields", owner, index)

@@ -61,6 +61,7 @@ CASES: dict[str, tuple[str, str, int, int]] = {
     "routing_teammate_outside_team": ("E062", "routing.yaml", 5, 15),
     "routing_without_target": ("E063", "routing.yaml", 2, 5),
     "membership_one_sided": ("W020", "workspace.yaml", 20, 13),
+    "owner_looks_misspelt": ("W022", "workspace.yaml", 22, 3),
     "terminal_with_moves": ("W030", "pipelines.yaml", 21, 7),
     "dead_end_stage": ("W031", "pipelines.yaml", 12, 15),
     "warning_not_before_deadline": ("W050", "sla.yaml", 5, 18),
