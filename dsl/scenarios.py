@@ -113,13 +113,22 @@ class _World:
             self.conversation["last_inbound_at"] = at
             self.conversation["waiting_on"] = "us"
         elif event.kind == "stage_entered" and event.key:
-            self.conversation["stage"] = event.key
+            self._subject(event).update(stage=event.key)
         elif event.kind == "status_changed" and event.key:
             self.conversation["status"] = event.key
         elif event.kind == "tag_added" and event.key:
             tags = self.conversation.setdefault("tags", [])
             if event.key not in tags:
                 tags.append(event.key)
+
+    def _subject(self, event: DomainEvent) -> dict[str, Any]:
+        """The conversation or business object whose pipeline has the event's stage."""
+        pipeline = event.data.get("pipeline")
+        if not isinstance(pipeline, str):
+            pipelines = self.graph.stage_pipelines.get(event.key or "", ())
+            pipeline = pipelines[0] if pipelines else None
+        subject = self.graph.pipeline_subjects.get(pipeline or "", "conversation")
+        return self._owner(subject)
 
     def apply(self, effects: list[Effect], at: datetime, depth: int) -> None:
         for effect in effects:

@@ -360,7 +360,7 @@ class RuleChecker:
 
 
 def _is_stage(expr: ast.Expr) -> bool:
-    return isinstance(expr, ast.Field) and expr.parts == ("conversation", "stage")
+    return isinstance(expr, ast.Field) and len(expr.parts) == 2 and expr.parts[1] == "stage"
 
 
 def _set_hint(target: ast.Field) -> str | None:

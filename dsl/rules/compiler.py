@@ -223,23 +223,23 @@ def compile_graph(
             plan["blocks"].append((block, guard, actions))
         plans.append(plan)
 
-    template_plans: list[tuple[str, str, list[str]]] = []
+    template_plans: list[tuple[str, str, dict[str, list[str]]]] = []
     by_name = {(e.owner, e.name): e.expr for e in embedded}
     default = config.default_language
     ordered_templates = sorted(config.templates, key=lambda t: t.language != default)
     for t, template in enumerate(ordered_templates):
-        names = []
-        ordered = sorted(
-            template.variables, key=lambda v: (v.component != "header", v.component, v.position)
-        )
+        components: dict[str, list[str]] = {"header": [], "body": [], "button": []}
+        ordered = sorted(template.variables, key=lambda v: (v.component, v.position))
         for v, variable in enumerate(ordered):
             slot = template_slot(
                 template.name, template.language, variable.component, variable.position
             )
             expr = by_name.get(("template", slot))
             if expr is not None:
-                names.append(module.value(f"f_t{t}_{v}", expr))
-        template_plans.append((template.name, template.language, names))
+                components.setdefault(variable.component, []).append(
+                    module.value(f"f_t{t}_{v}", expr)
+                )
+        template_plans.append((template.name, template.language, components))
     routing_names = []
     for r, route in enumerate(config.routing):
         expr = by_name.get(("routing", route.name))
@@ -303,8 +303,12 @@ def compile_graph(
         for key, indexes in buckets.items()
     }
     versions: dict[str, list[TemplateSpec]] = {}
-    for name, language, names in template_plans:
-        spec = TemplateSpec(name, language, tuple(functions[n] for n in names))
+    for name, language, components in template_plans:
+
+        def loaded(component: str, parts: dict[str, list[str]] = components) -> tuple[Any, ...]:
+            return tuple(functions[n] for n in parts.get(component, []))
+
+        spec = TemplateSpec(name, language, loaded("body"), loaded("header"), loaded("button"))
         versions.setdefault(name, []).append(spec)
     templates = {name: tuple(specs) for name, specs in versions.items()}
     routing = tuple(
@@ -325,6 +329,7 @@ def compile_graph(
         routing=routing,
         sla=sla,
         stage_pipelines=MappingProxyType(stage_pipelines),
+        pipeline_subjects=MappingProxyType({p.name: p.subject for p in config.pipelines}),
         source=source,
     )
 

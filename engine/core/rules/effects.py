@@ -65,7 +65,9 @@ class Remind(Effect):
 class SendTemplate(Effect):
     template: str = ""
     language: str = ""
-    variables: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()  # the body's {{1}}, {{2}}, ...
+    header_variables: tuple[str, ...] = ()
+    button_variables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -203,9 +203,13 @@ def _effect(
         )
     if kind == "send_template":
         template = graph.template(p["template"], values["contact"].get("language"))
-        variables = tuple(display(v(values, now)) for v in template.variables)
         return fx.SendTemplate(
-            rule, template=template.name, language=template.language, variables=variables
+            rule,
+            template=template.name,
+            language=template.language,
+            variables=tuple(display(v(values, now)) for v in template.variables),
+            header_variables=tuple(display(v(values, now)) for v in template.header_variables),
+            button_variables=tuple(display(v(values, now)) for v in template.button_variables),
         )
     if kind == "send_text":
         return fx.SendText(rule, text=_text(action, "text", values, now))

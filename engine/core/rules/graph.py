@@ -85,7 +85,9 @@ class Bucket:
 class TemplateSpec:
     name: str
     language: str
-    variables: tuple[ValueFunction, ...]
+    variables: tuple[ValueFunction, ...]  # body, in placeholder order
+    header_variables: tuple[ValueFunction, ...] = ()
+    button_variables: tuple[ValueFunction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ class RuleGraph:
     templates: Mapping[str, tuple[TemplateSpec, ...]]  # by name; the default language first
     routing: tuple[RoutingSpec, ...]
     sla: tuple[SlaSpec, ...]
-    stage_pipelines: Mapping[str, tuple[str, ...]]
+    stage_pipelines: Mapping[str, tuple[str, ...]]  # stage -> the pipelines that have it
+    pipeline_subjects: Mapping[str, str]  # pipeline -> "conversation" or an object kind
     source: str  # the generated Python, kept for `kazi explain --source` and debugging
 
     def template(self, name: str, language: object = None) -> TemplateSpec:
