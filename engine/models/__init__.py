@@ -5,6 +5,7 @@ Importing this package also installs workspace isolation on every Session
 engine.db.system_session.
 """
 
+from engine.models.auth import ApiToken, SignInAttempt, WebSession
 from engine.models.base import Base, UTCDateTime, WorkspaceScoped
 from engine.models.business import BusinessObject, BusinessObjectLink
 from engine.models.contacts import Company, Contact, Identity
@@ -38,6 +39,7 @@ from engine.models.workspace import Team, Teammate, TeamMembership, Workspace
 
 __all__ = [
     "ActorKind",
+    "ApiToken",
     "AuditLog",
     "AuthorKind",
     "Base",
@@ -65,6 +67,7 @@ __all__ = [
     "OutboxState",
     "Priority",
     "RuleFiring",
+    "SignInAttempt",
     "StageHistory",
     "SubjectKind",
     "Task",
@@ -74,6 +77,7 @@ __all__ = [
     "UTCDateTime",
     "UnscopedSessionError",
     "WaitingOn",
+    "WebSession",
     "Workspace",
     "WorkspaceScoped",
 ]

@@ -18,10 +18,10 @@ when this module is imported, which `engine.models` always does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import BindParameter, Insert, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.mapper import Mapper
@@ -86,7 +86,7 @@ def _kazi_tables() -> set[FromClause]:
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
+    if not (state.is_select or state.is_update or state.is_delete or state.is_insert):
         return
     session = state.session
     workspace_id = session.info.get(_WORKSPACE_KEY)
@@ -99,6 +99,9 @@ def _scope_statement(state: ORMExecuteState) -> None:
                 "or, for a job that crosses workspaces on purpose, system_session(...)"
             )
         return
+    if state.is_insert:
+        _check_insert(state, workspace_id)
+        return
     state.statement = state.statement.options(
         with_loader_criteria(
             WorkspaceScoped,
@@ -107,6 +110,50 @@ def _scope_statement(state: ORMExecuteState) -> None:
         ),
         with_loader_criteria(Workspace, lambda cls: cls.id == workspace_id, include_aliases=True),
     )
+
+
+def _check_insert(state: ORMExecuteState, workspace_id: int) -> None:
+    """An INSERT statement (`session.execute(insert(Model).values(...))`, as used for
+    insert-or-ignore) must name this session's workspace in every row it writes."""
+    statement = state.statement
+    table = getattr(statement, "table", None)
+    if not isinstance(statement, Insert) or table not in _scoped_tables():
+        return
+    parameters = state.parameters
+    rows: list[Mapping[str, Any]] = (
+        [parameters] if isinstance(parameters, Mapping) else list(parameters or ())
+    )
+    supplied = [row["workspace_id"] for row in rows if "workspace_id" in row]
+    supplied += _inline_values(statement, "workspace_id")
+    if not supplied or any(value != workspace_id for value in supplied):
+        raise CrossWorkspaceError(
+            f"an INSERT into {table.name} in a session of workspace {workspace_id} "
+            f"must write workspace_id={workspace_id} in every row"
+        )
+
+
+def _inline_values(statement: Insert, column: str) -> list[Any]:
+    """The values an INSERT's `.values(...)` gives `column`, one per row.
+
+    SQLAlchemy has no public accessor for these, so this reads `_values` and
+    `_multi_values`; should they ever change, nothing is found and the insert is
+    refused (closed, not open)."""
+    single: Mapping[Any, Any] = getattr(statement, "_values", None) or {}
+    multi: Iterable[Iterable[Mapping[Any, Any]]] = getattr(statement, "_multi_values", ())
+    found = []
+    for row in [single, *(row for rowset in multi for row in rowset)]:
+        for key, value in row.items():
+            if getattr(key, "key", key) == column:
+                found.append(value.effective_value if isinstance(value, BindParameter) else value)
+    return found
+
+
+def _scoped_tables() -> set[FromClause]:
+    return {
+        mapper.local_table
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, WorkspaceScoped)
+    }
 
 
 @event.listens_for(Session, "before_flush")

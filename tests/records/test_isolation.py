@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, Table, delete, func, select, update
+from sqlalchemy import Engine, Table, delete, func, insert, select, update
 from sqlalchemy.orm import RelationshipProperty, Session, selectinload, sessionmaker
 from sqlalchemy.orm.interfaces import MANYTOMANY, MANYTOONE, ONETOMANY
 
@@ -317,3 +317,39 @@ def test_a_unit_of_work_commits_or_rolls_back_as_a_whole(db: Engine) -> None:
         raise RuntimeError("the handler failed")
     with workspace_session(db, workspace_id) as session:
         assert session.scalars(select(Contact.name)).all() == ["Kept"]
+
+
+def test_insert_statements_must_name_this_workspace(db: Engine, world: World) -> None:
+    a, b = world.a.workspace_id, world.b.workspace_id
+
+    def event(workspace_id: int, key: str) -> dict[str, object]:
+        return {
+            "workspace_id": workspace_id,
+            "provider": "whatsapp",
+            "dedup_key": key,
+            "payload": {},
+            "signature_ok": True,
+            "received_at": NOW,
+        }
+
+    with workspace_session(db, a) as session:
+        session.execute(insert(InboundEvent).values(event(a, "own-1")))
+        session.execute(insert(InboundEvent), [event(a, "own-2"), event(a, "own-3")])
+        session.commit()
+        for statement, rows in (
+            (insert(InboundEvent).values(event(b, "theirs-1")), None),
+            (insert(InboundEvent).values([event(a, "x-1"), event(b, "x-2")]), None),
+            (insert(InboundEvent), [event(a, "y-1"), event(b, "y-2")]),
+        ):
+            with pytest.raises(CrossWorkspaceError):
+                session.execute(statement, rows)
+            session.rollback()
+    with system_session(db) as session:
+        keys = session.scalars(
+            select(InboundEvent.dedup_key).where(InboundEvent.workspace_id.in_([a, b]))
+        ).all()
+        assert sorted(k for k in keys if "-" in k and not k.startswith("dedup")) == [
+            "own-1",
+            "own-2",
+            "own-3",
+        ]
