@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dsl.config import load_config
+from dsl.config.codes import CATALOG
 from dsl.diagnostics import Severity
 
 HERE = Path(__file__).parent
@@ -138,3 +139,10 @@ def test_render_shows_source_line_and_caret() -> None:
     lines = text.splitlines()
     assert lines[1].strip() == "teammate: barak"
     assert lines[2] == "    " + " " * 14 + "^^^^^"
+
+
+def test_every_code_has_a_broken_example() -> None:
+    """Every code the loader can emit is shown by a case here (or, for the three that need
+    bytes, environments or stray files, by test_never_raises and test_secrets)."""
+    elsewhere = {"E005", "E080", "W001"}
+    assert set(CATALOG) - elsewhere - {code for code, *_ in CASES.values()} == set()
