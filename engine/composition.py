@@ -22,6 +22,8 @@ from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT
 from engine.outbox.dispatch import Executor, dispatch_outbox_row
 from engine.settings import Settings
 from engine.whatsapp.apply import apply_whatsapp_event
+from engine.whatsapp.outbound import SEND_KIND, make_send_executor
+from engine.whatsapp.senders import WhatsAppSenders
 from engine.whatsapp.webhook import WhatsAppSecrets
 from engine.workspaces.directory import ConfigDirectory
 
@@ -66,7 +68,12 @@ def build_runtime(
     huey = make_huey(settings, settings.queue_name)
     clock = clock or SystemClock()
     handlers = default_inbound_handlers() if inbound_handlers is None else dict(inbound_handlers)
-    effect_executors = dict(executors or {})
+    configs = ConfigDirectory(settings.config_dir)
+    effect_executors = (
+        {SEND_KIND: make_send_executor(WhatsAppSenders(db, configs))}
+        if executors is None
+        else dict(executors)
+    )
     jobs: dict[str, JobHandler] = {
         PROCESS_INBOUND_EVENT: partial(
             process_inbound_event, db=db, clock=clock, handlers=handlers
@@ -81,7 +88,7 @@ def build_runtime(
         huey=huey,
         queue=HueyJobQueue(huey, jobs),
         clock=clock,
-        configs=ConfigDirectory(settings.config_dir),
+        configs=configs,
         inbound_handlers=handlers,
         executors=effect_executors,
     )

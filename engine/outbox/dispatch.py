@@ -3,17 +3,20 @@
 Like inbound processing it claims the row with a lease, runs the executor for
 the row's kind, and records the outcome on the row: done, retried with backoff
 after a retryable failure, or failed for staff to see. Executors receive the
-row's idempotency key so a retry never does the thing twice.
+row's idempotency key so a retry never does the thing twice, and open their own
+short transactions so no database lock is held while they wait on the network.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from engine.core.clock import Clock
 from engine.db import system_session, workspace_session
@@ -28,19 +31,30 @@ RETRY_BASE = timedelta(seconds=5)
 RETRY_CEILING = timedelta(minutes=15)
 
 
-@dataclass(frozen=True)
 class ExecutionFailed(Exception):
-    """An executor's verdict that the effect did not happen."""
+    """An executor's verdict that the effect did not happen (or may not have)."""
 
-    reason: str
-    retryable: bool
+    def __init__(self, reason: str, *, retryable: bool, retry_after: timedelta | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
 
-    def __str__(self) -> str:
-        return self.reason
+
+@dataclass(frozen=True)
+class OutboxWork:
+    db: Engine
+    workspace_id: int
+    row_id: int
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    attempt: int
+    now: datetime
 
 
-Executor = Callable[..., None]
-"""Called as executor(session, row, now); raises ExecutionFailed when it did not happen."""
+Executor = Callable[[OutboxWork], None]
+"""Carries out one row; raises ExecutionFailed when it did not happen."""
 
 
 def dispatch_outbox_row(
@@ -61,44 +75,70 @@ def dispatch_outbox_row(
             ready_state="queued",
             working_state="sending",
         )
-        workspace_id = session.scalar(select(OutboxRow.workspace_id).where(OutboxRow.id == row_id))
+        row = session.get(OutboxRow, row_id) if won else None
+        work = (
+            OutboxWork(
+                db=db,
+                workspace_id=row.workspace_id,
+                row_id=row.id,
+                kind=row.kind,
+                payload=dict(row.payload),
+                idempotency_key=row.idempotency_key,
+                attempt=row.attempts,
+                now=now,
+            )
+            if row is not None
+            else None
+        )
         session.commit()
-    if not won or workspace_id is None:
+    if work is None:
         return
     try:
-        with workspace_session(db, workspace_id) as session:
-            row = session.get(OutboxRow, row_id)
-            if row is None:
-                return
-            executor = executors.get(row.kind)
-            if executor is None:
-                raise ExecutionFailed(f"no executor for outbox kind {row.kind!r}", retryable=False)
-            executor(session, row, now)
-            row.state = "done"
-            row.lease_expires_at = None
-            row.last_error = None
-            row.updated_at = now
-            session.commit()
+        executor = executors.get(work.kind)
+        if executor is None:
+            raise ExecutionFailed(f"no executor for outbox kind {work.kind!r}", retryable=False)
+        executor(work)
     except ExecutionFailed as failure:
-        _record_failure(db, workspace_id, row_id, failure.reason, failure.retryable, now)
+        _record(work, failure.reason, failure.retryable, failure.retry_after)
     except Exception as error:  # the job boundary: unknown errors are retried, then shown
         logger.exception("outbox row %s failed", row_id, extra={"outbox_row_id": row_id})
-        _record_failure(db, workspace_id, row_id, f"{type(error).__name__}: {error}", True, now)
+        _record(work, f"{type(error).__name__}: {error}", True, None)
+    else:
+        _record(work, None, False, None)
 
 
-def _record_failure(
-    db: Engine, workspace_id: int, row_id: int, reason: str, retryable: bool, now: datetime
+def _record(
+    work: OutboxWork, reason: str | None, retryable: bool, retry_after: timedelta | None
 ) -> None:
-    with workspace_session(db, workspace_id) as session:
-        row = session.get(OutboxRow, row_id)
+    with workspace_session(work.db, work.workspace_id) as session:
+        row = session.get(OutboxRow, work.row_id)
         if row is None:
             return
-        row.last_error = reason[:2000]
-        row.updated_at = now
+        row.updated_at = work.now
         row.lease_expires_at = None
-        if retryable and row.attempts < AUTOMATIC_ATTEMPTS:
+        row.last_error = reason[:2000] if reason else None
+        if reason is None:
+            row.state = "done"
+        elif retryable and row.attempts < AUTOMATIC_ATTEMPTS:
+            # Jitter spreads retries out, so a provider outage does not end in a stampede.
+            backoff = retry_delay(row.attempts, RETRY_BASE, RETRY_CEILING)
+            backoff *= 1 + random.random() / 4
             row.state = "queued"
-            row.next_attempt_at = now + retry_delay(row.attempts, RETRY_BASE, RETRY_CEILING)
+            row.next_attempt_at = work.now + max(backoff, retry_after or timedelta(0))
+            row.enqueued_at = None
         else:
             row.state = "failed"
         session.commit()
+
+
+def retry_outbox_row(db: Engine, workspace_id: int, row_id: int, now: datetime) -> bool:
+    """Staff asked to try a failed row again."""
+    with workspace_session(db, workspace_id) as session:
+        row = session.get(OutboxRow, row_id)
+        if row is None or row.state != "failed":
+            return False
+        row.state, row.attempts, row.next_attempt_at = "queued", 0, now
+        row.enqueued_at = None
+        row.last_error = None
+        session.commit()
+        return True

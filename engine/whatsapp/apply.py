@@ -28,6 +28,7 @@ from engine.models import (
     InboundEvent,
     Message,
     MessageStatusEvent,
+    OutboxRow,
     WaitingOn,
 )
 from engine.whatsapp.content import stored_content
@@ -125,6 +126,8 @@ def _apply_status(
         )
     ).first()
     if message is None:
+        message = _reconcile(session, item)
+    if message is None:
         raise StatusBeforeMessage(f"status {item.status!r} for unknown message {item.message_id}")
     lock_conversation(session, message.conversation)
     error = item.errors[0] if item.errors else None
@@ -146,6 +149,30 @@ def _apply_status(
             message.failure_code = str(error.code) if error.code is not None else None
             message.failure_detail = error.details or error.title
     session.flush()
+
+
+def _reconcile(session: Session, item: StatusUpdate) -> Message | None:
+    """A status for a send whose answer never came (a timeout): our idempotency key rides
+    back as callback data, so the message is found and learns its wamid now."""
+    key = item.callback_data or ""
+    if not key.startswith("message:") or not key[len("message:") :].isdigit():
+        return None
+    message = session.get(Message, int(key[len("message:") :]))
+    if message is None or message.direction != Direction.OUTBOUND:
+        return None
+    if message.provider_message_id not in (None, item.message_id):
+        return None
+    message.provider_message_id = item.message_id
+    if message.failure_code == "unknown":
+        message.failure_code = message.failure_detail = None
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.idempotency_key == key, OutboxRow.state == "failed")
+            .values(state="done", last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    return message
 
 
 def release_waiting_statuses(session: Session, provider_message_id: str) -> None:

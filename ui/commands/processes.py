@@ -111,6 +111,7 @@ def _demo(arguments: argparse.Namespace) -> int:
     env = dict(os.environ)
     secrets = demo_secrets(demo, env)
     env.update(secrets.environment)
+    env.setdefault("KAZI_WHATSAPP_API_URL", f"http://{DEMO_SIMULATOR_BIND}")
     number = demo.numbers[0]
     kazi = [sys.executable, "-m", "ui.cli"]
     children = [
@@ -124,6 +125,8 @@ def _demo(arguments: argparse.Namespace) -> int:
                 f"http://{settings.bind}/webhooks/whatsapp/{demo.slug}",
                 "--app-secret",
                 secrets.app_secret,
+                "--access-token",
+                secrets.access_token,
                 "--bind",
                 DEMO_SIMULATOR_BIND,
                 "--phone-number-id",

@@ -1,0 +1,300 @@
+"""Sending on WhatsApp through the outbox.
+
+`queue_text` and `queue_template` write, in the caller's transaction, the
+outbound Message (state `queued`) and the outbox row that will send it; nothing
+leaves the machine until that transaction commits and a worker runs the row.
+`send_outbox_message` is that worker's executor: it re-checks the 24-hour
+window when it runs (DESIGN rule 4), sends outside any database transaction,
+and records what the provider said on the Message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.core.delivery import next_delivery_state
+from engine.core.messaging import (
+    MessageSender,
+    OutboundMessage,
+    OutboundTemplate,
+    OutboundText,
+    SendAccepted,
+    SendFailure,
+    TextParameter,
+)
+from engine.db import workspace_session
+from engine.models import (
+    AuthorKind,
+    Channel,
+    Contact,
+    Conversation,
+    Direction,
+    Identity,
+    Message,
+    OutboxRow,
+    WaitingOn,
+)
+from engine.outbox.dispatch import ExecutionFailed, OutboxWork
+from engine.whatsapp.apply import release_waiting_statuses
+
+SEND_KIND = "whatsapp.send"
+SERVICE_WINDOW = timedelta(hours=24)
+OUTSIDE_WINDOW_MEANING = (
+    "The customer last wrote more than 24 hours ago: WhatsApp allows only an approved "
+    "template now. Send a template instead."
+)
+
+
+class OutsideWindow(Exception):
+    """Free text was asked for after WhatsApp's 24-hour window closed (DESIGN rule 9)."""
+
+
+def window_closes_at(conversation: Conversation) -> datetime | None:
+    """When free text stops being allowed; None if the customer never wrote."""
+    if conversation.last_customer_message_at is None:
+        return None
+    return conversation.last_customer_message_at + SERVICE_WINDOW
+
+
+def window_is_open(conversation: Conversation, now: datetime) -> bool:
+    closes = window_closes_at(conversation)
+    return closes is not None and now < closes
+
+
+def queue_text(
+    session: Session,
+    *,
+    conversation_id: int,
+    body: str,
+    author_teammate_id: int | None,
+    now: datetime,
+    reply_to_message_id: int | None = None,
+    author_rule: str | None = None,
+) -> Message:
+    conversation = _conversation(session, conversation_id)
+    if not window_is_open(conversation, now):
+        raise OutsideWindow(OUTSIDE_WINDOW_MEANING)
+    reply_to = session.get(Message, reply_to_message_id) if reply_to_message_id else None
+    spec: dict[str, Any] = {"type": "text", "body": body}
+    if reply_to is not None and reply_to.provider_message_id:
+        spec["reply_to"] = reply_to.provider_message_id
+    return _queue(
+        session, conversation, "text", body, spec, author_teammate_id, author_rule, now, reply_to
+    )
+
+
+def queue_template(
+    session: Session,
+    *,
+    conversation_id: int,
+    template_name: str,
+    language: str,
+    parameters: list[str],
+    author_teammate_id: int | None,
+    now: datetime,
+    preview: str | None = None,
+    author_rule: str | None = None,
+) -> Message:
+    """A template may be sent at any time; `preview` is the filled text staff will see."""
+    conversation = _conversation(session, conversation_id)
+    spec = {
+        "type": "template",
+        "name": template_name,
+        "language": language,
+        "body_parameters": list(parameters),
+    }
+    shown = preview or f"[template {template_name}] " + " · ".join(parameters)
+    return _queue(
+        session, conversation, "template", shown, spec, author_teammate_id, author_rule, now, None
+    )
+
+
+def retry_failed_message(session: Session, message_id: int, now: datetime) -> Message:
+    """Staff retry of a failed send: the only way a message leaves `failed` (rule 3)."""
+    message = session.get(Message, message_id)
+    if message is None or message.direction != Direction.OUTBOUND:
+        raise LookupError(f"no outbound message {message_id}")
+    if message.delivery_state != "failed":
+        raise ValueError("only a failed message can be retried")
+    row = session.scalars(
+        select(OutboxRow).where(OutboxRow.idempotency_key == _key_of(message))
+    ).first()
+    if row is None:
+        raise LookupError(f"message {message_id} has no outbox row to retry")
+    if row.payload.get("type") == "text" and not window_is_open(message.conversation, now):
+        raise OutsideWindow(OUTSIDE_WINDOW_MEANING)
+    message.delivery_state = "queued"
+    message.failure_code = message.failure_detail = None
+    row.state, row.attempts, row.next_attempt_at = "queued", 0, now
+    row.enqueued_at = None
+    row.last_error = None
+    session.flush()
+    return message
+
+
+def _conversation(session: Session, conversation_id: int) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise LookupError(f"no conversation {conversation_id}")
+    return conversation
+
+
+def _key_of(message: Message) -> str:
+    return f"message:{message.id}"
+
+
+def _queue(
+    session: Session,
+    conversation: Conversation,
+    message_type: str,
+    shown: str,
+    spec: dict[str, Any],
+    author_teammate_id: int | None,
+    author_rule: str | None,
+    now: datetime,
+    reply_to: Message | None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation.id,
+        direction=Direction.OUTBOUND,
+        type=message_type,
+        body=shown,
+        author_kind=AuthorKind.RULE if author_rule else AuthorKind.TEAMMATE,
+        author_teammate_id=author_teammate_id,
+        author_rule=author_rule,
+        replied_to_id=reply_to.id if reply_to else None,
+        delivery_state="queued",
+        provider_timestamp=now,
+    )
+    session.add(message)
+    session.flush()
+    session.add(
+        OutboxRow(
+            kind=SEND_KIND,
+            payload={"message_id": message.id, **spec},
+            idempotency_key=_key_of(message),
+            conversation_id=conversation.id,
+            next_attempt_at=now,
+        )
+    )
+    conversation.waiting_on = WaitingOn.CUSTOMER
+    conversation.status = "waiting_on_customer"
+    session.flush()
+    return message
+
+
+# --- the executor -----------------------------------------------------------------------
+
+SenderFor = Callable[[int, str], MessageSender]
+"""(workspace id, business number) → a sender for that number."""
+
+
+def make_send_executor(sender_for: SenderFor) -> Callable[[OutboxWork], None]:
+    def send_outbox_message(work: OutboxWork) -> None:
+        prepared = _prepare(work)
+        if prepared is None:
+            return
+        business_number, outbound = prepared
+        result = sender_for(work.workspace_id, business_number).send(
+            outbound, idempotency_key=work.idempotency_key
+        )
+        _record_result(work, result)
+
+    return send_outbox_message
+
+
+def _prepare(work: OutboxWork) -> tuple[str, OutboundMessage] | None:
+    """Re-read and re-check before sending; None when there is nothing left to send."""
+    with workspace_session(work.db, work.workspace_id) as session:
+        message = session.get(Message, int(work.payload["message_id"]))
+        if message is None or message.delivery_state not in ("queued", "sending"):
+            return None  # sent already, or retried into a new state by staff
+        conversation = message.conversation
+        spec = work.payload
+        if spec["type"] == "text" and not window_is_open(conversation, work.now):
+            _fail(message, "131047", OUTSIDE_WINDOW_MEANING)
+            session.commit()
+            raise ExecutionFailed(OUTSIDE_WINDOW_MEANING, retryable=False)
+        to = _recipient(session, conversation.contact)
+        message.delivery_state = "sending"
+        session.commit()
+        outbound: OutboundMessage
+        if spec["type"] == "template":
+            outbound = OutboundTemplate(
+                to=to,
+                name=spec["name"],
+                language=spec["language"],
+                body=tuple(TextParameter(str(value)) for value in spec["body_parameters"]),
+                callback_data=work.idempotency_key,
+            )
+        else:
+            outbound = OutboundText(
+                to=to,
+                body=spec["body"],
+                reply_to=spec.get("reply_to"),
+                callback_data=work.idempotency_key,
+            )
+        return conversation.business_number, outbound
+
+
+def _recipient(session: Session, contact: Contact) -> str:
+    address = session.scalar(
+        select(Identity.address).where(
+            Identity.contact_id == contact.id,
+            Identity.channel == Channel.WHATSAPP,
+            Identity.is_current.is_(True),
+        )
+    )
+    if address is None:
+        raise ExecutionFailed("the contact has no current WhatsApp number", retryable=False)
+    return address.lstrip("+")
+
+
+def _record_result(work: OutboxWork, result: object) -> None:
+    with workspace_session(work.db, work.workspace_id) as session:
+        message = session.get(Message, int(work.payload["message_id"]))
+        if message is None:
+            return
+        if isinstance(result, SendAccepted):
+            message.provider_message_id = result.provider_message_id
+            message.delivery_state = next_delivery_state(message.delivery_state, "accepted")
+            if result.provider_message_id:
+                release_waiting_statuses(session, result.provider_message_id)
+            session.commit()
+            return
+        if isinstance(result, SendFailure):
+            if result.retryable:
+                message.delivery_state = "queued"
+                message.failure_code, message.failure_detail = result.code, result.meaning
+                session.commit()
+                retry_after = (
+                    timedelta(seconds=result.retry_after_seconds)
+                    if result.retry_after_seconds
+                    else None
+                )
+                raise ExecutionFailed(
+                    f"{result.code}: {result.meaning}", retryable=True, retry_after=retry_after
+                )
+            _fail(message, result.code, result.meaning)
+            session.commit()
+            raise ExecutionFailed(f"{result.code}: {result.meaning}", retryable=False)
+        # Outcome unknown: WhatsApp may have the message. Never resend blindly; the
+        # status webhook carrying our key (callback data) will tell, or staff decide.
+        message.failure_code = "unknown"
+        message.failure_detail = (
+            "No answer from WhatsApp: the message may or may not have been sent. "
+            "Kazi matches it when WhatsApp reports its status."
+        )
+        session.commit()
+        raise ExecutionFailed(f"outcome unknown: {result}", retryable=False)
+
+
+def _fail(message: Message, code: str, meaning: str) -> None:
+    message.delivery_state = "failed"
+    message.failure_code = code
+    message.failure_detail = meaning

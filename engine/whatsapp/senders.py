@@ -1,0 +1,72 @@
+"""Which Cloud API sender serves a workspace's business number, from its config."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+
+from sqlalchemy import Engine, select
+
+from connectors.whatsapp.client import GRAPH_URL, CloudApiSender
+from engine.core.messaging import MessageSender
+from engine.db import system_session
+from engine.models import Workspace
+from engine.outbox.dispatch import ExecutionFailed
+from engine.workspaces.directory import ConfigDirectory
+
+API_URL_VARIABLE = "KAZI_WHATSAPP_API_URL"
+
+
+class WhatsAppSenders:
+    """Builds one sender per (workspace, phone number id) and keeps it for reuse.
+
+    The API base URL is WhatsApp's own unless KAZI_WHATSAPP_API_URL points elsewhere
+    (the simulator in the demo and in tests).
+    """
+
+    def __init__(
+        self, db: Engine, configs: ConfigDirectory, env: Mapping[str, str] | None = None
+    ) -> None:
+        self._db = db
+        self._configs = configs
+        self._env = os.environ if env is None else env
+        self._senders: dict[tuple[int, str], MessageSender] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, workspace_id: int, business_number: str) -> MessageSender:
+        with system_session(self._db) as session:
+            slug = session.scalar(select(Workspace.slug).where(Workspace.id == workspace_id))
+        config = self._configs.config(slug) if slug else None
+        if config is None:
+            raise ExecutionFailed(f"workspace {slug!r} has no valid config", retryable=True)
+        number = next((n for n in config.numbers if n.phone == business_number), None)
+        phone_number_id = number.phone_number_id if number else business_number
+        integration = next(
+            (
+                i
+                for i in config.integrations
+                if i.kind == "whatsapp" and i.settings.get("phone_number_id") == phone_number_id
+            ),
+            None,
+        )
+        if integration is None:
+            raise ExecutionFailed(
+                f"no WhatsApp integration for number {business_number} in {slug!r}",
+                retryable=False,
+            )
+        variable = integration.secrets.get("access_token", "")
+        token = self._env.get(variable)
+        if not token:
+            raise ExecutionFailed(
+                f"the WhatsApp access token is not set: set {variable} and retry", retryable=False
+            )
+        with self._lock:
+            key = (workspace_id, phone_number_id)
+            if key not in self._senders:
+                self._senders[key] = CloudApiSender(
+                    access_token=token,
+                    phone_number_id=phone_number_id,
+                    base_url=self._env.get(API_URL_VARIABLE) or GRAPH_URL,
+                )
+            return self._senders[key]
