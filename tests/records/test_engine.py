@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -12,7 +13,7 @@ from engine.models import InboundEvent
 from tests.records.moments import NOW
 
 
-def test_sqlite_is_ready_for_several_processes(tmp_path: object) -> None:
+def test_sqlite_is_ready_for_several_processes(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/pragmas.sqlite3")
     try:
         with engine.connect() as connection:
@@ -29,7 +30,7 @@ def test_postgresql_urls_are_pinned_to_psycopg_3() -> None:
     engine = make_engine("postgresql://kazi@127.0.0.1:1/kazi")
     try:
         assert engine.dialect.driver == "psycopg"
-        assert engine.pool._pre_ping  # type: ignore[attr-defined]
+        assert engine.pool._pre_ping
     finally:
         engine.dispose()
 
