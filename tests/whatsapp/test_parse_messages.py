@@ -359,3 +359,25 @@ def test_every_message_envelope_reparses_to_the_same_event() -> None:
     for message in (p.TEXT, p.IMAGE, p.BUTTON_REPLY, p.NUMBER_CHANGE, p.UNSUPPORTED, p.REFERRAL):
         event = one_message(message)
         assert parse_envelope(event.envelope) == [event]
+
+
+def test_bsuid_change_and_unknown_system_types() -> None:
+    changed = {
+        **p.base("system", "wamid.bsuid"),
+        "system": {
+            "body": "user id changed",
+            "type": "user_changed_user_id",
+            "user_id": "US.222",
+            "previous_user_id": "US.111",
+        },
+    }
+    content = one_message(changed).content
+    assert isinstance(content, SystemContent)
+    assert (content.new_user_id, content.previous_user_id) == ("US.222", "US.111")
+    odd = {**p.base("system", "wamid.odd"), "system": {"type": "user_became_a_cat"}}
+    assert one_message(odd).flags == {EventFlag.UNKNOWN}
+
+
+def test_number_change_without_the_new_number_is_malformed() -> None:
+    broken = {**p.NUMBER_CHANGE, "system": {"type": "user_changed_number", "body": "?"}}
+    assert one_message(broken).flags == {EventFlag.MALFORMED}

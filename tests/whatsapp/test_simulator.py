@@ -352,3 +352,14 @@ def test_templates_appear_in_the_chat_and_the_page_is_served(
     page = httpx.get(running.url + "/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "textContent" in page.text and "innerHTML" not in page.text
+
+
+def test_statuses_can_be_switched_off_for_sending_benchmarks(
+    start_simulator: SimulatorFactory, receiver: Receiver, make_sender: SenderFactory
+) -> None:
+    running = start_simulator(send_statuses=False)
+    say(running, "hi")
+    receiver.wait_for(lambda r: len(r.posts) == 1)
+    send_text(make_sender(running.url))
+    time.sleep(0.1)
+    assert len(receiver.posts) == 1

@@ -92,6 +92,9 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         "WhatsApp usually does) or as an immediate 131047 error (sync)",
     )
     command.add_argument("--no-script", action="store_true", help="do not play the script")
+    command.add_argument(
+        "--no-statuses", action="store_true", help="send no status webhooks (sending benchmarks)"
+    )
     command.add_argument("--seed", type=int, help="seed for reproducible message ids")
 
 
@@ -126,6 +129,7 @@ def run(arguments: argparse.Namespace) -> int:
         timeout_seconds=arguments.timeout_seconds,
         window_errors=arguments.window_errors,
         autostart=not arguments.no_script,
+        send_statuses=not arguments.no_statuses,
     )
     simulator = Simulator(config, script, faults, seed=arguments.seed)
     print(

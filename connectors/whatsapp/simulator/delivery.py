@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,8 @@ import httpx
 
 from connectors.whatsapp.signature import SIGNATURE_HEADER, sign
 from connectors.whatsapp.simulator.faults import Faults
+
+LOG_SIZE = 20_000  # the newest deliveries kept for inspection; a long demo stays small
 
 
 @dataclass
@@ -36,7 +39,7 @@ class WebhookDelivery:
     max_attempts: int = 8
     retry_base: float = 0.5  # seconds; doubles per attempt, like Meta's backoff
     timeout: float = 10.0
-    log: list[Delivery] = field(default_factory=list)
+    log: deque[Delivery] = field(default_factory=lambda: deque(maxlen=LOG_SIZE))
     _client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:

@@ -46,6 +46,7 @@ class SimulatorConfig:
     max_attempts: int = 8  # webhook delivery attempts before giving up
     retry_base: float = 0.5
     autostart: bool = True  # play the script as soon as the server starts
+    send_statuses: bool = True  # off: sends get no status webhooks (load tests of sending)
 
 
 @dataclass
@@ -279,12 +280,13 @@ class Simulator:
         record.faults = tuple(faults)
         self.sends.append(record)
         customer = self._customer(to)
-        customer.chat.append(
-            ChatLine("out", wamid, kind, _summary(body), int(self.clock.now().timestamp()))
-        )
+        line = ChatLine("out", wamid, kind, _summary(body), int(self.clock.now().timestamp()))
+        customer.chat.append(line)
         customer.replies += 1
+        if not self.config.send_statuses:
+            statuses = []
         category = "utility" if kind == "template" else "service"
-        work = self._post_statuses(record, statuses, category)
+        work = self._post_statuses(record, line, statuses, category)
         if self.faults.race:
             record.faults = (*record.faults, "race")
             await work
@@ -302,15 +304,13 @@ class Simulator:
     async def _post_statuses(
         self,
         record: SendRecord,
+        line: ChatLine,
         statuses: list[tuple[str, dict[str, Any] | None]],
         category: str,
     ) -> None:
-        line = next(
-            (ln for c in self.customers.values() for ln in c.chat if ln.wamid == record.wamid), None
-        )
         for status, error in statuses:
             await asyncio.sleep(self.config.status_delay)
-            if line is not None and _rank(status) > _rank(line.status):
+            if _rank(status) > _rank(line.status):
                 line.status = status
             body = status_webhook(
                 self.config.business,
