@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from dsl.config import codes
+from dsl.config.durations import EXAMPLES, parse_duration
 from dsl.config.suggest import did_you_mean, known_list
 from dsl.config.yaml_source import JsonValue, YamlDocument
 from dsl.diagnostics import Diagnostic, Severity, Span
@@ -189,6 +190,17 @@ class _Translator:
     # -- values -------------------------------------------------------------
 
     def _on_type(self, error: ValidationError, path: tuple[str | int, ...]) -> None:
+        if error.schema.get("title") == "duration":
+            self._bad_duration(error, path)
+            return
+        if not path and error.instance is None:
+            self.add(
+                codes.WRONG_TYPE,
+                "the file is empty",
+                self.document.value_span(path),
+                "see docs/config-files.md for what it holds",
+            )
+            return
         expected = error.validator_value
         wanted = [expected] if isinstance(expected, str) else list(expected)
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
@@ -243,6 +255,9 @@ class _Translator:
             if is_key and isinstance(value, str)
             else self.document.value_span(path)
         )
+        if title == "duration":
+            self._bad_duration(error, path)
+            return
         if title == "secret":
             self.add(
                 codes.LITERAL_SECRET,
@@ -262,6 +277,23 @@ class _Translator:
             f"{where}: {what} is not a valid {title}",
             span,
             hint or None,
+        )
+
+    def _bad_duration(self, error: ValidationError, path: tuple[str | int, ...]) -> None:
+        value = error.instance
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            problem = f"{value} has no unit"
+        elif isinstance(value, str):
+            parsed = parse_duration(value)
+            lower_case = f"'{value}': write the unit in lower case"
+            problem = parsed if isinstance(parsed, str) else lower_case
+        else:
+            problem = f"a duration is text, not {_describe(value)}"
+        self.add(
+            codes.BAD_DURATION,
+            f"{render_path(path)}: {problem}",
+            self.document.value_span(path),
+            f"write e.g. {EXAMPLES}",
         )
 
     def _on_minLength(self, error: ValidationError, path: tuple[str | int, ...]) -> None:
@@ -335,13 +367,9 @@ class _Translator:
         self._best_of(error)
 
     def _best_of(self, error: ValidationError) -> None:
-        best = best_match(_iter(error.context or []))
+        best = best_match(error.context or [])
         if best is not None:
             self.translate(best)
-
-
-def _iter(errors: list[ValidationError]) -> Iterator[ValidationError]:
-    yield from errors
 
 
 def _matches(pattern: str, key: str) -> bool:
