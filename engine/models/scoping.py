@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import BindParameter, Insert, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.interfaces import MANYTOONE
 from sqlalchemy.orm.mapper import Mapper
 from sqlalchemy.sql.expression import ClauseElement, FromClause
 from sqlalchemy.sql.util import find_tables
@@ -210,6 +211,21 @@ def _check_references(session: Session, obj: WorkspaceScoped) -> None:
                         f"{type(obj).__name__}.{attribute}={value} points at a "
                         f"{target.__name__} outside workspace {obj.workspace_id}"
                     )
+    # A parent assigned as an object (`message.conversation = other`) reaches the
+    # foreign key only during the flush, after the check above: check the object.
+    for relationship in mapper.relationships:
+        if relationship.direction is not MANYTOONE:
+            continue
+        parent = state.attrs[relationship.key].loaded_value
+        if (
+            isinstance(parent, WorkspaceScoped)
+            and parent.workspace_id is not None
+            and parent.workspace_id != obj.workspace_id
+        ):
+            raise CrossWorkspaceError(
+                f"{type(obj).__name__}.{relationship.key} is a {type(parent).__name__} "
+                f"of workspace {parent.workspace_id}, not {obj.workspace_id}"
+            )
 
 
 def _mapped_class(table: Any) -> type[Any] | None:

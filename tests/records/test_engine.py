@@ -73,4 +73,3 @@ def test_writers_racing_on_one_row_wait_instead_of_failing(db: Engine, workspace
     else:
         # PostgreSQL's READ COMMITTED lets a racer's guarded update miss; none may fail.
         assert attempts is not None and 1 <= attempts <= 40
-

@@ -25,6 +25,7 @@ from engine.models import (
     CrossWorkspaceError,
     InboundEvent,
     Note,
+    Teammate,
     UnscopedSessionError,
     Workspace,
     WorkspaceScoped,
@@ -267,6 +268,16 @@ def test_writes_into_another_workspace_refuse_to_flush(db: Engine, world: World)
     with workspace_session(db, a) as session:
         conversation = session.get_one(Conversation, world.a.one(table_of(Conversation)))
         conversation.contact_id = b_contact
+        with pytest.raises(CrossWorkspaceError):
+            session.flush()
+
+    # A parent object from another session, on a relationship without a backref
+    # (nothing marks the parent itself as changed).
+    with workspace_session(db, b) as other:
+        their_teammate = other.get_one(Teammate, world.b.one(table_of(Teammate)))
+    with workspace_session(db, a) as session:
+        conversation = session.get_one(Conversation, world.a.one(table_of(Conversation)))
+        conversation.owner = their_teammate
         with pytest.raises(CrossWorkspaceError):
             session.flush()
 
