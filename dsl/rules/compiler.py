@@ -383,7 +383,9 @@ def _canonical(value: Any) -> Any:
         return {
             f.name: _canonical(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            if f.name not in ("span", "location", "index") and not callable(getattr(value, f.name))
+            if not f.name.endswith(("span", "spans"))
+            and f.name not in ("location", "index")
+            and not callable(getattr(value, f.name))
         }
     if isinstance(value, dict | MappingProxyType):
         return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
