@@ -3,7 +3,8 @@
 - `POST /{version}/{phone_number_id}/messages`: what `CloudApiSender` talks to.
 - `GET /_sim/state`, `GET /_sim/sends`, `GET /_sim/deliveries`: what happened.
 - `GET|POST|DELETE /_sim/faults`: read, switch (`{"spec": "429:2,reorder"}`), reset faults.
-- `POST /_sim/customers/{wa_id}/messages`: a customer sends a step (`{"text": "hi"}`).
+- `POST /_sim/customers/{wa_id}/messages`: a customer sends a step (`{"text": "hi"}`);
+  answers with its wamid at once, the webhook follows.
 - `POST /_sim/run-script`: play the scripted customers (again).
 - `GET /`: a page showing the chats, with a box to type as a customer.
 
@@ -83,7 +84,7 @@ def create_app(simulator: Simulator) -> Litestar:
         if not wa_id.isdigit():
             return Response({"error": "wa_id is digits only"}, status_code=400)
         try:
-            wamid = await simulator.customer_says(wa_id, data)
+            wamid = await simulator.customer_says(wa_id, data, wait=False)
         except StepError as error:
             return Response({"error": str(error)}, status_code=400)
         return Response({"id": wamid}, status_code=200)

@@ -66,6 +66,8 @@ class Customer:
     chat: list[ChatLine] = field(default_factory=list)
     replies: int = 0  # business messages received, for `wait_for_reply`
     former_ids: list[str] = field(default_factory=list)  # before number changes
+    # A customer's messages reach the webhook in the order they were sent, one at a time.
+    in_order: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass
@@ -178,10 +180,11 @@ class Simulator:
             self.customers[wa_id] = Customer(wa_id, name or wa_id)
         return self.customers[wa_id]
 
-    async def customer_says(self, wa_id: str, step: dict[str, Any]) -> str:
+    async def customer_says(self, wa_id: str, step: dict[str, Any], wait: bool = True) -> str:
         """The customer sends one message (a script step) and its webhook is posted.
 
-        Returns the new message's wamid.
+        Returns the new message's wamid; with `wait`, only once its webhook was delivered
+        (or given up on), else at once while delivery goes on in the background.
         """
         customer = self._customer(wa_id)
         now = self.clock.now()
@@ -208,8 +211,16 @@ class Simulator:
         )
         if is_system:
             self._change_number(customer, message["system"]["wa_id"], now)
-        await self.delivery.deliver(body)
+        delivery = self._deliver_in_order(customer, body)
+        if wait:
+            await delivery
+        else:
+            self._spawn(delivery)
         return wamid
+
+    async def _deliver_in_order(self, customer: Customer, body: dict[str, Any]) -> None:
+        async with customer.in_order:
+            await self.delivery.deliver(body)
 
     def _change_number(self, customer: Customer, new_wa_id: str, now: datetime) -> None:
         old = customer.wa_id
