@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import text
+from sqlalchemy import JSON, text
 
 from engine.db.engine import make_engine
 from engine.models import Base
@@ -19,8 +19,13 @@ MIGRATION_LOCK_ID = 4_817_221_001
 def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render Kazi's own column types as plain SQLAlchemy ones, so migration
     scripts never import application code that may change under them."""
-    if kind == "type" and isinstance(item, UTCDateTime):
+    if kind != "type":
+        return False
+    if isinstance(item, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if isinstance(item, JSON) and "postgresql" in item._variant_mapping:
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
     return False
 
 
