@@ -6,6 +6,7 @@ engine.db.system_session.
 """
 
 from engine.models.auth import ApiToken, SignInAttempt, WebSession
+from engine.models.automation import ScheduledAction
 from engine.models.base import Base, UTCDateTime, WorkspaceScoped
 from engine.models.business import BusinessObject, BusinessObjectLink
 from engine.models.contacts import Company, Contact, Identity
@@ -67,6 +68,7 @@ __all__ = [
     "OutboxState",
     "Priority",
     "RuleFiring",
+    "ScheduledAction",
     "SignInAttempt",
     "StageHistory",
     "SubjectKind",
