@@ -29,6 +29,11 @@ SEND_TYPES = frozenset(
 )
 
 
+def wa_id_of(recipient: str) -> str:
+    """The API takes `to` with or without "+" and spacing; the account id is the digits."""
+    return "".join(ch for ch in recipient if ch.isdigit())
+
+
 @dataclass(frozen=True)
 class ApprovedTemplate:
     name: str
@@ -86,7 +91,7 @@ class SendPolicy:
             )
         if kind == "template":
             return self._check_template(body["template"])
-        if self.enforce_window and not self.window_open(to, now):
+        if self.enforce_window and not self.window_open(wa_id_of(to), now):
             return Refusal(
                 131047,
                 "Re-engagement message",

@@ -375,3 +375,16 @@ def test_typed_messages_answer_at_once_and_arrive_in_order(
     receiver.wait_for(lambda r: len(r.posts) == 3)
     arrived = [e.message_id for e in receiver.events() if isinstance(e, InboundMessage)]
     assert arrived == wamids
+
+
+def test_a_recipient_written_with_plus_and_spaces_is_the_same_customer(
+    start_simulator: SimulatorFactory, make_sender: SenderFactory
+) -> None:
+    running = start_simulator(window_errors="sync")
+    say(running, "hi")
+    result = make_sender(running.url).send(
+        OutboundText("+254 712 345678", "x"), idempotency_key="k"
+    )
+    assert isinstance(result, SendAccepted)
+    assert result.recipient_id == CUSTOMER
+    assert running.simulator.sends[0].to == CUSTOMER

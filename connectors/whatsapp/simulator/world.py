@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from connectors.whatsapp.fake import error_response
-from connectors.whatsapp.policy import SendPolicy
+from connectors.whatsapp.policy import SendPolicy, wa_id_of
 from connectors.whatsapp.simulator.delivery import WebhookDelivery
 from connectors.whatsapp.simulator.faults import Faults
 from connectors.whatsapp.simulator.payloads import (
@@ -265,7 +265,8 @@ class Simulator:
     async def _accept(
         self, body: dict[str, Any], window_failure: dict[str, Any] | None
     ) -> SendAnswer:
-        to = str(body["to"])
+        given = str(body["to"])
+        to = wa_id_of(given)
         kind = str(body.get("type", "text"))
         wamid = self._wamid()
         faults: list[str] = []
@@ -305,7 +306,7 @@ class Simulator:
             self._spawn(work)
         answer: dict[str, Any] = {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to}],
+            "contacts": [{"input": given, "wa_id": to}],
             "messages": [{"id": wamid}],
         }
         if kind == "template":
