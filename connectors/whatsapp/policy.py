@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from connectors.whatsapp.numbers import equivalent_wa_ids
+
 SERVICE_WINDOW = timedelta(hours=24)
 SEND_TYPES = frozenset(
     {
@@ -72,8 +74,9 @@ class SendPolicy:
             self.last_inbound[wa_id] = at
 
     def window_open(self, wa_id: str, now: datetime) -> bool:
-        last = self.last_inbound.get(wa_id)
-        return last is not None and now - last < SERVICE_WINDOW
+        # WhatsApp reaches the account whichever number form is used (Brazil's ninth digit...).
+        seen = [self.last_inbound[f] for f in equivalent_wa_ids(wa_id) if f in self.last_inbound]
+        return bool(seen) and now - max(seen) < SERVICE_WINDOW
 
     def check(self, body: Any, now: datetime) -> Refusal | None:
         """Why the API would refuse this send body now, or None if it would take it."""

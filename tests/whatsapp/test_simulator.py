@@ -388,3 +388,15 @@ def test_a_recipient_written_with_plus_and_spaces_is_the_same_customer(
     assert isinstance(result, SendAccepted)
     assert result.recipient_id == CUSTOMER
     assert running.simulator.sends[0].to == CUSTOMER
+
+
+def test_a_brazilian_number_with_the_ninth_digit_reaches_the_old_form_account(
+    start_simulator: SimulatorFactory, make_sender: SenderFactory
+) -> None:
+    running = start_simulator(window_errors="sync")
+    say(running, "oi", wa_id="551187654321")  # registered without the ninth digit
+    result = make_sender(running.url).send(
+        OutboundText("5511987654321", "Olá"), idempotency_key="k"
+    )
+    assert isinstance(result, SendAccepted)
+    assert result.recipient_id == "551187654321"

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from connectors.whatsapp.fake import error_response
+from connectors.whatsapp.numbers import equivalent_wa_ids
 from connectors.whatsapp.policy import SendPolicy, wa_id_of
 from connectors.whatsapp.simulator.delivery import WebhookDelivery
 from connectors.whatsapp.simulator.faults import Faults
@@ -175,6 +176,11 @@ class Simulator:
             customer = next((c for c in self.customers.values() if wa_id in c.former_ids), None)
         return customer or self._customer(wa_id)
 
+    def _account_of(self, wa_id: str) -> str:
+        """The id the customer's account is registered under, as WhatsApp answers it."""
+        forms = equivalent_wa_ids(wa_id)
+        return next((f for f in sorted(forms) if f in self.customers), wa_id)
+
     def _customer(self, wa_id: str, name: str | None = None) -> Customer:
         if wa_id not in self.customers:
             self.customers[wa_id] = Customer(wa_id, name or wa_id)
@@ -266,7 +272,7 @@ class Simulator:
         self, body: dict[str, Any], window_failure: dict[str, Any] | None
     ) -> SendAnswer:
         given = str(body["to"])
-        to = wa_id_of(given)
+        to = self._account_of(wa_id_of(given))
         kind = str(body.get("type", "text"))
         wamid = self._wamid()
         faults: list[str] = []
