@@ -20,7 +20,9 @@ from engine.models import Channel, Contact, Identity
 
 def normalise_address(channel: str, raw: str, default_region: str | None = None) -> str:
     """The one spelling of an address on a channel: E.164 for phones, lower case for email."""
-    if channel in (Channel.WHATSAPP, Channel.PHONE):
+    if channel == Channel.WHATSAPP:
+        return to_e164(raw, default_region, strict=False)
+    if channel == Channel.PHONE:
         return to_e164(raw, default_region)
     if channel == Channel.EMAIL:
         address = raw.strip().lower()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import phonenumbers
 
 
-def to_e164(raw: str, default_region: str | None = None) -> str:
+def to_e164(raw: str, default_region: str | None = None, *, strict: bool = True) -> str:
     """`raw` as an E.164 string, or ValueError saying why it is not a phone number.
 
     Accepts what people and providers write: spaces, dashes, brackets, a leading
     `+` or `00`, and WhatsApp ids (digits with the country code, no `+`). A number
     without a country code needs `default_region` (ISO 3166 alpha-2, e.g. "KE").
+
+    `strict` checks the number against the numbering plan. WhatsApp ids come from
+    the provider and are real by definition, so they pass `strict=False`: a range
+    newer than this phonenumbers release must not turn a customer away.
     """
     text = raw.strip()
     if not text:
@@ -32,6 +36,7 @@ def to_e164(raw: str, default_region: str | None = None) -> str:
                 "or give a default region"
             ) from None
         raise ValueError(f"{raw!r} is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
+    check = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
+    if not check(number):
         raise ValueError(f"{raw!r} is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -40,6 +40,18 @@ def test_garbage_is_refused_with_a_reason(raw: str, region: str | None, says: st
         to_e164(raw, region)
 
 
+def test_a_whatsapp_id_outside_the_known_plan_is_still_a_customer() -> None:
+    # +1 555 0000000 is possible but not in the numbering plan phonenumbers knows.
+    with pytest.raises(ValueError, match="not a valid phone number"):
+        to_e164("+15550000000")
+    assert to_e164("15550000000", strict=False) == "+15550000000"
+    assert normalise_address("whatsapp", "15550000000") == "+15550000000"
+    with pytest.raises(ValueError):
+        normalise_address("phone", "+15550000000")
+    with pytest.raises(ValueError, match="not a valid phone number"):
+        to_e164("+2541234", strict=False)
+
+
 def test_addresses_are_normalised_per_channel() -> None:
     assert normalise_address("whatsapp", "254712345678") == "+254712345678"
     assert normalise_address("phone", "0712345678", "KE") == "+254712345678"
