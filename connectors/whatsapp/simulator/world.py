@@ -136,16 +136,6 @@ class Simulator:
         for scripted in self.script.customers:
             self._spawn(self._play(scripted.wa_id, scripted.steps))
 
-    async def idle(self, timeout: float) -> bool:
-        """Wait until no background work (scripts, statuses) is left; False on timeout."""
-        try:
-            async with asyncio.timeout(timeout):
-                while self._tasks:
-                    await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        except TimeoutError:
-            return False
-        return True
-
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
