@@ -14,6 +14,10 @@ Before each flush `_check_writes` stamps new rows with the session's workspace,
 refuses rows of another workspace, and refuses a reference (foreign key) to a
 row of another workspace. The listeners are registered on the Session class
 when this module is imported, which `engine.models` always does.
+
+What it cannot see: textual SQL (`text(...)`) and Core statements run on a
+Connection. Those name their workspace by hand, and belong in reviewed
+repository code, never in a controller.
 """
 
 from __future__ import annotations
