@@ -9,6 +9,7 @@ machine never meet.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,3 +66,20 @@ def queue_name() -> str:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def retail_copy(tmp_path: Path, repo_root: Path) -> tuple[Path, str]:
+    """The retail sample under a slug of this test's own: (config dir, slug).
+
+    Tests share one database per run, so each loads its own copy of the
+    workspace instead of meeting other tests' contacts and events in `retail`.
+    """
+    slug = f"retail_{uuid.uuid4().hex[:8]}"
+    config_dir = tmp_path / "configs"
+    shutil.copytree(repo_root / "configs" / "retail", config_dir / slug)
+    workspace_file = config_dir / slug / "workspace.yaml"
+    text = workspace_file.read_text(encoding="utf-8")
+    assert "\nslug: retail\n" in text
+    workspace_file.write_text(text.replace("\nslug: retail\n", f"\nslug: {slug}\n"), "utf-8")
+    return config_dir, slug

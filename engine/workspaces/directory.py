@@ -1,20 +1,26 @@
-"""The config folders a process serves, one per workspace slug, checked before use.
+"""The config folders a process serves, one per workspace slug, compiled before use.
 
-Each process keeps its own parsed copy, keyed by slug; a folder with errors is
-never served (the copy in force stays), and `forget` makes the next use re-read.
+Each process keeps its own compiled copy, keyed by slug. The database says which
+config version is in force (`kazi load` / `kazi reload` switch it); a process
+whose copy is of another version compiles the folder again and swaps the copy
+in one assignment, so every process follows the switch without restarting. A
+folder with errors is never served: the copy in force stays.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from dsl.config.loader import load_config
 from dsl.config.model import WorkspaceConfig
-from dsl.diagnostics import Diagnostic, has_errors
+from dsl.diagnostics import Diagnostic
+from dsl.workspace import CompileResult, compile_workspace
 from engine.whatsapp.webhook import WhatsAppSecrets
+
+logger = logging.getLogger(__name__)
 
 
 class ConfigRefused(Exception):
@@ -28,36 +34,56 @@ class ConfigRefused(Exception):
         super().__init__(f"{folder}: {len(errors)} error(s), first: {first}")
 
 
+def compile_folder(folder: Path) -> CompileResult:
+    """The compiled folder, or ConfigRefused with every diagnostic."""
+    result = compile_workspace(folder)
+    if not result.ok:
+        raise ConfigRefused(folder, result.diagnostics)
+    return result
+
+
 def read_folder(folder: Path) -> WorkspaceConfig:
-    config, diagnostics = load_config(folder)
-    if config is None or has_errors(diagnostics):
-        raise ConfigRefused(folder, diagnostics)
-    return config
+    result = compile_folder(folder)
+    assert result.config is not None  # ok implies a config
+    return result.config
 
 
 class ConfigDirectory:
     def __init__(self, root: Path, env: Mapping[str, str] | None = None) -> None:
         self.root = root
         self._env = os.environ if env is None else env
-        self._configs: dict[str, WorkspaceConfig] = {}
+        self._compiled: dict[str, CompileResult] = {}
         self._lock = threading.Lock()
 
-    def config(self, slug: str) -> WorkspaceConfig | None:
-        """The workspace's config, or None if it has no folder or the folder is refused."""
+    def compiled(self, slug: str, active_version: str | None = None) -> CompileResult | None:
+        """The workspace's compiled config; recompiled when `active_version` (the version
+        the database says is in force) differs from the copy held. None when the folder is
+        missing or refused and no earlier copy exists."""
         with self._lock:
-            if slug not in self._configs:
-                folder = self.root / slug
-                if not (folder / "workspace.yaml").is_file():
-                    return None
-                try:
-                    self._configs[slug] = read_folder(folder)
-                except ConfigRefused:
-                    return None
-            return self._configs[slug]
+            held = self._compiled.get(slug)
+            if held is not None and (active_version is None or held.version == active_version):
+                return held
+            folder = self.root / slug
+            if not (folder / "workspace.yaml").is_file():
+                return held
+            try:
+                fresh = compile_folder(folder)
+            except ConfigRefused as refused:
+                logger.error("config of %s refused; keeping the one in force: %s", slug, refused)
+                return held
+            if active_version is not None and fresh.version != active_version:
+                logger.warning(
+                    "config folder of %s is version %s but %s is in force; run kazi load",
+                    slug,
+                    fresh.version,
+                    active_version,
+                )
+            self._compiled[slug] = fresh
+            return fresh
 
-    def forget(self, slug: str) -> None:
-        with self._lock:
-            self._configs.pop(slug, None)
+    def config(self, slug: str) -> WorkspaceConfig | None:
+        compiled = self.compiled(slug)
+        return compiled.config if compiled is not None else None
 
     def whatsapp_secrets(self, slug: str) -> WhatsAppSecrets | None:
         """The WhatsApp app secret and verify token, read from the environment variables

@@ -6,7 +6,6 @@ from the file is deactivated, not deleted, so their history keeps its author.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from pathlib import Path
 
@@ -16,19 +15,14 @@ from dsl.config.model import WorkspaceConfig
 from engine.db import system_session, workspace_session
 from engine.models import Team, Teammate, TeamMembership, Workspace
 from engine.models.history import ConfigVersion
+from engine.workspaces.directory import compile_folder
 
 
-def folder_hash(folder: Path) -> str:
-    """A content hash of every config file in the folder, in a stable order."""
-    digest = hashlib.sha256()
-    for path in sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix in {".yaml", ".yml", ".kazi"}
-    ):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()
+def load_folder(db: Engine, folder: Path, now: datetime) -> int:
+    """Compile the folder (refusing it whole on any error) and load it; the workspace id."""
+    compiled = compile_folder(folder)
+    assert compiled.config is not None and compiled.version is not None
+    return load_workspace(db, compiled.config, compiled.version, now)
 
 
 def load_workspace(db: Engine, config: WorkspaceConfig, version: str, now: datetime) -> int:

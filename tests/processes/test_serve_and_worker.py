@@ -24,8 +24,7 @@ from connectors.whatsapp.signature import SIGNATURE_HEADER, sign
 from connectors.whatsapp.simulator.payloads import Business, message_webhook
 from engine.db import make_engine, migrate, workspace_session
 from engine.models import Contact, InboundEvent, Message
-from engine.workspaces.directory import read_folder
-from engine.workspaces.load import folder_hash, load_workspace
+from engine.workspaces.load import load_folder
 
 pytestmark = pytest.mark.services
 
@@ -49,7 +48,11 @@ def wait_until(condition: object, timeout: float, what: str) -> None:
 
 @pytest.fixture()
 def environment(
-    database_url: str, redis_url: str | None, queue_name: str, tmp_path: Path, repo_root: Path
+    database_url: str,
+    redis_url: str | None,
+    queue_name: str,
+    tmp_path: Path,
+    retail_copy: tuple[Path, str],
 ) -> dict[str, str]:
     env = {
         key: value
@@ -59,7 +62,7 @@ def environment(
     env.update(
         KAZI_DATABASE_URL=database_url,
         KAZI_VAR_DIR=str(tmp_path / "var"),
-        KAZI_CONFIG_DIR=str(repo_root / "configs"),
+        KAZI_CONFIG_DIR=str(retail_copy[0]),
         KAZI_QUEUE_NAME=queue_name,
         KAZI_BIND=f"127.0.0.1:{free_port()}",
         KAZI_RETAIL_WA_APP_SECRET=APP_SECRET,
@@ -70,12 +73,14 @@ def environment(
 
 
 @pytest.fixture()
-def retail(environment: dict[str, str], repo_root: Path) -> Iterator[tuple[Engine, int]]:
+def retail(
+    environment: dict[str, str], retail_copy: tuple[Path, str]
+) -> Iterator[tuple[Engine, int, str]]:
     migrate(environment["KAZI_DATABASE_URL"])
     db = make_engine(environment["KAZI_DATABASE_URL"])
-    folder = repo_root / "configs" / "retail"
-    workspace_id = load_workspace(db, read_folder(folder), folder_hash(folder), datetime.now(UTC))
-    yield db, workspace_id
+    config_dir, slug = retail_copy
+    workspace_id = load_folder(db, config_dir / slug, datetime.now(UTC))
+    yield db, workspace_id, slug
     db.dispose()
 
 
@@ -99,9 +104,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def test_the_worker_runs_what_the_server_enqueued(
-    environment: dict[str, str], retail: tuple[Engine, int], tmp_path: Path
+    environment: dict[str, str], retail: tuple[Engine, int, str], tmp_path: Path
 ) -> None:
-    db, workspace_id = retail
+    db, workspace_id, slug = retail
     base = f"http://{environment['KAZI_BIND']}"
     server = start("serve", environment, tmp_path / "serve.log")
     worker = None
@@ -121,10 +126,10 @@ def test_the_worker_runs_what_the_server_enqueued(
                 },
             )
         ).encode()
-        unsigned = httpx.post(f"{base}/webhooks/whatsapp/retail", content=body, timeout=10)
+        unsigned = httpx.post(f"{base}/webhooks/whatsapp/{slug}", content=body, timeout=10)
         assert unsigned.status_code == 401
         response = httpx.post(
-            f"{base}/webhooks/whatsapp/retail",
+            f"{base}/webhooks/whatsapp/{slug}",
             content=body,
             headers={SIGNATURE_HEADER: sign(body, APP_SECRET), "Content-Type": "application/json"},
             timeout=10,

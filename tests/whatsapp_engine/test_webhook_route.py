@@ -17,8 +17,8 @@ from engine.composition import Runtime, build_runtime
 from engine.db import workspace_session
 from engine.models import InboundEvent
 from engine.settings import Settings
-from engine.workspaces.directory import ConfigDirectory, read_folder
-from engine.workspaces.load import folder_hash, load_workspace
+from engine.workspaces.directory import ConfigDirectory
+from engine.workspaces.load import load_folder
 from ui.app import create_app
 
 SECRET = "route-test-secret"
@@ -40,15 +40,19 @@ BODY = json.dumps(
 
 @pytest.fixture()
 def client(
-    database_url: str, db: Engine, repo_root: Path, tmp_path: Path, queue_name: str
+    database_url: str,
+    db: Engine,
+    retail_copy: tuple[Path, str],
+    tmp_path: Path,
+    queue_name: str,
 ) -> Iterator[tuple[TestClient, int, Runtime]]:
-    folder = repo_root / "configs" / "retail"
-    workspace_id = load_workspace(db, read_folder(folder), folder_hash(folder), datetime.now(UTC))
+    config_dir, slug = retail_copy
+    workspace_id = load_folder(db, config_dir / slug, datetime.now(UTC))
     settings = Settings.from_env(
         {
             "KAZI_DATABASE_URL": database_url,
             "KAZI_VAR_DIR": str(tmp_path),
-            "KAZI_CONFIG_DIR": str(repo_root / "configs"),
+            "KAZI_CONFIG_DIR": str(config_dir),
             "KAZI_QUEUE_NAME": queue_name,
         }
     )
@@ -58,12 +62,8 @@ def client(
         settings.config_dir,
         env={"KAZI_RETAIL_WA_APP_SECRET": SECRET, "KAZI_RETAIL_WA_VERIFY_TOKEN": "let-me-in"},
     )
-    with TestClient(create_app(runtime)) as test_client:
+    with TestClient(create_app(runtime), base_url=f"http://testserver/{slug}") as test_client:
         yield test_client, workspace_id, runtime
-    with workspace_session(db, workspace_id) as session:
-        for event in session.scalars(select(InboundEvent)):
-            session.delete(event)
-        session.commit()
 
 
 def stored(db: Engine, workspace_id: int) -> list[tuple[str, str]]:
@@ -71,11 +71,16 @@ def stored(db: Engine, workspace_id: int) -> list[tuple[str, str]]:
         return [(e.state, e.dedup_key) for e in session.scalars(select(InboundEvent))]
 
 
+def webhook_url(client: TestClient) -> str:
+    slug = str(client.base_url).rstrip("/").rsplit("/", 1)[1]
+    return f"http://testserver/webhooks/whatsapp/{slug}"
+
+
 def post(client: TestClient, body: bytes, signature: str | None) -> tuple[int, dict[str, object]]:
     headers = {"Content-Type": "application/json"}
     if signature is not None:
         headers[SIGNATURE_HEADER] = signature
-    response = client.post("/webhooks/whatsapp/retail", content=body, headers=headers)
+    response = client.post(webhook_url(client), content=body, headers=headers)
     return response.status_code, response.json()
 
 
@@ -131,13 +136,13 @@ def test_the_verification_handshake_echoes_the_challenge(
         "hub.verify_token": "let-me-in",
         "hub.challenge": "1158201444",
     }
-    answer = test_client.get("/webhooks/whatsapp/retail", params=params)
+    answer = test_client.get(webhook_url(test_client), params=params)
     assert (answer.status_code, answer.text) == (200, "1158201444")
     params["hub.verify_token"] = "guess"
-    assert test_client.get("/webhooks/whatsapp/retail", params=params).status_code == 403
+    assert test_client.get(webhook_url(test_client), params=params).status_code == 403
 
 
 def test_an_unknown_workspace_is_not_found(client: tuple[TestClient, int, Runtime]) -> None:
     test_client, _, _ = client
-    response = test_client.post("/webhooks/whatsapp/nobody", content=BODY)
+    response = test_client.post("http://testserver/webhooks/whatsapp/nobody", content=BODY)
     assert response.status_code == 404

@@ -10,8 +10,8 @@ from engine.core.clock import SystemClock
 from engine.db import make_engine
 from engine.settings import Settings
 from engine.startup import check_database
-from engine.workspaces.directory import ConfigRefused, read_folder
-from engine.workspaces.load import folder_hash, load_workspace
+from engine.workspaces.directory import ConfigRefused, compile_folder
+from engine.workspaces.load import load_workspace
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,19 +30,22 @@ def run(arguments: argparse.Namespace) -> int:
 
 def load_folder(settings: Settings, folder: Path) -> int:
     try:
-        config = read_folder(folder)
+        compiled = compile_folder(folder)
     except ConfigRefused as refused:
         for diagnostic in refused.diagnostics:
             print(diagnostic.render(), file=sys.stderr)
         print(f"kazi: {folder} was not loaded; fix the errors above", file=sys.stderr)
         return 1
+    config, version = compiled.config, compiled.version
+    assert config is not None and version is not None  # a compiled folder has both
     db = make_engine(settings.database_url)
     try:
-        workspace_id = load_workspace(db, config, folder_hash(folder), SystemClock().now())
+        workspace_id = load_workspace(db, config, version, SystemClock().now())
     finally:
         db.dispose()
     print(
         f"loaded workspace {config.slug!r} ({config.name}) as id {workspace_id}: "
-        f"{len(config.teammates)} teammates, {len(config.teams)} teams"
+        f"{len(config.teammates)} teammates, {len(config.teams)} teams, "
+        f"config version {version[:12]} in force"
     )
     return 0
