@@ -1,0 +1,58 @@
+"""Setting and changing passwords; either ends the teammate's other sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.auth.passwords import hash_password, verify_password
+from engine.auth.policy import Action, require
+from engine.auth.principal import Principal
+from engine.auth.sessions import end_teammate_sessions
+from engine.models import Teammate
+
+
+class UnknownTeammate(LookupError):
+    pass
+
+
+class WrongPassword(ValueError):
+    pass
+
+
+def find_teammate(session: Session, handle: str) -> Teammate:
+    teammate = session.scalars(select(Teammate).where(Teammate.handle == handle)).first()
+    if teammate is None:
+        raise UnknownTeammate(f"no teammate with handle {handle!r} in this workspace")
+    return teammate
+
+
+def set_password(session: Session, teammate: Teammate, password: str, now: datetime) -> int:
+    """Give `teammate` a new password (CLI, invite) and end all their sessions.
+    Returns how many sessions ended."""
+    teammate.password_hash = hash_password(password)
+    return end_teammate_sessions(session, teammate.id, now, "password changed")
+
+
+def change_own_password(
+    session: Session, principal: Principal, current: str, new: str, now: datetime
+) -> int:
+    """A signed-in teammate changes their password; their other sessions end, this one stays."""
+    require(principal, Action.CHANGE_OWN_PASSWORD)
+    teammate = session.get(Teammate, principal.teammate_id)
+    if teammate is None or not verify_password(teammate.password_hash, current):
+        raise WrongPassword("the current password is not right")
+    teammate.password_hash = hash_password(new)
+    return end_teammate_sessions(
+        session, teammate.id, now, "password changed", keep_id=principal.session_id
+    )
+
+
+def end_sessions_of(session: Session, principal: Principal, teammate_id: int, now: datetime) -> int:
+    """An admin signs a teammate out everywhere."""
+    require(principal, Action.MANAGE_TEAMMATES)
+    if session.get(Teammate, teammate_id) is None:
+        raise UnknownTeammate(f"no teammate {teammate_id} in this workspace")
+    return end_teammate_sessions(session, teammate_id, now, "ended by an admin")

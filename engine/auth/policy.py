@@ -1,0 +1,92 @@
+"""The one authorization policy: may this teammate (or API token) see or do this?
+
+Pages, the JSON API and live updates all reach customer data through the
+engine.inbox services, and those call `require` here; nothing else decides.
+Workspace isolation is not decided here: a principal's session only ever sees
+its own workspace's rows (engine.models.scoping), so a foreign id is simply
+not found.
+
+The rules, in the business's words:
+- Everyone in the workspace may see every conversation and write internal notes
+  and tasks on it (a small team helps each other).
+- Working a conversation (reply, status, snooze, tags, stage) belongs to its
+  owner; an unowned conversation may be worked by any teammate; managers and
+  admins may work any conversation.
+- Claiming takes an unowned conversation; taking one from its owner, or
+  assigning anyone but yourself, is a manager's call. An agent may hand over
+  (transfer) a conversation they own.
+- Teammates, their sessions and integrations are an admin's.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+from engine.auth.principal import Principal, Role
+
+
+class Action(StrEnum):
+    VIEW_CONVERSATION = "view conversation"
+    WORK_CONVERSATION = "work conversation"  # reply, status, snooze, tags, stage
+    ADD_NOTE = "add note"
+    CREATE_TASK = "create task"
+    CLAIM = "claim"
+    ASSIGN = "assign"
+    TRANSFER = "transfer"
+    RETRY_MESSAGE = "retry message"
+    VIEW_CONTACT = "view contact"
+    MANAGE_TEAMMATES = "manage teammates"
+    CHANGE_OWN_PASSWORD = "change own password"
+
+
+class Owned(Protocol):
+    @property
+    def owner_id(self) -> int | None: ...
+
+
+class Forbidden(Exception):
+    """The principal may not do this; the message says why, for a person."""
+
+
+def _reason(principal: Principal, action: Action, subject: Owned | None) -> str | None:
+    """None when allowed, else why not."""
+    is_manager = principal.at_least(Role.MANAGER)
+    owner = subject.owner_id if subject is not None else None
+    mine = principal.teammate_id is not None and owner == principal.teammate_id
+    match action:
+        case Action.VIEW_CONVERSATION | Action.ADD_NOTE | Action.CREATE_TASK | Action.VIEW_CONTACT:
+            return None
+        case Action.WORK_CONVERSATION | Action.RETRY_MESSAGE:
+            if owner is None or mine or is_manager:
+                return None
+            return "only its owner or a manager may work this conversation; ask them to transfer it"
+        case Action.CLAIM:
+            if principal.teammate_id is None:
+                return "an API token is nobody: assign the conversation to a teammate instead"
+            if owner is None or mine or is_manager:
+                return None
+            return "this conversation already has an owner; a manager may reassign it"
+        case Action.TRANSFER:
+            if mine or is_manager:
+                return None
+            if owner is None:
+                return "claim the conversation first, or ask a manager to assign it"
+            return "only its owner or a manager may transfer this conversation"
+        case Action.ASSIGN:
+            return None if is_manager else "only a manager may assign conversations to others"
+        case Action.MANAGE_TEAMMATES:
+            return None if principal.at_least(Role.ADMIN) else "only an admin may manage teammates"
+        case Action.CHANGE_OWN_PASSWORD:
+            return None if principal.teammate_id is not None else "an API token has no password"
+    return f"{action} is not a known action"
+
+
+def may(principal: Principal, action: Action, subject: Owned | None = None) -> bool:
+    return _reason(principal, action, subject) is None
+
+
+def require(principal: Principal, action: Action, subject: Owned | None = None) -> None:
+    reason = _reason(principal, action, subject)
+    if reason is not None:
+        raise Forbidden(reason)

@@ -1,0 +1,260 @@
+"""Everything the conversation page shows, read in one workspace session.
+
+The timeline is the whole history in order: messages (with delivery state, and
+for a failed one what the provider's code means), internal notes, stage moves,
+tasks and the inbox actions recorded in the audit log (claims, assignments,
+status changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.whatsapp.errors import classify
+from dsl.config.model import Template
+from engine.auth.policy import Action, may
+from engine.auth.principal import Principal
+from engine.inbox.lookup import conversation_for
+from engine.inbox.queues import display_name
+from engine.inbox.replies import TemplateChoice, template_choices
+from engine.models import (
+    AuditLog,
+    Contact,
+    Conversation,
+    Identity,
+    Message,
+    Note,
+    StageHistory,
+    SubjectKind,
+    Task,
+    Team,
+    Teammate,
+)
+from engine.whatsapp.outbound import window_closes_at
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the history; `kind` says which fields mean something."""
+
+    kind: str  # "message" | "note" | "stage" | "task" | "activity"
+    id: int
+    at: datetime
+    text: str | None = None
+    author: str | None = None
+    direction: str | None = None
+    message_type: str | None = None
+    delivery_state: str | None = None
+    failure_code: str | None = None
+    failure_meaning: str | None = None
+    file_name: str | None = None
+    done: bool = False
+
+    @property
+    def ticks(self) -> str:
+        """WhatsApp-style ticks a glance can read."""
+        return {
+            "queued": "🕓",
+            "sending": "🕓",
+            "accepted": "✓",
+            "sent": "✓",
+            "delivered": "✓✓",
+            "read": "✓✓",
+            "failed": "!",
+        }.get(self.delivery_state or "", "")
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    conversation: Conversation
+    contact: Contact
+    contact_name: str
+    addresses: list[str]
+    owner_name: str | None
+    team_name: str | None
+    tags: list[str]
+    timeline: list[Entry]
+    latest_message_id: int | None
+    window_closes_at: datetime | None
+    window_open: bool
+    templates: list[TemplateChoice]
+    teammates: list[Teammate]
+    teams: list[Team]
+    open_tasks: list[Task]
+    may_work: bool
+    may_claim: bool
+    may_assign: bool
+    window_seconds_left: int
+
+
+def _names(session: Session) -> dict[int, str]:
+    return {t.id: t.name for t in session.scalars(select(Teammate))}
+
+
+def _message_entry(message: Message, names: dict[int, str], contact_name: str) -> Entry:
+    if message.author_teammate_id is not None:
+        author = names.get(message.author_teammate_id, "A teammate")
+    elif message.author_rule:
+        author = f"Rule {message.author_rule}"
+    else:
+        author = contact_name if message.direction == "inbound" else "Kazi"
+    meaning = None
+    if message.delivery_state == "failed":
+        meaning = message.failure_detail
+        if not meaning:
+            code = message.failure_code or ""
+            meaning = classify(int(code) if code.isdigit() else None).meaning
+    media = message.media or {}
+    return Entry(
+        kind="message",
+        id=message.id,
+        at=message.provider_timestamp or message.created_at,
+        text=message.body,
+        author=author,
+        direction=message.direction,
+        message_type=message.type,
+        delivery_state=message.delivery_state,
+        failure_code=message.failure_code,
+        failure_meaning=meaning,
+        file_name=str(media.get("filename")) if media.get("filename") else None,
+    )
+
+
+def _activity_text(entry: AuditLog, names: dict[int, str]) -> str:
+    actor = names.get(entry.actor_teammate_id or 0) or entry.actor_name or "Kazi"
+    detail = entry.detail or {}
+    match entry.action:
+        case "claim":
+            return f"{actor} claimed the conversation"
+        case "assign":
+            to = detail.get("to_owner_id")
+            target = names.get(to, "a teammate") if isinstance(to, int) else "nobody"
+            return f"{actor} assigned the conversation to {target}"
+        case "status":
+            return f"{actor} set the status to {str(detail.get('to_status', '')).replace('_', ' ')}"
+        case "snooze":
+            return f"{actor} snoozed the conversation until {detail.get('until', '')}"
+    return f"{actor}: {entry.action}"
+
+
+def timeline(session: Session, conversation: Conversation, contact_name: str) -> list[Entry]:
+    names = _names(session)
+    entries = [
+        _message_entry(message, names, contact_name)
+        for message in session.scalars(
+            select(Message).where(Message.conversation_id == conversation.id)
+        )
+    ]
+    entries += [
+        Entry(
+            kind="note",
+            id=note.id,
+            at=note.created_at,
+            text=note.body,
+            author=names.get(note.author_teammate_id or 0) or note.author_rule or "Kazi",
+        )
+        for note in session.scalars(select(Note).where(Note.conversation_id == conversation.id))
+    ]
+    entries += [
+        Entry(
+            kind="stage",
+            id=move.id,
+            at=move.at,
+            text=f"{move.from_stage or 'start'} → {move.to_stage}",
+            author=names.get(move.actor_teammate_id or 0)
+            or (f"Rule {move.rule_name}" if move.rule_name else "Kazi"),
+        )
+        for move in session.scalars(
+            select(StageHistory).where(
+                StageHistory.subject_kind == SubjectKind.CONVERSATION,
+                StageHistory.subject_id == conversation.id,
+            )
+        )
+    ]
+    entries += [
+        Entry(
+            kind="task",
+            id=task.id,
+            at=task.created_at,
+            text=task.title,
+            author=names.get(task.assignee_id or 0),
+            done=task.done_at is not None,
+        )
+        for task in session.scalars(select(Task).where(Task.conversation_id == conversation.id))
+    ]
+    entries += [
+        Entry(kind="activity", id=entry.id, at=entry.at, text=_activity_text(entry, names))
+        for entry in session.scalars(
+            select(AuditLog).where(
+                AuditLog.subject_kind == "conversation", AuditLog.subject_id == conversation.id
+            )
+        )
+    ]
+    order = {"message": 0, "note": 1, "stage": 2, "task": 3, "activity": 4}
+    return sorted(entries, key=lambda e: (e.at, order[e.kind], e.id))
+
+
+def conversation_view(
+    session: Session,
+    principal: Principal,
+    conversation_id: int,
+    *,
+    templates: tuple[Template, ...],
+    now: datetime,
+) -> ConversationView:
+    conversation = conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
+    contact = conversation.contact
+    name = display_name(contact)
+    addresses = list(
+        session.scalars(
+            select(Identity.address)
+            .where(Identity.contact_id == contact.id, Identity.is_current.is_(True))
+            .order_by(Identity.id)
+        )
+    )
+    history = timeline(session, conversation, name)
+    latest = session.scalar(
+        select(Message.id)
+        .where(Message.conversation_id == conversation.id)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    closes = window_closes_at(conversation)
+    teammates = list(
+        session.scalars(select(Teammate).where(Teammate.active.is_(True)).order_by(Teammate.name))
+    )
+    teams = list(session.scalars(select(Team).order_by(Team.name)))
+    open_tasks = list(
+        session.scalars(
+            select(Task)
+            .where(Task.conversation_id == conversation.id, Task.done_at.is_(None))
+            .order_by(Task.due_at, Task.id)
+        )
+    )
+    return ConversationView(
+        conversation=conversation,
+        contact=contact,
+        contact_name=name,
+        addresses=addresses,
+        owner_name=conversation.owner.name if conversation.owner else None,
+        team_name=conversation.team.name if conversation.team else None,
+        tags=conversation.tag_names,
+        timeline=history,
+        latest_message_id=latest,
+        window_closes_at=closes,
+        window_open=closes is not None and now < closes,
+        templates=template_choices(templates, contact),
+        teammates=teammates,
+        teams=teams,
+        open_tasks=open_tasks,
+        may_work=may(principal, Action.WORK_CONVERSATION, conversation),
+        may_claim=may(principal, Action.CLAIM, conversation)
+        and conversation.owner_id != principal.teammate_id,
+        may_assign=may(principal, Action.ASSIGN, conversation)
+        or may(principal, Action.TRANSFER, conversation),
+        window_seconds_left=max(0, int((closes - now).total_seconds())) if closes else 0,
+    )

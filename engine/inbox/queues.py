@@ -1,0 +1,308 @@
+"""The inbox's queues: which conversations each one holds, how many, in which order.
+
+One definition per queue (`queue_condition`) serves the list and its count, so a
+count can never disagree with what the list shows. Lists are sorted by who has
+waited longest (the customer's oldest unanswered message first); the resolved
+queue shows the most recently resolved first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from engine.auth.policy import Action, require
+from engine.auth.principal import Principal
+from engine.models import (
+    Channel,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    ConversationTag,
+    Identity,
+    Message,
+    Team,
+    Teammate,
+    WaitingOn,
+)
+
+PAGE_SIZE = 50
+
+
+class Queue(StrEnum):
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    TEAM = "team"
+    ALL = "all"
+    WAITING_ON_US = "waiting_on_us"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+    @property
+    def label(self) -> str:
+        return QUEUE_LABELS[self]
+
+
+QUEUE_LABELS = {
+    Queue.MINE: "Mine",
+    Queue.UNASSIGNED: "Unassigned",
+    Queue.TEAM: "My teams",
+    Queue.ALL: "All open",
+    Queue.WAITING_ON_US: "Waiting on us",
+    Queue.WAITING_ON_CUSTOMER: "Waiting on customer",
+    Queue.SNOOZED: "Snoozed",
+    Queue.RESOLVED: "Resolved",
+}
+
+
+def parse_queue(name: str | None) -> Queue:
+    try:
+        return Queue(name or Queue.MINE)
+    except ValueError:
+        return Queue.MINE
+
+
+def _snoozed(now: datetime) -> ColumnElement[bool]:
+    """Snoozed and not yet due: a snooze whose time has passed is back in the queues."""
+    return and_(
+        Conversation.status == ConversationStatus.SNOOZED,
+        or_(Conversation.snoozed_until.is_(None), Conversation.snoozed_until > now),
+    )
+
+
+def queue_condition(queue: Queue, principal: Principal, now: datetime) -> ColumnElement[bool]:
+    live = and_(Conversation.status != ConversationStatus.RESOLVED, not_(_snoozed(now)))
+    match queue:
+        case Queue.MINE:
+            if principal.teammate_id is None:
+                return false()
+            return and_(live, Conversation.owner_id == principal.teammate_id)
+        case Queue.UNASSIGNED:
+            return and_(live, Conversation.owner_id.is_(None))
+        case Queue.TEAM:
+            if not principal.team_ids:
+                return false()
+            return and_(live, Conversation.team_id.in_(sorted(principal.team_ids)))
+        case Queue.ALL:
+            return live
+        case Queue.WAITING_ON_US:
+            return and_(live, Conversation.waiting_on == WaitingOn.US)
+        case Queue.WAITING_ON_CUSTOMER:
+            return and_(live, Conversation.waiting_on == WaitingOn.CUSTOMER)
+        case Queue.SNOOZED:
+            return _snoozed(now)
+        case Queue.RESOLVED:
+            return Conversation.status == ConversationStatus.RESOLVED
+
+
+def queue_counts(session: Session, principal: Principal, now: datetime) -> dict[Queue, int]:
+    """Every queue's size in one pass over the workspace's conversations."""
+    require(principal, Action.VIEW_CONVERSATION)
+    columns = [
+        func.coalesce(func.sum(case((queue_condition(q, principal, now), 1), else_=0)), 0)
+        for q in Queue
+    ]
+    row = session.execute(select(*columns).select_from(Conversation)).one()
+    return {queue: int(value) for queue, value in zip(Queue, row, strict=True)}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    stage: str | None = None
+    tag: str | None = None
+    owner_id: int | None = None
+    unowned_only: bool = False
+    search: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.stage or self.tag or self.owner_id or self.unowned_only or self.search)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    conversation_id: int
+    contact_id: int
+    contact_name: str
+    address: str | None
+    status: str
+    waiting_on: str | None
+    waiting_since: datetime
+    owner_id: int | None
+    owner_name: str | None
+    team_name: str | None
+    stage: str | None
+    priority: str
+    tags: tuple[str, ...] = ()
+    last_message: str | None = None
+    last_message_direction: str | None = None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    queue: Queue
+    rows: list[QueueRow]
+    page: int
+    has_more: bool
+    filters: QueueFilters = field(default_factory=QueueFilters)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_condition(text: str) -> ColumnElement[bool]:
+    """Name, number or message text contains `text` (case-insensitive, both databases)."""
+    pattern = _like(text.strip())
+    matches = [
+        Contact.name.ilike(pattern, escape="\\"),
+        Contact.profile_name.ilike(pattern, escape="\\"),
+        exists().where(
+            Message.conversation_id == Conversation.id,
+            Message.body.ilike(pattern, escape="\\"),
+        ),
+    ]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 3:
+        matches.append(
+            exists().where(
+                Identity.contact_id == Contact.id, Identity.address.like(_like(digits), escape="\\")
+            )
+        )
+    return or_(*matches)
+
+
+def list_queue(
+    session: Session,
+    principal: Principal,
+    queue: Queue,
+    now: datetime,
+    filters: QueueFilters | None = None,
+    page: int = 1,
+) -> QueuePage:
+    require(principal, Action.VIEW_CONVERSATION)
+    filters = filters or QueueFilters()
+    page = max(1, page)
+    owner = aliased(Teammate)
+    waiting_since = func.coalesce(Conversation.last_customer_message_at, Conversation.opened_at)
+    statement = (
+        select(Conversation, Contact, owner.name, Team.name, waiting_since)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .outerjoin(owner, owner.id == Conversation.owner_id)
+        .outerjoin(Team, Team.id == Conversation.team_id)
+        .where(queue_condition(queue, principal, now))
+    )
+    if filters.stage:
+        statement = statement.where(Conversation.stage == filters.stage)
+    if filters.tag:
+        statement = statement.where(
+            exists().where(
+                ConversationTag.conversation_id == Conversation.id,
+                ConversationTag.name == filters.tag.strip().lower(),
+            )
+        )
+    if filters.owner_id is not None:
+        statement = statement.where(Conversation.owner_id == filters.owner_id)
+    elif filters.unowned_only:
+        statement = statement.where(Conversation.owner_id.is_(None))
+    if filters.search and filters.search.strip():
+        statement = statement.where(search_condition(filters.search))
+    if queue == Queue.RESOLVED:
+        statement = statement.order_by(Conversation.resolved_at.desc(), Conversation.id.desc())
+    else:
+        statement = statement.order_by(waiting_since.asc(), Conversation.id.asc())
+    found = session.execute(statement.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    has_more = len(found) > PAGE_SIZE
+    found = found[:PAGE_SIZE]
+    ids = [row[0].id for row in found]
+    tags = _tags(session, ids)
+    last = _last_messages(session, ids)
+    addresses = _addresses(session, [row[1].id for row in found])
+    rows = [
+        QueueRow(
+            conversation_id=conversation.id,
+            contact_id=contact.id,
+            contact_name=display_name(contact),
+            address=addresses.get(contact.id),
+            status=conversation.status,
+            waiting_on=conversation.waiting_on,
+            waiting_since=since,
+            owner_id=conversation.owner_id,
+            owner_name=owner_name,
+            team_name=team_name,
+            stage=conversation.stage,
+            priority=conversation.priority,
+            tags=tuple(tags.get(conversation.id, ())),
+            last_message=last.get(conversation.id, (None, None))[0],
+            last_message_direction=last.get(conversation.id, (None, None))[1],
+        )
+        for conversation, contact, owner_name, team_name, since in found
+    ]
+    return QueuePage(queue=queue, rows=rows, page=page, has_more=has_more, filters=filters)
+
+
+def display_name(contact: Contact) -> str:
+    return contact.name or contact.profile_name or f"Contact {contact.id}"
+
+
+def _tags(session: Session, conversation_ids: list[int]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    if conversation_ids:
+        for conversation_id, name in session.execute(
+            select(ConversationTag.conversation_id, ConversationTag.name)
+            .where(ConversationTag.conversation_id.in_(conversation_ids))
+            .order_by(ConversationTag.name)
+        ):
+            tags.setdefault(conversation_id, []).append(name)
+    return tags
+
+
+def _last_messages(
+    session: Session, conversation_ids: list[int]
+) -> dict[int, tuple[str | None, str]]:
+    if not conversation_ids:
+        return {}
+    newest = (
+        select(func.max(Message.id))
+        .where(Message.conversation_id.in_(conversation_ids))
+        .group_by(Message.conversation_id)
+    )
+    return {
+        conversation_id: ((body or "")[:140] or None, direction)
+        for conversation_id, body, direction in session.execute(
+            select(Message.conversation_id, Message.body, Message.direction).where(
+                Message.id.in_(newest)
+            )
+        )
+    }
+
+
+def _addresses(session: Session, contact_ids: list[int]) -> dict[int, str]:
+    if not contact_ids:
+        return {}
+    return {
+        contact_id: address
+        for contact_id, address in session.execute(
+            select(Identity.contact_id, Identity.address).where(
+                Identity.contact_id.in_(contact_ids),
+                Identity.is_current.is_(True),
+                Identity.channel == Channel.WHATSAPP,
+            )
+        )
+    }

@@ -1,0 +1,210 @@
+"""Working a conversation without leaving it: notes, status, snooze, tags, tasks."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.auth.policy import Action
+from engine.auth.principal import Principal
+from engine.inbox.audit import record
+from engine.inbox.errors import Conflict, InvalidInput, NotFound
+from engine.inbox.lookup import conversation_for, teammate_named
+from engine.models import (
+    AuthorKind,
+    ConversationStatus,
+    ConversationTag,
+    Note,
+    Task,
+    WaitingOn,
+)
+
+MAX_NOTE = 4000
+MAX_TASK_TITLE = 300
+TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,63}$")
+# What staff may set by hand; "snoozed" goes through `snooze` with a time.
+SETTABLE_STATUSES = {
+    ConversationStatus.OPEN: None,
+    ConversationStatus.WAITING_ON_US: WaitingOn.US,
+    ConversationStatus.WAITING_ON_CUSTOMER: WaitingOn.CUSTOMER,
+    ConversationStatus.RESOLVED: None,
+}
+
+
+def add_note(
+    session: Session, principal: Principal, conversation_id: int, body: str, now: datetime
+) -> Note:
+    conversation = conversation_for(session, principal, conversation_id, Action.ADD_NOTE)
+    text = body.strip()
+    if not text:
+        raise InvalidInput("a note needs some text")
+    if len(text) > MAX_NOTE:
+        raise InvalidInput(f"a note may have at most {MAX_NOTE} characters")
+    note = Note(
+        conversation_id=conversation.id,
+        body=text,
+        author_kind=AuthorKind.TEAMMATE,
+        author_teammate_id=principal.teammate_id,
+        author_rule=None if principal.is_teammate else principal.name,
+        created_at=now,
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
+def set_status(
+    session: Session, principal: Principal, conversation_id: int, status: str, now: datetime
+) -> None:
+    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    try:
+        wanted = ConversationStatus(status)
+    except ValueError:
+        raise InvalidInput(f"unknown status {status!r}") from None
+    if wanted not in SETTABLE_STATUSES:
+        raise InvalidInput("to snooze, give a time to snooze until")
+    previous = conversation.status
+    try:
+        with session.begin_nested():
+            conversation.status = wanted
+            conversation.snoozed_until = None
+            if wanted == ConversationStatus.RESOLVED:
+                conversation.resolved_at = now
+                conversation.waiting_on = None
+            else:
+                conversation.resolved_at = None
+                conversation.waiting_on = SETTABLE_STATUSES[wanted] or conversation.waiting_on
+            session.flush()
+    except IntegrityError:
+        # The partial unique index: the customer already has a newer open thread.
+        raise Conflict(
+            "this customer already has an open conversation on this number; work that one"
+        ) from None
+    record(
+        session,
+        principal,
+        "status",
+        subject_kind="conversation",
+        subject_id=conversation.id,
+        now=now,
+        from_status=previous,
+        to_status=wanted.value,
+    )
+
+
+def snooze(
+    session: Session, principal: Principal, conversation_id: int, until: datetime, now: datetime
+) -> None:
+    """Put the conversation aside until `until`; a customer message wakes it earlier."""
+    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    if until.tzinfo is None:
+        raise InvalidInput("snooze until needs a time zone")
+    if until <= now:
+        raise InvalidInput("snooze until a time in the future")
+    if conversation.status == ConversationStatus.RESOLVED:
+        raise InvalidInput("a resolved conversation cannot be snoozed; reopen it first")
+    conversation.status = ConversationStatus.SNOOZED
+    conversation.snoozed_until = until
+    session.flush()
+    record(
+        session,
+        principal,
+        "snooze",
+        subject_kind="conversation",
+        subject_id=conversation.id,
+        now=now,
+        until=until.isoformat(),
+    )
+
+
+def normalise_tag(name: str) -> str:
+    tag = " ".join(name.strip().lower().split())
+    if not TAG_PATTERN.match(tag):
+        raise InvalidInput(
+            "a tag is 1 to 64 letters, digits, spaces, '-' or '_', starting with a letter or digit"
+        )
+    return tag
+
+
+def add_tag(
+    session: Session, principal: Principal, conversation_id: int, name: str, now: datetime
+) -> str:
+    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    tag = normalise_tag(name)
+    exists = session.scalar(
+        select(ConversationTag.id).where(
+            ConversationTag.conversation_id == conversation.id, ConversationTag.name == tag
+        )
+    )
+    if exists is None:
+        try:
+            with session.begin_nested():
+                session.add(ConversationTag(conversation_id=conversation.id, name=tag))
+                session.flush()
+        except IntegrityError:
+            pass  # added by someone else at the same moment: the tag is there, as asked
+    session.expire(conversation, ["tags"])
+    return tag
+
+
+def remove_tag(
+    session: Session, principal: Principal, conversation_id: int, name: str, now: datetime
+) -> None:
+    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    tag = " ".join(name.strip().lower().split())
+    for row in session.scalars(
+        select(ConversationTag).where(
+            ConversationTag.conversation_id == conversation.id, ConversationTag.name == tag
+        )
+    ):
+        session.delete(row)
+    session.flush()
+    session.expire(conversation, ["tags"])
+
+
+def create_task(
+    session: Session,
+    principal: Principal,
+    conversation_id: int,
+    *,
+    title: str,
+    due_at: datetime | None,
+    assignee_id: int | None,
+    now: datetime,
+) -> Task:
+    conversation = conversation_for(session, principal, conversation_id, Action.CREATE_TASK)
+    text = title.strip()
+    if not text:
+        raise InvalidInput("a task needs a title")
+    if len(text) > MAX_TASK_TITLE:
+        raise InvalidInput(f"a task title may have at most {MAX_TASK_TITLE} characters")
+    if due_at is not None and due_at.tzinfo is None:
+        raise InvalidInput("a due time needs a time zone")
+    if assignee_id is not None:
+        teammate_named(session, assignee_id)
+    task = Task(
+        title=text,
+        due_at=due_at,
+        assignee_id=assignee_id if assignee_id is not None else principal.teammate_id,
+        conversation_id=conversation.id,
+        created_at=now,
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def complete_task(session: Session, principal: Principal, task_id: int, now: datetime) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    if task.conversation_id is not None:
+        conversation_for(session, principal, task.conversation_id, Action.CREATE_TASK)
+    if task.done_at is None:
+        task.done_at = now
+        session.flush()
+    return task
