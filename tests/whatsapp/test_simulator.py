@@ -400,3 +400,22 @@ def test_a_brazilian_number_with_the_ninth_digit_reaches_the_old_form_account(
     )
     assert isinstance(result, SendAccepted)
     assert result.recipient_id == "551187654321"
+
+
+def test_a_429_storm_refuses_some_sends_and_takes_the_rest_once(
+    start_simulator: SimulatorFactory, make_sender: SenderFactory
+) -> None:
+    running = start_simulator(faults=Faults(rates={"http_429": 0.5}))
+    say(running, "hi")
+    sender = make_sender(running.url)
+    results = [sender.send(OutboundText(CUSTOMER, "x"), idempotency_key=f"k{n}") for n in range(40)]
+    refused = [r for r in results if isinstance(r, SendFailure)]
+    accepted = [r for r in results if isinstance(r, SendAccepted)]
+    assert 5 < len(refused) < 35 and len(refused) + len(accepted) == 40
+    assert all(r.code == "130429" and r.retryable for r in refused)
+    assert len(running.simulator.sends) == len(accepted)
+    httpx.delete(f"{running.url}/_sim/faults")
+    assert all(
+        isinstance(sender.send(OutboundText(CUSTOMER, "x"), idempotency_key="after"), SendAccepted)
+        for _ in range(5)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -138,3 +139,22 @@ def test_shapes_the_api_refuses() -> None:
     assert getattr(policy.check(missing, NOW), "code", None) == 131008
     odd = {"messaging_product": "whatsapp", "to": "1", "type": "hologram", "hologram": {}}
     assert getattr(policy.check(odd, NOW), "code", None) == 100
+
+
+def test_rates_hit_about_that_share_of_sends_until_reset() -> None:
+    faults = parse_faults("429@0.3,timeout@0.05")
+    assert faults.rates == {"http_429": 0.3, "timeout": 0.05}
+    assert parse_faults(faults.describe()) == faults
+    rng = random.Random(11)
+    hits = sum(faults.take("http_429", rng) for _ in range(2000))
+    assert 500 < hits < 700
+    assert not any(Faults().take("http_429", rng) for _ in range(100))
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("429@2", "between 0 and 1"), ("reorder@0.5", "take a rate"), ("500@lots", "not a number")],
+)
+def test_bad_rates_are_refused(spec: str, message: str) -> None:
+    with pytest.raises(FaultSpecError, match=message):
+        parse_faults(spec)

@@ -61,7 +61,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         "--faults",
         default="",
         help="fault switches, e.g. 429:3,500:2,timeout:1,failed-after-sent:1,"
-        "duplicates:3,reorder,delay:200,race",
+        "duplicates:3,reorder,delay:200,race; a rate instead of a count for storms: 429@0.3",
     )
     command.add_argument(
         "--access-token",

@@ -72,8 +72,7 @@ def create_app(simulator: Simulator) -> Litestar:
 
     @delete("/_sim/faults", status_code=200)
     async def reset_faults() -> dict[str, Any]:
-        fresh = Faults()
-        for name, value in fresh.as_dict().items():
+        for name, value in vars(Faults()).items():
             setattr(simulator.faults, name, value)
         return simulator.faults.as_dict()
 

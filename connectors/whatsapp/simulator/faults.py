@@ -2,12 +2,14 @@
 
 Written as a comma-separated spec, the same on the command line and the control
 endpoint: `429:3,500:2,timeout:1,failed-after-sent:1,duplicates:3,reorder,delay:200,race`.
-Counted faults apply to the next N sends and then switch themselves off.
+Counted faults apply to the next N sends and then switch themselves off; written with
+`@` instead (`429@0.3`) they hit that share of sends, at random, until reset (a storm).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import random
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 COUNTED = {
@@ -32,20 +34,23 @@ class Faults:
     reorder: bool = False  # each send's statuses are delivered newest first
     delay_ms: int = 0  # wait before every webhook delivery
     race: bool = False  # statuses are delivered before the send call answers
+    rates: dict[str, float] = field(default_factory=dict)  # counted fault -> share of sends
 
-    def take(self, name: str) -> bool:
-        """Use up one of a counted fault; True if it applies to this send."""
+    def take(self, name: str, rng: random.Random | None = None) -> bool:
+        """Use up one of a counted fault, or draw its rate; True if it hits this send."""
         left: int = getattr(self, name)
         if left > 0:
             setattr(self, name, left - 1)
             return True
-        return False
+        rate = self.rates.get(name, 0.0)
+        return rate > 0 and (rng or random).random() < rate
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def describe(self) -> str:
         parts = [f"{k}:{getattr(self, v)}" for k, v in COUNTED.items() if getattr(self, v)]
+        parts += [f"{k}@{self.rates[v]:g}" for k, v in COUNTED.items() if self.rates.get(v)]
         if self.duplicates != 1:
             parts.append(f"duplicates:{self.duplicates}")
         if self.reorder:
@@ -62,6 +67,9 @@ def parse_faults(spec: str, into: Faults | None = None) -> Faults:
     faults = into if into is not None else Faults()
     for part in (p.strip() for p in spec.split(",")):
         if not part or part == "none":
+            continue
+        if "@" in part:
+            _parse_rate(part, faults)
             continue
         name, _, argument = part.partition(":")
         if name in ("reorder", "race"):
@@ -85,3 +93,16 @@ def parse_faults(spec: str, into: Faults | None = None) -> Faults:
             known = ", ".join([*COUNTED, "duplicates", "reorder", "delay", "race"])
             raise FaultSpecError(f"{part!r}: unknown fault; known: {known}")
     return faults
+
+
+def _parse_rate(part: str, faults: Faults) -> None:
+    name, _, argument = part.partition("@")
+    if name not in COUNTED:
+        raise FaultSpecError(f"{part!r}: only {', '.join(COUNTED)} take a rate")
+    try:
+        rate = float(argument)
+    except ValueError:
+        raise FaultSpecError(f"{part!r}: {argument!r} is not a number") from None
+    if not 0.0 <= rate <= 1.0:
+        raise FaultSpecError(f"{part!r}: a rate is between 0 and 1")
+    faults.rates[COUNTED[name]] = rate

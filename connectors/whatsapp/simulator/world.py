@@ -243,9 +243,9 @@ class Simulator:
             body = json.loads(raw)
         except ValueError:
             return _error(400, 100, "Invalid parameter", "The request body is not JSON")
-        if self.faults.take("http_429"):
+        if self.faults.take("http_429", self.rng):
             return _error(429, 130429, "Rate limit hit", "Cloud API message throughput reached.")
-        if self.faults.take("http_500"):
+        if self.faults.take("http_500", self.rng):
             return _error(500, 131000, "Something went wrong", "Simulated server error.")
         if isinstance(body, dict) and body.get("status") == "read":
             return self._mark_read(body)
@@ -266,13 +266,13 @@ class Simulator:
         kind = str(body.get("type", "text"))
         wamid = self._wamid()
         faults: list[str] = []
-        timed_out = self.faults.take("timeout")
+        timed_out = self.faults.take("timeout", self.rng)
         if timed_out:
             faults.append("timeout")
         statuses: list[tuple[str, dict[str, Any] | None]]
         if window_failure is not None:
             statuses = [("failed", window_failure)]
-        elif self.faults.take("failed_after_sent"):
+        elif self.faults.take("failed_after_sent", self.rng):
             faults.append("failed-after-sent")
             undeliverable = error_object(
                 131026, "Message undeliverable", "Simulated undeliverable."
