@@ -419,3 +419,17 @@ def test_a_429_storm_refuses_some_sends_and_takes_the_rest_once(
         isinstance(sender.send(OutboundText(CUSTOMER, "x"), idempotency_key="after"), SendAccepted)
         for _ in range(5)
     )
+
+
+def test_state_names_idempotency_keys_sent_twice(
+    start_simulator: SimulatorFactory, make_sender: SenderFactory
+) -> None:
+    running = start_simulator()
+    say(running, "hi")
+    sender = make_sender(running.url)
+    for key in ("once", "twice", "twice"):
+        assert isinstance(
+            sender.send(OutboundText(CUSTOMER, "x"), idempotency_key=key), SendAccepted
+        )
+    state = httpx.get(f"{running.url}/_sim/state").json()
+    assert (state["sends"], state["duplicate_sends"]) == (3, {"twice": 2})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -349,6 +350,11 @@ class Simulator:
 
     # --- views for the control endpoints and the page ------------------------------------
 
+    def duplicate_sends(self) -> dict[str, int]:
+        """Idempotency keys (callback data) accepted more than once: a CRM sent twice."""
+        counts = Counter(r.callback_data for r in self.sends if r.callback_data)
+        return {key: count for key, count in counts.items() if count > 1}
+
     def state(self) -> dict[str, Any]:
         return {
             "business": self.config.business.__dict__,
@@ -363,6 +369,7 @@ class Simulator:
                 for c in self.customers.values()
             ],
             "sends": len(self.sends),
+            "duplicate_sends": self.duplicate_sends(),
             "deliveries": len(self.delivery.log),
         }
 
