@@ -63,6 +63,9 @@ class CloudApiSender:
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
             # The request left; WhatsApp may have taken it. Resending could double it.
             return SendOutcomeUnknown("timeout", f"{TIMEOUT_MEANING} ({error!r})")
+        except httpx.HTTPError as error:
+            # Anything else httpx reports happened after we began sending: do not guess.
+            return SendOutcomeUnknown("transport", f"{TIMEOUT_MEANING} ({error!r})")
         return interpret_response(response.status_code, response.content, response.headers)
 
     def close(self) -> None:

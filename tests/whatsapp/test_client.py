@@ -159,3 +159,11 @@ def test_the_sender_closes_as_a_context_manager() -> None:
     with sender(lambda r: httpx.Response(200, json={"success": True})) as client:
         client.send(MarkAsRead("wamid.x"), idempotency_key="k")
     assert client._client.is_closed
+
+
+def test_any_other_transport_error_is_an_unknown_outcome_not_an_exception() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.DecodingError("garbled")
+
+    result = sender(handler).send(TEXT, idempotency_key="k")
+    assert isinstance(result, SendOutcomeUnknown) and result.reason == "transport"
