@@ -11,10 +11,15 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine.db import make_engine, migrate, system_session
+from engine.models import Workspace
 
 BACKEND = os.environ.get("KAZI_TEST_BACKEND", "sqlite")
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -36,9 +41,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     if BACKEND != "postgres":
         raise pytest.UsageError(f"KAZI_TEST_BACKEND={BACKEND!r}: use sqlite or postgres")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     name = f"kazi_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -83,3 +85,31 @@ def retail_copy(tmp_path: Path, repo_root: Path) -> tuple[Path, str]:
     assert "\nslug: retail\n" in text
     workspace_file.write_text(text.replace("\nslug: retail\n", f"\nslug: {slug}\n"), "utf-8")
     return config_dir, slug
+
+
+@pytest.fixture(scope="session")
+def db(database_url: str) -> Iterator[Engine]:
+    """A migrated Engine on this run's database."""
+    migrate(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def make_workspace(db: Engine) -> Callable[[], int]:
+    """Creates workspaces of this test's own, so tests never see each other's rows."""
+    def make() -> int:
+        slug = f"ws_{uuid.uuid4().hex[:10]}"
+        with system_session(db) as session:
+            workspace = Workspace(slug=slug, name=f"Test {slug}", timezone="Africa/Nairobi")
+            session.add(workspace)
+            session.commit()
+            return workspace.id
+
+    return make
+
+
+@pytest.fixture()
+def workspace_id(make_workspace: Callable[[], int]) -> int:
+    return make_workspace()

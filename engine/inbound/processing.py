@@ -9,25 +9,30 @@ for staff to see and retry. Safe to run twice for the same event.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from engine.conversations.events import ConversationEvent
 from engine.core.clock import Clock
 from engine.db import system_session, workspace_session
 from engine.jobs.leases import claim, retry_delay
+from engine.jobs.timing import job_timings
 from engine.models import InboundEvent
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
 AUTOMATIC_ATTEMPTS = 5
 RETRY_BASE = timedelta(seconds=10)
 RETRY_CEILING = timedelta(minutes=10)
 
-InboundHandler = Callable[..., None]
-"""Called as handler(session, event, now) inside the event's workspace transaction."""
+InboundHandler = Callable[[Session, InboundEvent, datetime], Sequence[ConversationEvent] | None]
+"""Applies the event inside its workspace transaction; returns the domain events it caused."""
+
+Automations = Callable[[Session, int, Sequence[ConversationEvent], datetime], None]
+"""Runs the rules for those domain events, in the same transaction (workspace id given)."""
 
 
 class NoHandler(Exception):
@@ -40,6 +45,7 @@ def process_inbound_event(
     db: Engine,
     clock: Clock,
     handlers: Mapping[str, InboundHandler],
+    automations: Automations | None = None,
 ) -> None:
     now = clock.now()
     with system_session(db) as session:
@@ -48,7 +54,7 @@ def process_inbound_event(
             InboundEvent,
             event_id,
             now=now,
-            lease=LEASE,
+            lease=job_timings().lease,
             ready_state="received",
             working_state="processing",
         )
@@ -66,7 +72,9 @@ def process_inbound_event(
             handler = handlers.get(event.provider)
             if handler is None:
                 raise NoHandler(f"no handler for provider {event.provider!r}")
-            handler(session, event, now)
+            happened = handler(session, event, now) or ()
+            if automations is not None and happened:
+                automations(session, workspace_id, happened, now)
             event.state = "processed"
             event.processed_at = now
             event.lease_expires_at = None

@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 from connectors.whatsapp.events import InboundMessage, StatusUpdate, SystemContent, WhatsAppEvent
 from connectors.whatsapp.numbers import equivalent_wa_ids
 from connectors.whatsapp.parse import parse_envelope
+from engine.automation.snapshot import message_view
 from engine.conversations.contacts import move_identity, resolve_contact
+from engine.conversations.events import ConversationEvent
 from engine.conversations.threads import lock_conversation, open_or_reuse_conversation
 from engine.core.delivery import next_delivery_state
+from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.models import (
     AuthorKind,
     Channel,
@@ -39,14 +42,19 @@ class StatusBeforeMessage(Exception):
     still on its way). The event is retried later and applied once the message exists."""
 
 
-def apply_whatsapp_event(session: Session, event: InboundEvent, now: datetime) -> None:
+def apply_whatsapp_event(
+    session: Session, event: InboundEvent, now: datetime
+) -> list[ConversationEvent]:
+    """Apply the stored item; the domain events it caused, for the rule runtime."""
+    happened: list[ConversationEvent] = []
     for item in parse_envelope(event.payload):
-        apply_item(session, item, inbound_event_id=event.id, now=now)
+        happened += apply_item(session, item, inbound_event_id=event.id, now=now)
+    return happened
 
 
 def apply_item(
-    session: Session, item: WhatsAppEvent, *, inbound_event_id: int, now: datetime
-) -> None:
+    session: Session, item: WhatsAppEvent, *, inbound_event_id: int | None, now: datetime
+) -> list[ConversationEvent]:
     match item:
         case InboundMessage(content=SystemContent() as system) if (
             system.system_type == "user_changed_number" and system.new_wa_id and item.from_wa_id
@@ -61,18 +69,21 @@ def apply_item(
         case InboundMessage() if item.is_echo:
             pass  # sent from the business's own phone app: shown once echoes are supported
         case InboundMessage():
-            _apply_message(session, item, now)
+            return _apply_message(session, item, now)
         case StatusUpdate():
             _apply_status(session, item, inbound_event_id, now)
         case _:
             pass  # account-level changes are stored raw on the event; nothing to apply
+    return []
 
 
-def _apply_message(session: Session, item: InboundMessage, now: datetime) -> None:
+def _apply_message(
+    session: Session, item: InboundMessage, now: datetime
+) -> list[ConversationEvent]:
     if not item.from_wa_id:
         raise ValueError("message without a sender wa_id")
     if session.scalar(select(Message.id).where(Message.provider_message_id == item.message_id)):
-        return  # the same message under another webhook delivery
+        return []  # the same message under another webhook delivery
     sent_at = _instant(item.timestamp) or now
     contact = resolve_contact(
         session,
@@ -82,7 +93,7 @@ def _apply_message(session: Session, item: InboundMessage, now: datetime) -> Non
         profile_name=item.sender.name if item.sender else None,
         now=now,
     )
-    conversation, _opened = open_or_reuse_conversation(
+    conversation, opened = open_or_reuse_conversation(
         session, contact_id=contact.id, business_number=_business_number(item), now=sent_at
     )
     replied_to_id = None
@@ -91,21 +102,20 @@ def _apply_message(session: Session, item: InboundMessage, now: datetime) -> Non
             select(Message.id).where(Message.provider_message_id == item.context.replied_to_id)
         )
     content = stored_content(item.message_type, item.content)
-    session.add(
-        Message(
-            conversation_id=conversation.id,
-            direction=Direction.INBOUND,
-            type=content.type,
-            body=content.body,
-            media=content.media,
-            provider_message_id=item.message_id,
-            replied_to_id=replied_to_id,
-            replied_to_provider_message_id=item.context.replied_to_id if item.context else None,
-            author_kind=AuthorKind.CONTACT,
-            author_contact_id=contact.id,
-            provider_timestamp=sent_at,
-        )
+    message = Message(
+        conversation_id=conversation.id,
+        direction=Direction.INBOUND,
+        type=content.type,
+        body=content.body,
+        media=content.media,
+        provider_message_id=item.message_id,
+        replied_to_id=replied_to_id,
+        replied_to_provider_message_id=item.context.replied_to_id if item.context else None,
+        author_kind=AuthorKind.CONTACT,
+        author_contact_id=contact.id,
+        provider_timestamp=sent_at,
     )
+    session.add(message)
     # Messages can arrive out of order: the window and waiting-on follow the newest.
     newest = conversation.last_customer_message_at
     if newest is None or sent_at >= newest:
@@ -114,10 +124,22 @@ def _apply_message(session: Session, item: InboundMessage, now: datetime) -> Non
         conversation.status = ConversationStatus.WAITING_ON_US
         conversation.snoozed_until = None
     session.flush()
+    data = {"message": message_view(message)}
+    happened = []
+    if opened:
+        opened_event = DomainEvent(
+            TriggerKind.CONVERSATION_OPENED.value, f"opened:{conversation.id}", sent_at, data=data
+        )
+        happened.append(ConversationEvent(conversation.id, opened_event))
+    received = DomainEvent(
+        TriggerKind.MESSAGE_RECEIVED.value, f"message:{item.message_id}", sent_at, data=data
+    )
+    happened.append(ConversationEvent(conversation.id, received))
+    return happened
 
 
 def _apply_status(
-    session: Session, item: StatusUpdate, inbound_event_id: int, now: datetime
+    session: Session, item: StatusUpdate, inbound_event_id: int | None, now: datetime
 ) -> None:
     message = session.scalars(
         select(Message).where(

@@ -1,0 +1,1 @@
+"""Automations in the engine: domain events through the compiled rule graph into changes."""
