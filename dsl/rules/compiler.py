@@ -34,6 +34,7 @@ from engine.core.rules import (
     TemplateSpec,
 )
 from engine.core.rules.codegen import load_functions
+from engine.core.rules.evaluate import constant_effect
 
 _KEYED = {
     "stage_entered",
@@ -113,8 +114,8 @@ class _Module:
         self.constants = constants
         self.parts: list[str] = []
 
-    def body(self) -> FunctionBody:
-        return FunctionBody(self.catalog, self.constants)
+    def body(self, direct: bool = False) -> FunctionBody:
+        return FunctionBody(self.catalog, self.constants, direct)
 
     def predicate(self, name: str, expr: ast.Expr) -> str:
         body = self.body()
@@ -186,14 +187,14 @@ def compile_graph(
         buckets.setdefault((rule.trigger.kind, trigger_key(rule)), []).append(index)
     bucket_names: dict[tuple[str, str | None], str] = {}
     for number, key in enumerate(sorted(buckets, key=lambda k: (k[0], k[1] or ""))):
-        body = module.body()
+        body = module.body(direct=True)
         result = ["out = []"]
-        for position, index in enumerate(buckets[key]):
+        for index in buckets[key]:
             condition = rules[index].condition
             if condition is None:
-                result.append(f"out.append({position})")
+                result.append(f"out.append({index})")
             else:
-                result.append(f"if {body.test(condition)}: out.append({position})")
+                result.append(f"if {body.test(condition)}: out.append({index})")
         result.append("return out")
         name = f"f_bucket{number}"
         module.parts.append(function(name, body, result))
@@ -260,11 +261,12 @@ def compile_graph(
         blocks = []
         for block, guard, actions in plan["blocks"]:
             specs = tuple(
-                ActionSpec(
+                _spec(
+                    rule.name.value,
                     kind,
                     text,
-                    MappingProxyType(params),
-                    MappingProxyType({k: functions[v] for k, v in values.items()}),
+                    params,
+                    {k: functions[v] for k, v in values.items()},
                 )
                 for kind, text, params, values in actions
             )
@@ -295,6 +297,7 @@ def compile_graph(
                 blocks=tuple(blocks),
                 location=Location(rule.span.file, rule.span.line, rule.span.column),
                 schedule=schedule,
+                constant_effects=_constant_effects(blocks),
             )
         )
 
@@ -332,6 +335,19 @@ def compile_graph(
         pipeline_subjects=MappingProxyType({p.name: p.subject for p in config.pipelines}),
         source=source,
     )
+
+
+def _spec(
+    rule: str, kind: str, text: str, params: dict[str, Any], values: dict[str, Any]
+) -> ActionSpec:
+    spec = ActionSpec(kind, text, MappingProxyType(params), MappingProxyType(values))
+    return dataclasses.replace(spec, constant=constant_effect(rule, spec))
+
+
+def _constant_effects(blocks: list[Block]) -> tuple[Any, ...] | None:
+    if any(b.delay is not None or any(a.constant is None for a in b.actions) for b in blocks):
+        return None
+    return tuple(a.constant for b in blocks for a in b.actions)
 
 
 def _action_plan(
@@ -399,11 +415,25 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
+def _rule_form(rule: CompiledRule) -> list[Any]:
+    """A rule as plain data: its name, trigger and each block's delay, guard and actions.
+    Conditions are covered by the generated source; action texts carry every name and value."""
+    blocks = [
+        [
+            _canonical(block.delay),
+            block.guard_text,
+            [" ".join(action.text.split()) for action in block.actions],
+        ]
+        for block in rule.blocks
+    ]
+    return [rule.name, rule.trigger, rule.key, rule.condition_text, blocks]
+
+
 def content_hash(config: WorkspaceConfig, rules: list[CompiledRule], source: str) -> str:
     """sha256 over the config (no spans), the rules' plain data and the generated code."""
     data = {
         "config": _canonical(dataclasses.replace(config, root="")),
-        "rules": [_canonical(r) for r in rules],
+        "rules": [_rule_form(r) for r in rules],
         "source": source,
     }
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)

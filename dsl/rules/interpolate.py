@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dsl.diagnostics import Diagnostic
 from dsl.rules import ast
@@ -18,7 +19,8 @@ class Piece:
     expr: ast.Expr | None
 
 
-def pieces(text: ast.Name) -> tuple[list[Piece], list[Diagnostic]]:
+@lru_cache(maxsize=4096)
+def pieces(text: ast.Name) -> tuple[tuple[Piece, ...], tuple[Diagnostic, ...]]:
     """Split `"Call {contact.name} today"` into literal text and parsed expressions."""
     out: list[Piece] = []
     diagnostics: list[Diagnostic] = []
@@ -33,4 +35,4 @@ def pieces(text: ast.Name) -> tuple[list[Piece], list[Diagnostic]]:
         position = match.end()
     if position < len(text.value):
         out.append(Piece(text.value[position:], None))
-    return out, diagnostics
+    return tuple(out), tuple(diagnostics)

@@ -43,12 +43,16 @@ def _fires(rule: ast.Rule, event: Event) -> bool:
 
 def find_loops(rules: list[ast.Rule], sources: dict[int, tuple[str, ...]]) -> list[Diagnostic]:
     """One E112 per cycle of rules that can keep triggering each other."""
+    by_kind: dict[str, list[int]] = {}
+    for j, rule in enumerate(rules):
+        by_kind.setdefault(rule.trigger.kind, []).append(j)
     edges: dict[int, list[int]] = {}
     for i, rule in enumerate(rules):
-        caused = caused_events(rule, sources.get(i, ()))
-        edges[i] = [
-            j for j, other in enumerate(rules) if j != i and any(_fires(other, e) for e in caused)
-        ]
+        targets: set[int] = set()
+        for event in caused_events(rule, sources.get(i, ())):
+            targets.update(j for j in by_kind.get(event[0], ()) if _fires(rules[j], event))
+        targets.discard(i)
+        edges[i] = sorted(targets)
     diagnostics: list[Diagnostic] = []
     reported: set[frozenset[int]] = set()
     for start in range(len(rules)):

@@ -17,6 +17,7 @@ from dsl.rules import ast
 from dsl.rules.fields import Catalog, FieldInfo, Type
 
 CALENDAR = 0  # K[0] is the workspace's business calendar
+EVENT_PAYLOADS = ("message", "payment", "task", "sla")  # roots carried in the event's data
 
 _ORDER_OPS = {"<", "<=", ">", ">="}
 
@@ -42,6 +43,7 @@ class FunctionBody:
 
     catalog: Catalog
     constants: Constants
+    direct: bool = False  # bucket functions read (E, S) directly instead of a roots dict R
     lines: list[str] = field(default_factory=list)
     _locals: dict[tuple[str, ...], str] = field(default_factory=dict)
     _temps: int = 0
@@ -51,7 +53,18 @@ class FunctionBody:
         if key not in self._locals:
             name = f"r_{root}"
             self._locals[key] = name
-            self.lines.append(f"{name} = R.get({root!r}) or _E")
+            if not self.direct:
+                self.lines.append(f"{name} = R.get({root!r}) or _E")
+            elif root in ("conversation", "contact"):
+                self.lines.append(f"{name} = S.{root}")
+                self.lines.append(f"if type({name}) is not dict: {name} = _as_dict({name})")
+            elif root == "event":
+                self.lines.append(f"{name} = E.data")
+                self.lines.append(f"if type({name}) is not dict: {name} = _as_dict({name})")
+            elif root in EVENT_PAYLOADS:
+                self.lines.append(f"{name} = _part(E.data, {root!r})")
+            else:
+                self.lines.append(f"{name} = _part(S.objects, {root!r})")
         return self._locals[key]
 
     def read(self, node: ast.Field) -> str:
@@ -210,8 +223,8 @@ def _number(value: float) -> str:
 
 
 def function(name: str, body: FunctionBody, result: list[str]) -> str:
-    """`def name(R, now):` with the hoisted reads, then `result` lines."""
-    lines = [f"def {name}(R, now):"]
+    """`def name(R, now):` (or `(E, S, now)` when direct) with the hoisted reads, then `result`."""
+    lines = [f"def {name}({'E, S' if body.direct else 'R'}, now):"]
     lines += ["    " + line for line in body.lines]
     lines += ["    " + line for line in result]
     return "\n".join(lines) + "\n"

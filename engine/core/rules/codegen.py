@@ -13,7 +13,11 @@ def load_functions(
 ) -> dict[str, Callable[..., Any]]:
     """Compile `source` (made by the rule compiler from a checked AST, never user text) and
     return its top-level functions by name. `K` holds constants such as compiled regexes."""
-    namespace: dict[str, Any] = {"__builtins__": {"type": type}, **NAMESPACE, "K": constants}
+    namespace: dict[str, Any] = {
+        "__builtins__": {"type": type, "dict": dict},
+        **NAMESPACE,
+        "K": constants,
+    }
     code = compile(source, filename, "exec")
     exec(code, namespace)
     return {name: value for name, value in namespace.items() if name.startswith("f_")}

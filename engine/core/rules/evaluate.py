@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.core.rules import effects as fx
+from engine.core.rules.calendar import BusinessCalendar
 from engine.core.rules.events import DomainEvent, Snapshot
-from engine.core.rules.graph import ActionSpec, Block, CompiledRule, Roots, RuleGraph
+from engine.core.rules.graph import ActionSpec, Block, Bucket, CompiledRule, Roots, RuleGraph
 from engine.core.rules.runtime import as_dict, display, num
 
 _EVENT_ROOTS = ("message", "payment", "task", "sla")
@@ -32,23 +33,33 @@ class Evaluation:
 
 
 def roots(event: DomainEvent | None, snapshot: Snapshot) -> Roots:
-    """The objects conditions read, each a plain dict whatever the caller passed."""
-    data = as_dict(event.data) if event is not None else {}
-    objects = snapshot.objects if isinstance(snapshot.objects, Mapping) else {}
-    result: Roots = {str(kind): as_dict(value) for kind, value in objects.items()}
-    result["conversation"] = as_dict(snapshot.conversation)
-    result["contact"] = as_dict(snapshot.contact)
+    """The objects conditions read, each a plain dict whatever the caller passed.
+
+    Roots that are absent stay absent: generated code reads them as empty.
+    """
+    data = event.data if event is not None else {}
+    if type(data) is not dict:
+        data = as_dict(data)
+    conversation = snapshot.conversation
+    if type(conversation) is not dict:
+        conversation = as_dict(conversation)
+    contact = snapshot.contact
+    if type(contact) is not dict:
+        contact = as_dict(contact)
+    objects = snapshot.objects
+    result: Roots = (
+        {str(kind): as_dict(value) for kind, value in objects.items()}
+        if objects and isinstance(objects, Mapping)
+        else {}
+    )
+    result["conversation"] = conversation
+    result["contact"] = contact
     result["event"] = data
-    for name in _EVENT_ROOTS:
-        if name in data:
-            result[name] = as_dict(data[name])
-        else:
-            result.setdefault(name, {})
+    if data:
+        for name in _EVENT_ROOTS:
+            if name in data:
+                result[name] = as_dict(data[name])
     return result
-
-
-def _aware(now: datetime) -> datetime:
-    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
 
 
 def evaluate(
@@ -59,40 +70,68 @@ def evaluate(
     trace: bool = False,
 ) -> Evaluation:
     """The effects of every rule this event fires, in rule order. Never raises on odd payloads."""
-    now = _aware(now)
-    values = roots(event, snapshot)
-    candidates: list[int] = []
-    fired: set[int] = set()
-    keys = (
-        [(event.kind, event.key)]
-        if event.key is None
-        else [(event.kind, event.key), (event.kind, None)]
-    )
-    for key in keys:
-        bucket = graph.buckets.get(key)
-        if bucket is None:
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    buckets = graph.buckets
+    exact = buckets.get((event.kind, event.key))
+    generic = buckets.get((event.kind, None)) if event.key is not None else None
+    if trace:
+        return _traced(graph, event, snapshot, now, exact, generic)
+    if exact is not None:
+        hits = exact.match(event, snapshot, now)
+        if generic is not None:
+            hits = sorted(hits + generic.match(event, snapshot, now))
+    elif generic is not None:
+        hits = generic.match(event, snapshot, now)
+    else:
+        return _NOTHING
+    effects: list[fx.Effect] = []
+    rules = graph.rules
+    caused_by = event.caused_by
+    values: Roots | None = None
+    for index in hits:
+        rule = rules[index]
+        if caused_by is not None and rule.name == caused_by:
             continue
-        candidates.extend(bucket.rules)
-        if not trace:
-            fired.update(bucket.rules[i] for i in bucket.match(values, now))
+        constant = rule.constant_effects
+        if constant is not None:
+            effects += constant
+        else:
+            if values is None:
+                values = roots(event, snapshot)
+            effects += _fire(graph, rule, event, values, now)
+    return Evaluation(tuple(effects))
+
+
+_NOTHING = Evaluation(())
+
+
+def _traced(
+    graph: RuleGraph,
+    event: DomainEvent,
+    snapshot: Snapshot,
+    now: datetime,
+    exact: Bucket | None,
+    generic: Bucket | None,
+) -> Evaluation:
+    """The slow, explaining path: each rule's condition part by part, in rule order."""
+    values = roots(event, snapshot)
+    candidates: set[int] = set()
+    for bucket in (exact, generic):
+        if bucket is not None:
+            candidates.update(bucket.rules)
     traces: list[RuleTrace] = []
     effects: list[fx.Effect] = []
-    for index in sorted(set(candidates)):
+    for index in sorted(candidates):
         rule = graph.rules[index]
-        if trace:
-            failed = _first_failure(rule, values, now)
-            if failed is None:
-                fired.add(index)
-            if rule.name == event.caused_by:
-                traces.append(
-                    RuleTrace(rule.name, False, reason="its own action caused this event")
-                )
-                continue
-            traces.append(RuleTrace(rule.name, failed is None, failed=failed))
-        if index not in fired or rule.name == event.caused_by:
+        failed = _first_failure(rule, values, now)
+        if rule.name == event.caused_by:
+            traces.append(RuleTrace(rule.name, False, reason="its own action caused this event"))
             continue
-        effects.extend(_fire(graph, rule, event, values, now))
-    return Evaluation(tuple(effects), tuple(traces) if trace else None)
+        traces.append(RuleTrace(rule.name, failed is None, failed=failed))
+        if failed is None:
+            effects.extend(_fire(graph, rule, event, values, now))
+    return Evaluation(tuple(effects), tuple(traces))
 
 
 def _first_failure(rule: CompiledRule, values: Roots, now: datetime) -> str | None:
@@ -109,7 +148,10 @@ def _fire(
     conversation = values["conversation"]
     for position, block in enumerate(rule.blocks):
         if block.delay is None:
-            out.extend(_effect(graph, rule.name, action, values, now) for action in block.actions)
+            out.extend(
+                action.constant or _effect(graph, rule.name, action, values, now)
+                for action in block.actions
+            )
             continue
         out.append(
             fx.ScheduleDelayed(
@@ -134,7 +176,7 @@ def resume(
     trace: bool = False,
 ) -> Evaluation:
     """Run a delayed block at its due time: re-read state, re-check the guard, then act."""
-    now = _aware(now)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
     rule = graph.rule(scheduled.rule)
     if rule is None or not 0 <= scheduled.block < len(rule.blocks):
         reason = "the rule is no longer in the config"
@@ -147,8 +189,29 @@ def resume(
     if block.guard is not None and block.guard(values, now):
         reason = f"unless {block.guard_text}"
         return Evaluation((), (RuleTrace(rule.name, False, failed=reason),) if trace else None)
-    effects = tuple(_effect(graph, rule.name, action, values, now) for action in block.actions)
+    effects = tuple(
+        action.constant or _effect(graph, rule.name, action, values, now)
+        for action in block.actions
+    )
     return Evaluation(effects, (RuleTrace(rule.name, True),) if trace else None)
+
+
+_CONSTANT_KINDS = {
+    "assign", "route", "move_stage", "add_tag", "remove_tag", "send_text", "draft_reply",
+    "notify", "add_note", "call_integration", "escalate",
+}  # fmt: skip
+
+
+def constant_effect(rule: str, action: ActionSpec) -> fx.Effect | None:
+    """The action's effect when it depends on nothing but the rule: built once, reused."""
+    if (
+        action.kind not in _CONSTANT_KINDS
+        or action.values
+        or action.params.get("recipient") == "owner"
+    ):
+        return None
+    empty = RuleGraph("", (), {}, BusinessCalendar(), {}, (), (), {}, {}, "")
+    return _effect(empty, rule, action, {"conversation": {}}, datetime.min.replace(tzinfo=UTC))
 
 
 def _string(value: Any) -> str | None:

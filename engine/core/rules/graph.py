@@ -12,7 +12,7 @@ from engine.core.rules.calendar import BusinessCalendar, Duration
 Roots = dict[str, Any]
 Predicate = Callable[[Roots, datetime], bool]
 ValueFunction = Callable[[Roots, datetime], Any]
-BucketMatcher = Callable[[Roots, datetime], list[int]]
+BucketMatcher = Callable[[Any, Any, datetime], list[int]]  # (DomainEvent, Snapshot, now)
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class ActionSpec:
     text: str
     params: Mapping[str, Any]
     values: Mapping[str, ValueFunction]
+    constant: Any = None  # the Effect itself when it does not depend on the event or state
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,15 @@ class CompiledRule:
     blocks: tuple[Block, ...]
     location: Location
     schedule: Schedule | None = None
+    constant_effects: tuple[Any, ...] | None = None  # all effects, when none depends on state
 
 
 @dataclass(frozen=True)
 class Bucket:
-    """The rules one (trigger, key) can meet, and one generated function testing them all."""
+    """The rules one (trigger, key) can meet, and one generated function testing them all.
+
+    `match` returns the indexes (into `RuleGraph.rules`) of the rules whose condition holds.
+    """
 
     rules: tuple[int, ...]
     match: BucketMatcher

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 NUMBER_TYPES = (int, float)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
@@ -24,6 +25,17 @@ def as_dict(value: Any) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return {str(k): v for k, v in value.items()}
     return {}
+
+
+def part(container: Any, name: str) -> Any:
+    """`container[name]` as a plain dict (an event's message, a snapshot's order), or empty."""
+    if isinstance(container, Mapping):
+        value = container.get(name)
+        if type(value) is dict:
+            return value
+        if isinstance(value, Mapping):
+            return as_dict(value)
+    return _EMPTY
 
 
 def path(root: Any, keys: tuple[str, ...]) -> Any:
@@ -178,7 +190,9 @@ def display(value: Any) -> str:
 
 
 NAMESPACE: dict[str, Any] = {
-    "_E": MappingProxyType({}),
+    "_E": _EMPTY,
+    "_as_dict": as_dict,
+    "_part": part,
     "_NUM": NUMBER_TYPES,
     "_num": num,
     "_text": text,
