@@ -55,16 +55,15 @@ FIELDS: list[tuple[str, str, str, list[Any]]] = [
     ("message", "type", "text", ["text", "image", "document", "audio", "button"]),
     ("message", "text", "text", ["hi", "bei?", "price", "asante", "where is my order"]),
 ]
-TRIGGERS: list[tuple[str, str | None, str]] = (
-    [("message_received", None, "message received")] * 6
-    + [("conversation_opened", None, "conversation opened")] * 2
-    + [("stage_entered", s, f'stage entered "{s}"') for s in STAGES]
-    + [("tag_added", t, f'tag added "{t}"') for t in TAGS]
-    + [
-        ("status_changed", "resolved", 'status changed to "resolved"'),
-        ("assigned", None, "assigned"),
-    ]
-)
+Trigger = tuple[str, str | None, str]  # (kind, key, how the rule language says it)
+TRIGGERS: list[Trigger] = [
+    *[("message_received", None, "message received")] * 6,
+    *[("conversation_opened", None, "conversation opened")] * 2,
+    *[("stage_entered", s, f'stage entered "{s}"') for s in STAGES],
+    *[("tag_added", t, f'tag added "{t}"') for t in TAGS],
+    ("status_changed", "resolved", 'status changed to "resolved"'),
+    ("assigned", None, "assigned"),
+]
 
 
 @dataclass(frozen=True)
