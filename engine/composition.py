@@ -14,11 +14,13 @@ from huey import Huey
 from sqlalchemy import Engine, text
 
 from connectors.whatsapp.events import PROVIDER as WHATSAPP
+from engine.automation.runner import automations_for
+from engine.automation.scheduled import run_scheduled_action
 from engine.core.clock import Clock, SystemClock
 from engine.db import make_engine
 from engine.inbound.processing import InboundHandler, process_inbound_event
 from engine.jobs.huey_queue import HueyJobQueue, JobHandler, make_huey
-from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT
+from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT, RUN_SCHEDULED_ACTION
 from engine.outbox.dispatch import Executor, dispatch_outbox_row
 from engine.settings import Settings
 from engine.whatsapp.apply import apply_whatsapp_event
@@ -76,8 +78,13 @@ def build_runtime(
     )
     jobs: dict[str, JobHandler] = {
         PROCESS_INBOUND_EVENT: partial(
-            process_inbound_event, db=db, clock=clock, handlers=handlers
+            process_inbound_event,
+            db=db,
+            clock=clock,
+            handlers=handlers,
+            automations=automations_for(configs),
         ),
+        RUN_SCHEDULED_ACTION: partial(run_scheduled_action, db=db, clock=clock, configs=configs),
         DISPATCH_OUTBOX_ROW: partial(
             dispatch_outbox_row, db=db, clock=clock, executors=effect_executors
         ),

@@ -117,7 +117,7 @@ def run_event(
     snapshot = conversation_snapshot(session, conversation)
     evaluation = evaluate(rules.graph, event, snapshot, now)
     for rule, effects in _by_rule(evaluation.effects):
-        if not _record_firing(session, rules, conversation, rule, event, now):
+        if not record_firing(session, rules, conversation, rule, event, now):
             continue
         context = EffectContext(
             session=session,
@@ -150,7 +150,7 @@ def trigger_key(conversation_id: int, event_id: str) -> str:
     return f"c{conversation_id}:sha256:{hashlib.sha256(event_id.encode()).hexdigest()}"
 
 
-def _record_firing(
+def record_firing(
     session: Session,
     rules: RulesInForce,
     conversation: Conversation,

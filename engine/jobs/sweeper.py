@@ -21,13 +21,13 @@ from sqlalchemy import Engine, and_, or_, select, update
 from engine.core.clock import Clock
 from engine.core.queue import JobQueue
 from engine.db import system_session
-from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT
-from engine.models import InboundEvent, OutboxRow
+from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT, RUN_SCHEDULED_ACTION
+from engine.jobs.timing import JobTimings, job_timings
+from engine.models import InboundEvent, OutboxRow, ScheduledAction
 
 logger = logging.getLogger(__name__)
 
-INTERVAL = timedelta(seconds=2)
-REENQUEUE_AFTER = timedelta(seconds=60)
+REENQUEUE_AFTER = JobTimings().reenqueue_after  # the default; processes read job_timings()
 BATCH = 500
 
 
@@ -35,11 +35,14 @@ BATCH = 500
 class SweepReport:
     inbound_events: int
     outbox_rows: int
+    scheduled_actions: int = 0
 
 
-def sweep_once(db: Engine, queue: JobQueue, now: datetime) -> SweepReport:
+def sweep_once(
+    db: Engine, queue: JobQueue, now: datetime, reenqueue_after: timedelta | None = None
+) -> SweepReport:
     """Enqueue every inbound event and outbox row whose work is owed; say how many."""
-    stale = now - REENQUEUE_AFTER
+    stale = now - (reenqueue_after or job_timings().reenqueue_after)
     with system_session(db) as session:
         event_ids = list(
             session.scalars(
@@ -86,8 +89,31 @@ def sweep_once(db: Engine, queue: JobQueue, now: datetime) -> SweepReport:
                 .limit(BATCH)
             )
         )
+        action_ids = list(
+            session.scalars(
+                select(ScheduledAction.id)
+                .where(
+                    or_(
+                        and_(
+                            ScheduledAction.state == "pending",
+                            ScheduledAction.due_at <= now,
+                            or_(
+                                ScheduledAction.enqueued_at.is_(None),
+                                ScheduledAction.enqueued_at < stale,
+                            ),
+                        ),
+                        and_(
+                            ScheduledAction.state == "running",
+                            ScheduledAction.lease_expires_at <= now,
+                        ),
+                    )
+                )
+                .order_by(ScheduledAction.due_at)
+                .limit(BATCH)
+            )
+        )
         # Mark before enqueueing: if the enqueue is lost, the mark only delays the
-        # next try by REENQUEUE_AFTER; it never hides the row.
+        # next try by the re-enqueue delay; it never hides the row.
         if event_ids:
             session.execute(
                 update(InboundEvent)
@@ -102,23 +128,44 @@ def sweep_once(db: Engine, queue: JobQueue, now: datetime) -> SweepReport:
                 .values(enqueued_at=now)
                 .execution_options(synchronize_session=False)
             )
+        if action_ids:
+            session.execute(
+                update(ScheduledAction)
+                .where(ScheduledAction.id.in_(action_ids))
+                .values(enqueued_at=now)
+                .execution_options(synchronize_session=False)
+            )
         session.commit()
     for event_id in event_ids:
         queue.enqueue(PROCESS_INBOUND_EVENT, event_id=event_id)
     for row_id in row_ids:
         queue.enqueue(DISPATCH_OUTBOX_ROW, row_id=row_id)
-    return SweepReport(inbound_events=len(event_ids), outbox_rows=len(row_ids))
+    for action_id in action_ids:
+        queue.enqueue(RUN_SCHEDULED_ACTION, action_id=action_id)
+    return SweepReport(
+        inbound_events=len(event_ids),
+        outbox_rows=len(row_ids),
+        scheduled_actions=len(action_ids),
+    )
 
 
 class SweeperLoop:
-    """Runs the sweep every INTERVAL in a thread of each worker process.
+    """Runs the sweep every `interval` (job_timings() by default) in a thread of each worker.
 
     A huey lock (held in the shared queue storage, so across processes and
     machines) keeps two workers from sweeping at the same moment.
     """
 
-    def __init__(self, db: Engine, queue: JobQueue, huey: Huey, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Engine,
+        queue: JobQueue,
+        huey: Huey,
+        clock: Clock,
+        interval: timedelta | None = None,
+    ) -> None:
         self._db, self._queue, self._huey, self._clock = db, queue, huey, clock
+        self._interval = interval or job_timings().sweep_interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kazi-sweeper", daemon=True)
 
@@ -134,14 +181,15 @@ class SweeperLoop:
             try:
                 with self._huey.lock_task("kazi-sweeper"):
                     report = sweep_once(self._db, self._queue, self._clock.now())
-                if report.inbound_events or report.outbox_rows:
+                if report.inbound_events or report.outbox_rows or report.scheduled_actions:
                     logger.info(
-                        "sweeper enqueued %d inbound events, %d outbox rows",
+                        "sweeper enqueued %d inbound events, %d outbox rows, %d scheduled actions",
                         report.inbound_events,
                         report.outbox_rows,
+                        report.scheduled_actions,
                     )
             except TaskLockedException:
                 pass  # another worker is sweeping right now
             except Exception:  # keep sweeping: a database or Redis outage must only delay work
-                logger.exception("sweep failed; trying again in %s", INTERVAL)
-            self._stop.wait(INTERVAL.total_seconds())
+                logger.exception("sweep failed; trying again in %s", self._interval)
+            self._stop.wait(self._interval.total_seconds())
