@@ -13,7 +13,7 @@ from dsl.rules.expressions import (
     check_reference,
     field_info,
     infer,
-    infer_quiet,
+    walk,
 )
 from dsl.rules.fields import ALWAYS_ROOTS, CONVERSATION_STATUSES, EVENT_ROOTS, Catalog, Type
 from dsl.rules.interpolate import pieces
@@ -55,6 +55,7 @@ class RuleChecker:
         self.config = config
         self.catalog = catalog
         self.diagnostics: list[Diagnostic] = []
+        self._template_roots: dict[str, dict[str, str]] = {}
 
     def scope(self, roots: frozenset[str], where: str, guards: bool = False) -> Scope:
         return Scope(self.catalog, self.config, roots, where, guards, self.diagnostics)
@@ -67,6 +68,7 @@ class RuleChecker:
 
     # ----- whole workspace
     def check(self, files: list[ast.RuleFile], embedded: list[Embedded]) -> list[Diagnostic]:
+        self._template_roots = _template_roots(embedded)
         rules = [rule for f in files for rule in f.rules]
         self._duplicates(rules)
         sources: dict[int, tuple[str, ...]] = {}
@@ -101,7 +103,10 @@ class RuleChecker:
         sources = self._source_stages(rule)
         for block in rule.blocks:
             delayed = block.delay is not None
-            scope = self.scope(rule_roots(trigger.kind, delayed), where)
+            scope = self.scope(
+                rule_roots(trigger.kind, delayed),
+                f"the delayed part of {where}" if delayed else where,
+            )
             if block.delay is not None and block.delay.amount <= 0:
                 self.error("E103", "a delay must be longer than zero", block.delay.span)
             if block.guard is not None:
@@ -196,6 +201,7 @@ class RuleChecker:
                     action.name.span,
                     suggest(action.name.value, known),
                 )
+            self._template_fits(action.name, scope)
         elif action.kind == "set_field":
             self._set(action, scope)
         elif action.kind == "call_integration" and action.name is not None:
@@ -211,6 +217,17 @@ class RuleChecker:
                         f"a payment amount must be a number, not {kind.value}",
                         action.value.span,
                     )
+
+    def _template_fits(self, name: ast.Name, scope: Scope) -> None:
+        """W103: a template variable reads an event field this rule does not have."""
+        for root, field in sorted(self._template_roots.get(name.value, {}).items()):
+            if root not in scope.roots and root not in self.catalog.object_kinds:
+                self.warn(
+                    "W103",
+                    f"template '{name.value}' reads {field}, which {scope.where} does not have: "
+                    "the variable would be empty",
+                    name.span,
+                )
 
     def _text(self, text: ast.Name, scope: Scope) -> None:
         found, errors = pieces(text)
@@ -359,6 +376,19 @@ class RuleChecker:
         check_condition(item.expr, self.scope(roots, where))
 
 
+def _template_roots(embedded: list[Embedded]) -> dict[str, dict[str, str]]:
+    """Per template name: each root its variables read, with one field that reads it."""
+    found: dict[str, dict[str, str]] = {}
+    for item in embedded:
+        if item.owner != "template":
+            continue
+        name = item.name.split("/", 1)[0]
+        for node in walk(item.expr):
+            if isinstance(node, ast.Field):
+                found.setdefault(name, {}).setdefault(node.root, node.dotted)
+    return found
+
+
 def _is_stage(expr: ast.Expr) -> bool:
     return isinstance(expr, ast.Field) and len(expr.parts) == 2 and expr.parts[1] == "stage"
 
@@ -384,6 +414,3 @@ def check_rules(
 ) -> list[Diagnostic]:
     """Every error and warning in the rules, the embedded expressions and the templates."""
     return RuleChecker(config, Catalog.for_config(config)).check(files, embedded)
-
-
-__all__ = ["Embedded", "check_rules", "infer_quiet", "rule_roots", "trigger_where"]

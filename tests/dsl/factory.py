@@ -111,6 +111,18 @@ def shop_config() -> WorkspaceConfig:
                 span=Span("templates.yaml", 9, 3),
             ),
             Template(
+                "receipt",
+                "en",
+                "utility",
+                "Received M-Pesa {{1}}.",
+                variables=(
+                    TemplateVariable(
+                        1, "body", Expression("payment.receipt", Span("templates.yaml", 15, 12))
+                    ),
+                ),
+                span=Span("templates.yaml", 14, 3),
+            ),
+            Template(
                 "after_hours", "sw", "utility", "Tumefunga.", span=Span("templates.yaml", 12, 3)
             ),
         ),

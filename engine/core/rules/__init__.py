@@ -39,6 +39,8 @@ from engine.core.rules.graph import (
     SlaSpec,
     TemplateSpec,
 )
+from engine.core.rules.schedules import next_run
+from engine.core.rules.selection import choose_route, choose_sla
 
 __all__ = [
     "ActionSpec",
@@ -79,9 +81,12 @@ __all__ = [
     "Snapshot",
     "TemplateSpec",
     "TriggerKind",
+    "choose_route",
+    "choose_sla",
     "effect_kind",
     "effect_to_json",
     "evaluate",
+    "next_run",
     "resume",
     "roots",
 ]
