@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,13 @@ class _Offset:
             return Span(self.file, *start)
         end = place(end_line, end_column)
         return Span(self.file, start[0], start[1], end[0], end[1])
+
+
+@dataclass(frozen=True)
+class _Condition:
+    """Marks a rule's `if` part while the rule node is being built."""
+
+    expr: ast.Expr
 
 
 @v_args(meta=True)
@@ -238,8 +246,8 @@ class _Builder(Transformer[Token, Any]):
         found: ast.Trigger = children[0]
         return found
 
-    def condition(self, meta: Meta, children: list[Any]) -> Any:
-        return ("condition", children[0])
+    def condition(self, meta: Meta, children: list[Any]) -> _Condition:
+        return _Condition(children[0])
 
     # ----- actions
     def to_owner(self, meta: Meta, children: list[Any]) -> ast.Recipient:
@@ -338,8 +346,8 @@ class _Builder(Transformer[Token, Any]):
         trigger = children[1]
         condition = None
         rest = children[2:]
-        if rest and isinstance(rest[0], tuple):
-            condition = rest[0][1]
+        if rest and isinstance(rest[0], _Condition):
+            condition = rest[0].expr
             rest = rest[1:]
         return ast.Rule(name, trigger, condition, tuple(rest), self._span(meta))
 
