@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +107,22 @@ def test_cli_explain_lists_rules_by_trigger_and_traces_an_event(
         "no       Price questions are tagged for sales: false: message.text contains any of" in out
     )
     assert "no       Night messages wait for the morning: false: outside business hours" in out
+
+
+def test_the_version_does_not_depend_on_hash_randomisation() -> None:
+    script = (
+        "from pathlib import Path; from dsl.workspace import compile_workspace; "
+        f"print(compile_workspace(Path({str(ROOT / 'configs' / 'firm')!r})).version)"
+    )
+    versions = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("0", "12345")
+    }
+    assert versions == {compile_workspace(ROOT / "configs" / "firm").version}
