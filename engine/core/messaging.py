@@ -181,16 +181,6 @@ OutboundMessage = (
     | MarkAsRead
 )
 
-FREE_FORM_KINDS: tuple[type, ...] = (
-    OutboundText,
-    OutboundMedia,
-    OutboundButtons,
-    OutboundList,
-    OutboundReaction,
-)
-"""Kinds allowed only inside the 24-hour customer service window (DESIGN rule 9)."""
-
-
 # --- results ---------------------------------------------------------------------------
 
 
