@@ -7,6 +7,7 @@ an event can never make the provider retry or lose a message.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,7 +56,7 @@ def store_inbound(
             .values(
                 workspace_id=workspace_id,
                 provider=provider,
-                dedup_key=item.dedup_key[:255],
+                dedup_key=_fitting(item.dedup_key),
                 payload=item.payload,
                 signature_ok=signature_ok,
                 state=InboundState.FLAGGED if item.flag else InboundState.RECEIVED,
@@ -75,3 +76,10 @@ def store_inbound(
         else:
             new_ids.append(new_id)
     return Stored(new_event_ids=new_ids, duplicates=duplicates, flagged=flagged)
+
+
+def _fitting(key: str) -> str:
+    """The key as is, or its hash when longer than the column: never silently cut."""
+    if len(key) <= 255:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()

@@ -21,6 +21,7 @@ from engine.models.conversations import (
 from engine.models.events import InboundEvent, OutboxRow
 from engine.models.history import AuditLog, ConfigVersion, RuleFiring, StageHistory
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
+from engine.models.sla import SlaClock
 from engine.models.states import (
     ActorKind,
     AuthorKind,
@@ -70,6 +71,7 @@ __all__ = [
     "RuleFiring",
     "ScheduledAction",
     "SignInAttempt",
+    "SlaClock",
     "StageHistory",
     "SubjectKind",
     "Task",

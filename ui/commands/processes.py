@@ -133,6 +133,8 @@ def _demo(arguments: argparse.Namespace) -> int:
                 number.phone_number_id,
                 "--display-phone-number",
                 number.phone.lstrip("+"),
+                "--workspace",
+                str(settings.config_dir / DEMO_WORKSPACE),
             ],
             env=env,
         ),
