@@ -99,6 +99,7 @@ def db(database_url: str) -> Iterator[Engine]:
 @pytest.fixture()
 def make_workspace(db: Engine) -> Callable[[], int]:
     """Creates workspaces of this test's own, so tests never see each other's rows."""
+
     def make() -> int:
         slug = f"ws_{uuid.uuid4().hex[:10]}"
         with system_session(db) as session:

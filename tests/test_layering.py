@@ -18,7 +18,7 @@ def engine_modules() -> set[str]:
     for path in (ROOT / "engine").iterdir():
         if path.name in {"core", "__init__.py", "__pycache__"}:
             continue
-        if path.is_dir() and (path / "__init__.py").exists() or path.suffix == ".py":
+        if (path.is_dir() and (path / "__init__.py").exists()) or path.suffix == ".py":
             names.add(f"engine.{path.stem}")
     return names
 
