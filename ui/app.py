@@ -13,9 +13,14 @@ from litestar.template.config import TemplateConfig
 from engine.composition import Runtime, build_runtime
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
+from ui.routes.conversation import ConversationController
 from ui.routes.health import HealthController
 from ui.routes.home import HomeController
+from ui.routes.inbox import InboxController
+from ui.routes.signin import AccountController, SignInController
 from ui.routes.webhooks import WhatsAppWebhookController
+from ui.security.csrf import csrf_config
+from ui.security.headers import security_headers
 
 UI_DIR = Path(__file__).resolve().parent
 
@@ -29,9 +34,15 @@ def create_app(runtime: Runtime) -> Litestar:
             HealthController,
             HomeController,
             WhatsAppWebhookController,
+            SignInController,
+            AccountController,
+            InboxController,
+            ConversationController,
             create_static_files_router(path="/static", directories=[UI_DIR / "static"]),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
+        csrf_config=csrf_config(runtime.settings),
+        middleware=[security_headers],
         template_config=TemplateConfig(directory=UI_DIR / "templates", engine=JinjaTemplateEngine),
         on_shutdown=[runtime.close],
         logging_config=None,

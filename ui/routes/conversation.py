@@ -1,0 +1,382 @@
+"""The conversation page and everything done from it without leaving it.
+
+Each action calls one engine.inbox service in one transaction, then sends the
+browser back to the page (303), so a reload never repeats an action. A refusal
+re-renders the page with the reason (and, for a reply race, a confirm button).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.auth import Forbidden, Principal
+from engine.composition import Runtime
+from engine.db import unit_of_work, workspace_session
+from engine.inbox.conversation import conversation_view
+from engine.inbox.errors import Conflict, InvalidInput
+from engine.inbox.ownership import assign, claim
+from engine.inbox.replies import ReplyRace, reply_template, reply_text, retry_message
+from engine.inbox.work import (
+    add_note,
+    add_tag,
+    complete_task,
+    create_task,
+    remove_tag,
+    set_status,
+    snooze,
+)
+from engine.jobs.names import DISPATCH_OUTBOX_ROW
+from engine.models import OutboxRow
+from ui.dependencies import RuntimeDependency
+from ui.routes.presentation import PAGE_ERRORS, page_context, parse_local_time
+from ui.security.auth import PrincipalDependency, page_principal
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Action = Callable[[Session, datetime], object]
+
+
+def _int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def kick_outbox(runtime: Runtime, workspace_id: int, conversation_id: FromPath[int]) -> None:
+    """Ask a worker to send what was just queued; if the queue is down the sweeper will."""
+    with workspace_session(runtime.db, workspace_id) as session:
+        row_ids = list(
+            session.scalars(
+                select(OutboxRow.id).where(
+                    OutboxRow.conversation_id == conversation_id,
+                    OutboxRow.state == "queued",
+                    OutboxRow.enqueued_at.is_(None),
+                )
+            )
+        )
+    for row_id in row_ids:
+        try:
+            runtime.queue.enqueue(DISPATCH_OUTBOX_ROW, row_id=row_id)
+        except Exception:  # the queue is down: the sweeper enqueues unsent rows later
+            return
+
+
+def render_conversation(
+    runtime: Runtime,
+    principal: Principal,
+    conversation_id: int,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    race: ReplyRace | None = None,
+    draft: str = "",
+    template_name: str = "conversation.html",
+) -> Template:
+    now = runtime.clock.now()
+    with workspace_session(runtime.db, principal.workspace_id) as session:
+        page = page_context(session, principal, now)
+        config = runtime.configs.config(page.workspace.slug)
+        view = conversation_view(
+            session,
+            principal,
+            conversation_id,
+            templates=config.templates if config else (),
+            now=now,
+        )
+        context = page.as_dict()
+    context.update(view=view, error=error, race=race, draft=draft)
+    return Template(template_name=template_name, context=context, status_code=status)
+
+
+class ConversationController(Controller):
+    path = "/inbox/c/{conversation_id:int}"
+    dependencies = {"principal": Provide(page_principal, sync_to_thread=True)}
+    exception_handlers = PAGE_ERRORS
+
+    @get(sync_to_thread=True)
+    def show(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> Template:
+        return render_conversation(runtime, principal, conversation_id)
+
+    @get("/timeline", sync_to_thread=True)
+    def timeline(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> Template:
+        """The history alone, polled by the page so new messages and ticks appear."""
+        return render_conversation(
+            runtime, principal, conversation_id, template_name="_timeline.html"
+        )
+
+    def _act(
+        self,
+        runtime: Runtime,
+        principal: Principal,
+        conversation_id: int,
+        action: Action,
+        *,
+        anchor: str = "",
+        draft: str = "",
+        sends: bool = False,
+    ) -> Response[Any]:
+        try:
+            with unit_of_work(runtime.db, principal.workspace_id) as session:
+                action(session, runtime.clock.now())
+        except ReplyRace as race:
+            return render_conversation(
+                runtime, principal, conversation_id, status=409, race=race, draft=draft
+            )
+        except (Conflict, InvalidInput, Forbidden) as refused:
+            code = (
+                409
+                if isinstance(refused, Conflict)
+                else 403
+                if isinstance(refused, Forbidden)
+                else 400
+            )
+            return render_conversation(
+                runtime, principal, conversation_id, status=code, error=str(refused), draft=draft
+            )
+        if sends:
+            kick_outbox(runtime, principal.workspace_id, conversation_id)
+        return Redirect(path=f"/inbox/c/{conversation_id}{anchor}", status_code=303)
+
+    @post("/claim", sync_to_thread=True)
+    def claim(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> Response[Any]:
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda session, now: claim(session, principal, conversation_id, now),
+        )
+
+    @post("/assign", sync_to_thread=True)
+    def assign(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        target = data.get("assignee", "")
+        teammate_id = _int(target[1:]) if target.startswith("p") else None
+        team_id = _int(target[1:]) if target.startswith("t") else _int(data.get("team"))
+
+        def act(session: Session, now: datetime) -> None:
+            assign(
+                session,
+                principal,
+                conversation_id,
+                expected_owner_id=_int(data.get("expected_owner")),
+                teammate_id=teammate_id,
+                team_id=team_id,
+                note=data.get("note"),
+                now=now,
+            )
+
+        return self._act(runtime, principal, conversation_id, act)
+
+    @post("/reply", sync_to_thread=True)
+    def reply(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        body = data.get("body", "")
+
+        def act(session: Session, now: datetime) -> None:
+            reply_text(
+                session,
+                principal,
+                conversation_id,
+                body,
+                now=now,
+                seen_message_id=_int(data.get("seen_message_id")),
+                confirmed=data.get("confirmed") == "1",
+            )
+
+        return self._act(
+            runtime, principal, conversation_id, act, anchor="#reply", draft=body, sends=True
+        )
+
+    @post("/template", sync_to_thread=True)
+    def template(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        name, _, language = data.get("template", "").partition(":")
+        parameters = [
+            data[key]
+            for key in sorted(
+                (k for k in data if k.startswith("param_") and k[6:].isdigit()),
+                key=lambda k: int(k[6:]),
+            )
+        ]
+
+        def act(session: Session, now: datetime) -> None:
+            with workspace_session(runtime.db, principal.workspace_id) as lookup:
+                slug = page_context(lookup, principal, now).workspace.slug
+            config = runtime.configs.config(slug)
+            reply_template(
+                session,
+                principal,
+                conversation_id,
+                templates=config.templates if config else (),
+                name=name,
+                language=language,
+                parameters=parameters,
+                now=now,
+            )
+
+        return self._act(runtime, principal, conversation_id, act, anchor="#reply", sends=True)
+
+    @post("/note", sync_to_thread=True)
+    def note(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        body = data.get("body", "")
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda session, now: (add_note(session, principal, conversation_id, body, now), None)[
+                1
+            ],
+            anchor="#note",
+        )
+
+    @post("/status", sync_to_thread=True)
+    def status(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        wanted = data.get("status", "")
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda session, now: set_status(session, principal, conversation_id, wanted, now),
+        )
+
+    @post("/snooze", sync_to_thread=True)
+    def snooze(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        def act(session: Session, now: datetime) -> None:
+            zone = page_context(session, principal, now).fmt.zone
+            until = parse_local_time(data.get("until", ""), zone)
+            snooze(session, principal, conversation_id, until, now)
+
+        return self._act(runtime, principal, conversation_id, act)
+
+    @post("/tags", sync_to_thread=True)
+    def tag(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        name = data.get("tag", "")
+        if data.get("remove") == "1":
+            return self._act(
+                runtime,
+                principal,
+                conversation_id,
+                lambda session, now: remove_tag(session, principal, conversation_id, name, now),
+            )
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda session, now: add_tag(session, principal, conversation_id, name, now),
+        )
+
+    @post("/tasks", sync_to_thread=True)
+    def task(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        def act(session: Session, now: datetime) -> None:
+            zone = page_context(session, principal, now).fmt.zone
+            due = data.get("due", "").strip()
+            create_task(
+                session,
+                principal,
+                conversation_id,
+                title=data.get("title", ""),
+                due_at=parse_local_time(due, zone) if due else None,
+                assignee_id=_int(data.get("assignee")),
+                now=now,
+            )
+
+        return self._act(runtime, principal, conversation_id, act)
+
+    @post("/tasks/{task_id:int}/done", sync_to_thread=True)
+    def task_done(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        task_id: FromPath[int],
+    ) -> Response[Any]:
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda session, now: complete_task(session, principal, task_id, now),
+        )
+
+    @post("/messages/{message_id:int}/retry", sync_to_thread=True)
+    def retry(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        message_id: FromPath[int],
+    ) -> Response[Any]:
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda session, now: retry_message(session, principal, message_id, now),
+            sends=True,
+        )

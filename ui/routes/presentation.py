@@ -1,0 +1,138 @@
+"""What pages share: time shown in the workspace's zone, the signed-in header, errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+)
+from litestar.types import ExceptionHandlersMap
+from sqlalchemy.orm import Session
+
+from engine.auth import Forbidden, Principal
+from engine.inbox.errors import Conflict, InvalidInput, NotFound
+from engine.models import Workspace
+from ui.security.auth import NotSignedIn
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Times as a person in the workspace reads them."""
+
+    now: datetime
+    zone: ZoneInfo
+
+    def local(self, moment: datetime | None) -> datetime | None:
+        return moment.astimezone(self.zone) if moment else None
+
+    def time(self, moment: datetime | None) -> str:
+        local = self.local(moment)
+        if local is None:
+            return ""
+        today = self.now.astimezone(self.zone).date()
+        return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %H:%M")
+
+    def iso(self, moment: datetime | None) -> str:
+        return moment.isoformat() if moment else ""
+
+    def local_input(self, moment: datetime | None) -> str:
+        """For <input type=datetime-local>."""
+        local = self.local(moment)
+        return local.strftime("%Y-%m-%dT%H:%M") if local else ""
+
+    def ago(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        return self.span(int((self.now - moment).total_seconds()))
+
+    @staticmethod
+    def span(seconds: int) -> str:
+        seconds = max(0, seconds)
+        if seconds < 60:
+            return f"{seconds} s"
+        if seconds < 3600:
+            return f"{seconds // 60} min"
+        if seconds < 86400:
+            return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+        return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    me: Principal
+    workspace: Workspace
+    fmt: Formatter
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"me": self.me, "workspace": self.workspace, "fmt": self.fmt}
+
+
+def page_context(session: Session, principal: Principal, now: datetime) -> PageContext:
+    workspace = session.get(Workspace, principal.workspace_id)
+    if workspace is None:
+        raise NotFound("this workspace no longer exists")
+    try:
+        zone = ZoneInfo(workspace.timezone)
+    except (ValueError, KeyError):
+        zone = ZoneInfo("UTC")
+    return PageContext(me=principal, workspace=workspace, fmt=Formatter(now=now, zone=zone))
+
+
+def parse_local_time(value: str, zone: ZoneInfo) -> datetime:
+    """A datetime-local form value read in the workspace's zone."""
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=zone)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a date and time") from None
+
+
+# --- errors on pages ---------------------------------------------------------------------
+
+
+def _error_page(status: int, title: str, message: str) -> Template:
+    return Template(
+        template_name="error.html",
+        context={"title": title, "message": message},
+        status_code=status,
+    )
+
+
+def to_sign_in(request: Request[Any, Any, Any], error: NotSignedIn) -> Response[Any]:
+    if request.headers.get("hx-request"):
+        # htmx would swap the sign-in page into a fragment; send the whole window there.
+        return Response(content="", status_code=200, headers={"HX-Redirect": "/login"})
+    return Redirect(path="/login", query_params={"next": error.next_path})
+
+
+def not_found(request: Request[Any, Any, Any], error: NotFound) -> Template:
+    return _error_page(HTTP_404_NOT_FOUND, "Not found", str(error))
+
+
+def forbidden(request: Request[Any, Any, Any], error: Forbidden) -> Template:
+    return _error_page(HTTP_403_FORBIDDEN, "Not allowed", str(error))
+
+
+def conflict(request: Request[Any, Any, Any], error: Conflict) -> Template:
+    return _error_page(HTTP_409_CONFLICT, "Someone else was first", str(error))
+
+
+def invalid(request: Request[Any, Any, Any], error: InvalidInput) -> Template:
+    return _error_page(HTTP_400_BAD_REQUEST, "Please check", str(error))
+
+
+PAGE_ERRORS: ExceptionHandlersMap = {
+    NotSignedIn: to_sign_in,
+    NotFound: not_found,
+    Forbidden: forbidden,
+    Conflict: conflict,
+    InvalidInput: invalid,
+}

@@ -1,0 +1,1 @@
+"""Web security at the edge: who is signed in, CSRF, response headers."""
