@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import select
@@ -56,3 +57,9 @@ def end_sessions_of(session: Session, principal: Principal, teammate_id: int, no
     if session.get(Teammate, teammate_id) is None:
         raise UnknownTeammate(f"no teammate {teammate_id} in this workspace")
     return end_teammate_sessions(session, teammate_id, now, "ended by an admin")
+
+
+def generate_password() -> str:
+    """A random password a person can type: four groups of five lowercase letters/digits."""
+    alphabet = "abcdefghijkmnopqrstuvwxyz23456789"  # no l, 1, 0 to misread
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
