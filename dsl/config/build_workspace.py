@@ -206,9 +206,15 @@ def _numbers(
             phone=item["phone"],
             phone_number_id=item["phone_number_id"],
             span=document.value_span(("numbers", index, "name")),
+            messages_per_second=_rate(item.get("messages_per_second")),
         )
         for index, item in enumerate(items)
     )
+
+
+def _rate(value: Any) -> float | None:
+    """The schema has checked it is a positive number when present."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _people(

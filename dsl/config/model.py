@@ -66,6 +66,7 @@ class BusinessNumber:
     phone: str  # E.164
     phone_number_id: str
     span: Span | None = None
+    messages_per_second: float | None = None  # send rate limit; None: WhatsApp's own only
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,14 @@ from sqlalchemy import Engine, and_, or_, select, update
 from engine.core.clock import Clock
 from engine.core.queue import JobQueue
 from engine.db import system_session
-from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT, RUN_SCHEDULED_ACTION
+from engine.jobs.names import (
+    CHECK_SLA_CLOCK,
+    DISPATCH_OUTBOX_ROW,
+    PROCESS_INBOUND_EVENT,
+    RUN_SCHEDULED_ACTION,
+)
 from engine.jobs.timing import JobTimings, job_timings
-from engine.models import InboundEvent, OutboxRow, ScheduledAction
+from engine.models import InboundEvent, OutboxRow, ScheduledAction, SlaClock
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,7 @@ class SweepReport:
     inbound_events: int
     outbox_rows: int
     scheduled_actions: int = 0
+    sla_clocks: int = 0
 
 
 def sweep_once(
@@ -112,6 +118,21 @@ def sweep_once(
                 .limit(BATCH)
             )
         )
+        clock_ids = list(
+            session.scalars(
+                select(SlaClock.id)
+                .where(
+                    SlaClock.stopped_at.is_(None),
+                    or_(
+                        and_(SlaClock.warned_at.is_(None), SlaClock.warn_at <= now),
+                        and_(SlaClock.breached_at.is_(None), SlaClock.due_at <= now),
+                    ),
+                    or_(SlaClock.enqueued_at.is_(None), SlaClock.enqueued_at < stale),
+                )
+                .order_by(SlaClock.due_at)
+                .limit(BATCH)
+            )
+        )
         # Mark before enqueueing: if the enqueue is lost, the mark only delays the
         # next try by the re-enqueue delay; it never hides the row.
         if event_ids:
@@ -135,6 +156,13 @@ def sweep_once(
                 .values(enqueued_at=now)
                 .execution_options(synchronize_session=False)
             )
+        if clock_ids:
+            session.execute(
+                update(SlaClock)
+                .where(SlaClock.id.in_(clock_ids))
+                .values(enqueued_at=now)
+                .execution_options(synchronize_session=False)
+            )
         session.commit()
     for event_id in event_ids:
         queue.enqueue(PROCESS_INBOUND_EVENT, event_id=event_id)
@@ -142,10 +170,13 @@ def sweep_once(
         queue.enqueue(DISPATCH_OUTBOX_ROW, row_id=row_id)
     for action_id in action_ids:
         queue.enqueue(RUN_SCHEDULED_ACTION, action_id=action_id)
+    for clock_id in clock_ids:
+        queue.enqueue(CHECK_SLA_CLOCK, clock_id=clock_id)
     return SweepReport(
         inbound_events=len(event_ids),
         outbox_rows=len(row_ids),
         scheduled_actions=len(action_ids),
+        sla_clocks=len(clock_ids),
     )
 
 
@@ -181,13 +212,8 @@ class SweeperLoop:
             try:
                 with self._huey.lock_task("kazi-sweeper"):
                     report = sweep_once(self._db, self._queue, self._clock.now())
-                if report.inbound_events or report.outbox_rows or report.scheduled_actions:
-                    logger.info(
-                        "sweeper enqueued %d inbound events, %d outbox rows, %d scheduled actions",
-                        report.inbound_events,
-                        report.outbox_rows,
-                        report.scheduled_actions,
-                    )
+                if any(vars(report).values()):
+                    logger.info("sweeper enqueued %s", vars(report))
             except TaskLockedException:
                 pass  # another worker is sweeping right now
             except Exception:  # keep sweeping: a database or Redis outage must only delay work

@@ -21,11 +21,11 @@ from sqlalchemy import Engine
 from engine.core.clock import Clock
 from engine.db import system_session, workspace_session
 from engine.jobs.leases import claim, retry_delay
+from engine.jobs.timing import job_timings
 from engine.models import OutboxRow
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
 AUTOMATIC_ATTEMPTS = 8
 RETRY_BASE = timedelta(seconds=5)
 RETRY_CEILING = timedelta(minutes=15)
@@ -39,6 +39,15 @@ class ExecutionFailed(Exception):
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class Deferred(Exception):
+    """An executor's verdict that the effect must wait (a rate limit), not that it failed:
+    the row goes back to the queue for `wait` and the attempt does not count."""
+
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__(f"deferred for {wait.total_seconds():.3f}s")
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ def dispatch_outbox_row(
             OutboxRow,
             row_id,
             now=now,
-            lease=LEASE,
+            lease=job_timings().lease,
             ready_state="queued",
             working_state="sending",
         )
@@ -98,6 +107,8 @@ def dispatch_outbox_row(
         if executor is None:
             raise ExecutionFailed(f"no executor for outbox kind {work.kind!r}", retryable=False)
         executor(work)
+    except Deferred as deferred:
+        _defer(work, deferred.wait)
     except ExecutionFailed as failure:
         _record(work, failure.reason, failure.retryable, failure.retry_after)
     except Exception as error:  # the job boundary: unknown errors are retried, then shown
@@ -128,6 +139,19 @@ def _record(
             row.enqueued_at = None
         else:
             row.state = "failed"
+        session.commit()
+
+
+def _defer(work: OutboxWork, wait: timedelta) -> None:
+    with workspace_session(work.db, work.workspace_id) as session:
+        row = session.get(OutboxRow, work.row_id)
+        if row is None:
+            return
+        row.state = "queued"
+        row.attempts = max(0, row.attempts - 1)  # waiting its turn is not a failed attempt
+        row.lease_expires_at = None
+        row.next_attempt_at = work.now + wait
+        row.enqueued_at = None  # the next sweep after next_attempt_at hands it out again
         session.commit()
 
 

@@ -39,7 +39,8 @@ from engine.models import (
     OutboxRow,
     WaitingOn,
 )
-from engine.outbox.dispatch import ExecutionFailed, OutboxWork
+from engine.outbox.dispatch import Deferred, ExecutionFailed, OutboxWork
+from engine.outbox.rate_limit import RateLimited
 from engine.whatsapp.apply import release_waiting_statuses
 
 SEND_KIND = "whatsapp.send"
@@ -176,7 +177,11 @@ def _queue(
     session.add(
         OutboxRow(
             kind=SEND_KIND,
-            payload={"message_id": message.id, **spec},
+            payload={
+                "message_id": message.id,
+                "business_number": conversation.business_number,
+                **spec,
+            },
             idempotency_key=_key_of(message),
             conversation_id=conversation.id,
             next_attempt_at=now,
@@ -196,24 +201,55 @@ SenderFor = Callable[[int, str], MessageSender]
 
 def make_send_executor(sender_for: SenderFor) -> Callable[[OutboxWork], None]:
     def send_outbox_message(work: OutboxWork) -> None:
-        prepared = _prepare(work)
-        if prepared is None:
+        business_number = _business_number_of(work)
+        if business_number is None:
+            return  # the message is gone
+        try:
+            sender = sender_for(work.workspace_id, business_number)
+        except ExecutionFailed as failure:
+            if not failure.retryable:
+                _fail_outside(work, "configuration", failure.reason)
+            raise
+        # The per-number rate limit, asked before anything is marked: a send over the
+        # limit waits its turn in the queue and stays `queued`.
+        if isinstance(sender, RateLimited):
+            wait = sender.admit(work.now)
+            if wait > timedelta(0):
+                raise Deferred(wait)
+        outbound = _prepare(work)
+        if outbound is None:
             return
-        business_number, outbound = prepared
-        result = sender_for(work.workspace_id, business_number).send(
-            outbound, idempotency_key=work.idempotency_key
-        )
+        result = sender.send(outbound, idempotency_key=work.idempotency_key)
         _record_result(work, result)
 
     return send_outbox_message
 
 
-def _prepare(work: OutboxWork) -> tuple[str, OutboundMessage] | None:
+def _business_number_of(work: OutboxWork) -> str | None:
+    number = work.payload.get("business_number")
+    if isinstance(number, str) and number:
+        return number
+    # Rows queued before the number was kept in the payload.
+    with workspace_session(work.db, work.workspace_id) as session:
+        message = session.get(Message, int(work.payload["message_id"]))
+        return message.conversation.business_number if message is not None else None
+
+
+def _prepare(work: OutboxWork) -> OutboundMessage | None:
     """Re-read and re-check before sending; None when there is nothing left to send."""
     with workspace_session(work.db, work.workspace_id) as session:
         message = session.get(Message, int(work.payload["message_id"]))
         if message is None or message.delivery_state not in ("queued", "sending"):
             return None  # sent already, or retried into a new state by staff
+        if message.delivery_state == "sending":
+            # An earlier attempt died between marking the message and hearing WhatsApp's
+            # answer (a killed worker, an expired lease): the request may have left.
+            # Sending again could double it, so it is an unknown outcome like a timeout.
+            _unknown(message)
+            session.commit()
+            raise ExecutionFailed(
+                "an earlier attempt stopped mid-send; outcome unknown", retryable=False
+            )
         conversation = message.conversation
         spec = work.payload
         if spec["type"] == "text" and not window_is_open(conversation, work.now):
@@ -223,23 +259,29 @@ def _prepare(work: OutboxWork) -> tuple[str, OutboundMessage] | None:
         to = _recipient(session, conversation.contact)
         message.delivery_state = "sending"
         session.commit()
-        outbound: OutboundMessage
         if spec["type"] == "template":
-            outbound = OutboundTemplate(
+            return OutboundTemplate(
                 to=to,
                 name=spec["name"],
                 language=spec["language"],
                 body=tuple(TextParameter(str(value)) for value in spec["body_parameters"]),
                 callback_data=work.idempotency_key,
             )
-        else:
-            outbound = OutboundText(
-                to=to,
-                body=spec["body"],
-                reply_to=spec.get("reply_to"),
-                callback_data=work.idempotency_key,
-            )
-        return conversation.business_number, outbound
+        return OutboundText(
+            to=to,
+            body=spec["body"],
+            reply_to=spec.get("reply_to"),
+            callback_data=work.idempotency_key,
+        )
+
+
+def _fail_outside(work: OutboxWork, code: str, meaning: str) -> None:
+    """The send cannot be tried at all (no token, no integration): show it as failed."""
+    with workspace_session(work.db, work.workspace_id) as session:
+        message = session.get(Message, int(work.payload["message_id"]))
+        if message is not None and message.delivery_state == "queued":
+            _fail(message, code, meaning)
+            session.commit()
 
 
 def _recipient(session: Session, contact: Contact) -> str:
@@ -285,13 +327,17 @@ def _record_result(work: OutboxWork, result: object) -> None:
             raise ExecutionFailed(f"{result.code}: {result.meaning}", retryable=False)
         # Outcome unknown: WhatsApp may have the message. Never resend blindly; the
         # status webhook carrying our key (callback data) will tell, or staff decide.
-        message.failure_code = "unknown"
-        message.failure_detail = (
-            "No answer from WhatsApp: the message may or may not have been sent. "
-            "Kazi matches it when WhatsApp reports its status."
-        )
+        _unknown(message)
         session.commit()
         raise ExecutionFailed(f"outcome unknown: {result}", retryable=False)
+
+
+def _unknown(message: Message) -> None:
+    message.failure_code = "unknown"
+    message.failure_detail = (
+        "No answer from WhatsApp: the message may or may not have been sent. "
+        "Kazi matches it when WhatsApp reports its status."
+    )
 
 
 def _fail(message: Message, code: str, meaning: str) -> None:

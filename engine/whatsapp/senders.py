@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
 from connectors.whatsapp.client import GRAPH_URL, CloudApiSender
-from engine.core.messaging import MessageSender
+from engine.core.messaging import MessageSender, OutboundMessage, SendResult
 from engine.db import system_session
 from engine.models import Workspace
 from engine.outbox.dispatch import ExecutionFailed
+from engine.outbox.rate_limit import TokenBuckets, make_token_buckets
+from engine.settings import Settings
 from engine.workspaces.directory import ConfigDirectory
 
 API_URL_VARIABLE = "KAZI_WHATSAPP_API_URL"
@@ -22,16 +25,22 @@ class WhatsAppSenders:
     """Builds one sender per (workspace, phone number id) and keeps it for reuse.
 
     The API base URL is WhatsApp's own unless KAZI_WHATSAPP_API_URL points elsewhere
-    (the simulator in the demo and in tests).
+    (the simulator in the demo and in tests). A number with `messages_per_second` in
+    its config gets a sender that must be admitted by the shared token bucket first.
     """
 
     def __init__(
-        self, db: Engine, configs: ConfigDirectory, env: Mapping[str, str] | None = None
+        self,
+        db: Engine,
+        configs: ConfigDirectory,
+        env: Mapping[str, str] | None = None,
+        buckets: TokenBuckets | None = None,
     ) -> None:
         self._db = db
         self._configs = configs
         self._env = os.environ if env is None else env
         self._senders: dict[tuple[int, str], MessageSender] = {}
+        self._buckets = buckets
         self._lock = threading.Lock()
 
     def __call__(self, workspace_id: int, business_number: str) -> MessageSender:
@@ -69,4 +78,26 @@ class WhatsAppSenders:
                     phone_number_id=phone_number_id,
                     base_url=self._env.get(API_URL_VARIABLE) or GRAPH_URL,
                 )
-            return self._senders[key]
+            sender = self._senders[key]
+            rate = number.messages_per_second if number else None
+            if not rate:
+                return sender
+            if self._buckets is None:
+                settings = Settings.from_env(self._env)
+                self._buckets = make_token_buckets(settings.redis_url, settings.var_dir)
+            return RateLimitedSender(
+                sender, self._buckets, f"{workspace_id}:{phone_number_id}", rate
+            )
+
+
+class RateLimitedSender:
+    """A sender and its number's token bucket; the send executor asks `admit` first."""
+
+    def __init__(self, inner: MessageSender, buckets: TokenBuckets, key: str, rate: float):
+        self._inner, self._buckets, self._key, self._rate = inner, buckets, key, rate
+
+    def admit(self, now: datetime) -> timedelta:
+        return self._buckets.take(self._key, self._rate, now)
+
+    def send(self, message: OutboundMessage, *, idempotency_key: str) -> SendResult:
+        return self._inner.send(message, idempotency_key=idempotency_key)
