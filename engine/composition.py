@@ -14,15 +14,21 @@ from huey import Huey
 from sqlalchemy import Engine, text
 
 from connectors.whatsapp.events import PROVIDER as WHATSAPP
-from engine.automation.runner import automations_for
+from engine.automation.inbound import automations_for
 from engine.automation.scheduled import run_scheduled_action
 from engine.core.clock import Clock, SystemClock
 from engine.db import make_engine
 from engine.inbound.processing import InboundHandler, process_inbound_event
 from engine.jobs.huey_queue import HueyJobQueue, JobHandler, make_huey
-from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT, RUN_SCHEDULED_ACTION
+from engine.jobs.names import (
+    CHECK_SLA_CLOCK,
+    DISPATCH_OUTBOX_ROW,
+    PROCESS_INBOUND_EVENT,
+    RUN_SCHEDULED_ACTION,
+)
 from engine.outbox.dispatch import Executor, dispatch_outbox_row
 from engine.settings import Settings
+from engine.sla.clocks import check_clock
 from engine.whatsapp.apply import apply_whatsapp_event
 from engine.whatsapp.outbound import SEND_KIND, make_send_executor
 from engine.whatsapp.senders import WhatsAppSenders
@@ -84,6 +90,7 @@ def build_runtime(
             handlers=handlers,
             automations=automations_for(configs),
         ),
+        CHECK_SLA_CLOCK: partial(check_clock, db=db, clock=clock, configs=configs),
         RUN_SCHEDULED_ACTION: partial(run_scheduled_action, db=db, clock=clock, configs=configs),
         DISPATCH_OUTBOX_ROW: partial(
             dispatch_outbox_row, db=db, clock=clock, executors=effect_executors

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,21 +67,6 @@ def rules_in_force(
         return None
     version_id = active.id if active is not None and active.hash == compiled.version else None
     return RulesInForce(compiled.graph, compiled.config, version_id)
-
-
-def automations_for(
-    configs: ConfigDirectory,
-) -> Callable[[Session, int, Sequence[ConversationEvent], datetime], None]:
-    """What inbound processing calls after applying an event: the rules in force, run."""
-
-    def run(
-        session: Session, workspace_id: int, events: Sequence[ConversationEvent], now: datetime
-    ) -> None:
-        rules = rules_in_force(session, configs, workspace_id)
-        if rules is not None:
-            run_events(session, rules, events, now)
-
-    return run
 
 
 def run_events(

@@ -3,3 +3,4 @@
 PROCESS_INBOUND_EVENT = "process_inbound_event"
 DISPATCH_OUTBOX_ROW = "dispatch_outbox_row"
 RUN_SCHEDULED_ACTION = "run_scheduled_action"
+CHECK_SLA_CLOCK = "check_sla_clock"

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, select
 
 from connectors.whatsapp.parse import parse_webhook
 from connectors.whatsapp.simulator.payloads import Business, message_webhook
-from engine.automation.runner import automations_for, rules_in_force, run_event
+from engine.automation.inbound import automations_for
+from engine.automation.runner import rules_in_force, run_event
 from engine.core.clock import FrozenClock
 from engine.core.rules.events import DomainEvent
 from engine.db import workspace_session

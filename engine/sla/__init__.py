@@ -1,0 +1,1 @@
+"""SLA clocks in the engine: started, stopped and checked against the database."""
