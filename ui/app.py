@@ -20,7 +20,7 @@ from ui.routes.inbox import InboxController
 from ui.routes.signin import AccountController, SignInController
 from ui.routes.webhooks import WhatsAppWebhookController
 from ui.security.csrf import csrf_config
-from ui.security.headers import security_headers
+from ui.security.headers import add_security_headers
 
 UI_DIR = Path(__file__).resolve().parent
 
@@ -42,7 +42,7 @@ def create_app(runtime: Runtime) -> Litestar:
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
         csrf_config=csrf_config(runtime.settings),
-        middleware=[security_headers],
+        before_send=[add_security_headers],
         template_config=TemplateConfig(directory=UI_DIR / "templates", engine=JinjaTemplateEngine),
         on_shutdown=[runtime.close],
         logging_config=None,
