@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.tree import Meta
 
@@ -48,6 +49,9 @@ class _Offset:
         self.file, self.line, self.column = file, line, column
 
     def span(self, line: int, column: int, end_line: int | None, end_column: int | None) -> Span:
+        if self.line == 1 and self.column == 1:  # a whole file: positions are already right
+            return Span(self.file, line, column, end_line, end_column)
+
         def place(at_line: int, at_column: int) -> tuple[int, int]:
             if at_line == 1:
                 return self.line, at_column + self.column - 1
@@ -67,13 +71,20 @@ class _Condition:
     expr: ast.Expr
 
 
-@v_args(meta=True)
-class _Builder(Transformer[Token, Any]):
-    """Builds AST nodes, nothing else."""
+class _Builder:
+    """Builds AST nodes from the parse tree, bottom up, nothing else.
+
+    One method per grammar rule or alias, called with the node's positions and its already
+    built children (a plain walk: cheaper than lark's Transformer with meta wrappers).
+    """
 
     def __init__(self, offset: _Offset) -> None:
-        super().__init__()
         self._offset = offset
+
+    def transform(self, tree: Tree[Token]) -> Any:
+        children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
+        build: Callable[[Meta, list[Any]], Any] = getattr(self, str(tree.data))
+        return build(tree.meta, children)
 
     def _span(self, meta: Meta) -> Span:
         if meta.empty:
