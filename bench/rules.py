@@ -300,11 +300,11 @@ def main(argv: list[str] | None = None) -> int:
 
     big = make_rules(arguments.compile_rules, rng)
     text = kazi_text(big, rng)
-    _, seconds = compile_config(config, text)
-    _, again = compile_config(config, text)
+    times = [compile_config(config, text)[1] for _ in range(3)]
     print(
         f"compile: {arguments.compile_rules} rules ({len(text.splitlines()):,} lines) "
-        f"in {min(seconds, again):.3f} s (first run {seconds:.3f} s)   target < 1 s"
+        f"in {min(times):.3f} s (best of 3; first run, grammar loaded, {times[0]:.3f} s)"
+        "   target < 1 s"
     )
 
     rules = make_rules(arguments.rules, rng)
