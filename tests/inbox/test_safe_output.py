@@ -28,8 +28,6 @@ def assert_inert(html: str) -> None:
     assert "<script>alert" not in html
     assert "<svg" not in html and "<img" not in html
     assert 'hx-get="/logout"' not in html
-    # Template syntax typed by a customer is shown as typed, never evaluated.
-    assert not re.search(r"\b49\b", html)
     assert not INLINE_SCRIPT.search(html), "an inline <script> would need a weaker CSP"
 
 
@@ -59,8 +57,8 @@ def test_hostile_text_is_escaped_and_under_hx_disable_on_the_conversation_page(w
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in header
     timeline = page.split('<ol class="timeline" hx-disable>')[1].split("</ol>")[0]
     assert timeline.count('class="message inbound') == len(ATTACKS)
-    assert ("{{7*7}}" not in timeline and "{{7*7}}".replace("{", "&#123;") not in timeline) or True
-    assert "{{7*7}}" in timeline.replace("&#123;", "{").replace("&#125;", "}") or "{{7*7}}" in page
+    # Template syntax typed by a customer is shown as typed, never evaluated.
+    assert "{{7*7}}" in timeline and "{% raw %}{{ config }}{% endraw %}" in timeline
 
 
 def test_a_hostile_note_reply_and_tag_render_inert(web: Web) -> None:
@@ -71,6 +69,7 @@ def test_a_hostile_note_reply_and_tag_render_inert(web: Web) -> None:
         web.post(f"/inbox/c/{conversation}/reply", {"body": attack, "confirmed": "1"})
     page = web.client.get(f"/inbox/c/{conversation}").text
     assert_inert(page)
+    assert page.count("{{7*7}}") == 2  # the note and the reply, as typed
     assert_inert(web.client.get(f"/inbox?queue=all&q={ATTACKS[0]}").text)
 
 
