@@ -62,7 +62,11 @@ def rules_in_force(
     if workspace is None:
         return None
     active = session.scalars(select(ConfigVersion).where(ConfigVersion.active.is_(True))).first()
-    compiled = configs.compiled(workspace.slug, active.hash if active else None)
+    compiled = (
+        configs.compiled(workspace.slug, active.hash, active.source_summary.get("files"))
+        if active is not None
+        else configs.compiled(workspace.slug)
+    )
     if compiled is None or compiled.graph is None or compiled.config is None:
         return None
     version_id = active.id if active is not None and active.hash == compiled.version else None

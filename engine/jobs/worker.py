@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from engine.composition import Runtime
 from engine.jobs.sweeper import SweeperLoop
+from engine.workspaces.watcher import ConfigWatcher
 
 
 def run_worker(runtime: Runtime, threads: int = 2) -> None:
     """Run jobs until SIGTERM or SIGINT; huey's consumer handles the signals."""
     sweeper = SweeperLoop(runtime.db, runtime.queue, runtime.huey, runtime.clock)
     sweeper.start()
+    watcher = ConfigWatcher(runtime.db, runtime.settings.config_dir, runtime.huey, runtime.clock)
+    watcher.start()
     consumer = runtime.huey.create_consumer(
         workers=threads,
         worker_type="thread",
@@ -19,4 +22,5 @@ def run_worker(runtime: Runtime, threads: int = 2) -> None:
     try:
         consumer.run()
     finally:
+        watcher.stop()
         sweeper.stop()

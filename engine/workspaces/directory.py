@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,8 @@ from dsl.workspace import CompileResult, compile_workspace
 from engine.whatsapp.webhook import WhatsAppSecrets
 
 logger = logging.getLogger(__name__)
+
+CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".kazi"})
 
 
 class ConfigRefused(Exception):
@@ -55,14 +58,29 @@ class ConfigDirectory:
         self._compiled: dict[str, CompileResult] = {}
         self._lock = threading.Lock()
 
-    def compiled(self, slug: str, active_version: str | None = None) -> CompileResult | None:
-        """The workspace's compiled config; recompiled when `active_version` (the version
-        the database says is in force) differs from the copy held. None when the folder is
-        missing or refused and no earlier copy exists."""
+    def compiled(
+        self,
+        slug: str,
+        active_version: str | None = None,
+        files: Mapping[str, str] | None = None,
+    ) -> CompileResult | None:
+        """The workspace's compiled config.
+
+        With `active_version` (the version the database says is in force) and its
+        `files`, the copy held is replaced by a compile of exactly those files when it
+        is of another version. Without them, the folder is compiled. None when nothing
+        valid can be had.
+        """
         with self._lock:
             held = self._compiled.get(slug)
             if held is not None and (active_version is None or held.version == active_version):
                 return held
+            if active_version is not None and files:
+                fresh = _compile_files(slug, files)
+                if fresh is not None and fresh.version == active_version:
+                    self._compiled[slug] = fresh
+                    return fresh
+                logger.error("stored files of %s do not compile to %s", slug, active_version)
             folder = self.root / slug
             if not (folder / "workspace.yaml").is_file():
                 return held
@@ -101,3 +119,16 @@ class ConfigDirectory:
 
     def _secret(self, variable: str | None) -> str | None:
         return (self._env.get(variable) or None) if variable else None
+
+
+def _compile_files(slug: str, files: Mapping[str, str]) -> CompileResult | None:
+    with tempfile.TemporaryDirectory(prefix="kazi-config-") as scratch:
+        folder = Path(scratch) / slug
+        for name, text in files.items():
+            path = folder / name
+            if folder.resolve() not in path.resolve().parents:
+                return None  # a stored name that would leave the folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        result = compile_workspace(folder)
+    return result if result.ok else None

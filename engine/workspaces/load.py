@@ -15,18 +15,34 @@ from dsl.config.model import WorkspaceConfig
 from engine.db import system_session, workspace_session
 from engine.models import Team, Teammate, TeamMembership, Workspace
 from engine.models.history import ConfigVersion
-from engine.workspaces.directory import compile_folder
+from engine.workspaces.directory import CONFIG_SUFFIXES, compile_folder
 
 
 def load_folder(db: Engine, folder: Path, now: datetime) -> int:
     """Compile the folder (refusing it whole on any error) and load it; the workspace id."""
     compiled = compile_folder(folder)
     assert compiled.config is not None and compiled.version is not None
-    return load_workspace(db, compiled.config, compiled.version, now)
+    return load_workspace(db, compiled.config, compiled.version, now, config_files(folder))
 
 
-def load_workspace(db: Engine, config: WorkspaceConfig, version: str, now: datetime) -> int:
-    """Create or update the workspace and its people; make `version` the config in force."""
+def config_files(folder: Path) -> dict[str, str]:
+    """Every config file of the folder by relative path: what a version is made of."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.suffix in CONFIG_SUFFIXES
+    }
+
+
+def load_workspace(
+    db: Engine, config: WorkspaceConfig, version: str, now: datetime, files: dict[str, str]
+) -> int:
+    """Create or update the workspace and its people; make `version` the config in force.
+
+    The version keeps its files, so any process on any machine can compile the
+    config in force from the database, even when its own folder has moved on or
+    is broken.
+    """
     with system_session(db) as session:
         workspace = session.scalars(select(Workspace).where(Workspace.slug == config.slug)).first()
         if workspace is None:
@@ -95,6 +111,7 @@ def load_workspace(db: Engine, config: WorkspaceConfig, version: str, now: datet
                         "teammates": len(config.teammates),
                         "pipelines": [p.name for p in config.pipelines],
                         "templates": len(config.templates),
+                        "files": files,
                     },
                 )
                 session.add(current)
