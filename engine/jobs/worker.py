@@ -1,7 +1,8 @@
-"""`kazi worker`: huey's consumer plus the sweeper thread, in one process."""
+"""`kazi worker`: huey's consumer plus the sweeper, config watcher and schedule threads."""
 
 from __future__ import annotations
 
+from engine.automation.schedules import ScheduleLoop
 from engine.composition import Runtime
 from engine.jobs.sweeper import SweeperLoop
 from engine.workspaces.watcher import ConfigWatcher
@@ -13,6 +14,8 @@ def run_worker(runtime: Runtime, threads: int = 2) -> None:
     sweeper.start()
     watcher = ConfigWatcher(runtime.db, runtime.settings.config_dir, runtime.huey, runtime.clock)
     watcher.start()
+    schedules = ScheduleLoop(runtime.db, runtime.configs, runtime.clock)
+    schedules.start()
     consumer = runtime.huey.create_consumer(
         workers=threads,
         worker_type="thread",
@@ -22,5 +25,6 @@ def run_worker(runtime: Runtime, threads: int = 2) -> None:
     try:
         consumer.run()
     finally:
+        schedules.stop()
         watcher.stop()
         sweeper.stop()
