@@ -333,6 +333,7 @@ def compile_graph(
         sla=sla,
         stage_pipelines=MappingProxyType(stage_pipelines),
         pipeline_subjects=MappingProxyType({p.name: p.subject for p in config.pipelines}),
+        constant_effects=tuple(r.constant_effects for r in compiled_rules),
         source=source,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.core.rules import effects as fx
 from engine.core.rules.calendar import BusinessCalendar
@@ -26,8 +26,12 @@ class RuleTrace:
     reason: str | None = None  # for skips: e.g. "caused this event"
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedTuple):
+    """What one event caused: effects in rule order, and the trace when asked for.
+
+    A NamedTuple rather than a frozen dataclass: it is built once per event on the hot path.
+    """
+
     effects: tuple[fx.Effect, ...]
     trace: tuple[RuleTrace, ...] | None = None
 
@@ -85,21 +89,22 @@ def evaluate(
         hits = generic.match(event, snapshot, now)
     else:
         return _NOTHING
-    effects: list[fx.Effect] = []
-    rules = graph.rules
+    if not hits:
+        return _NOTHING
+    constants = graph.constant_effects
     caused_by = event.caused_by
+    effects: list[fx.Effect] = []
     values: Roots | None = None
     for index in hits:
-        rule = rules[index]
-        if caused_by is not None and rule.name == caused_by:
-            continue
-        constant = rule.constant_effects
+        constant = constants[index]
+        if caused_by is not None and graph.rules[index].name == caused_by:
+            continue  # a rule's own action does not trigger it again
         if constant is not None:
             effects += constant
-        else:
-            if values is None:
-                values = roots(event, snapshot)
-            effects += _fire(graph, rule, event, values, now)
+            continue
+        if values is None:
+            values = roots(event, snapshot)
+        effects += _fire(graph, graph.rules[index], event, values, now)
     return Evaluation(tuple(effects))
 
 

@@ -124,6 +124,7 @@ class RuleGraph:
     stage_pipelines: Mapping[str, tuple[str, ...]]  # stage -> the pipelines that have it
     pipeline_subjects: Mapping[str, str]  # pipeline -> "conversation" or an object kind
     source: str  # the generated Python, kept for `kazi explain --source` and debugging
+    constant_effects: tuple[tuple[Any, ...] | None, ...] = ()  # by rule index, for speed
 
     def template(self, name: str, language: object = None) -> TemplateSpec:
         """The template in the contact's language when there is one, else the default."""
