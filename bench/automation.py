@@ -226,7 +226,8 @@ def measure_lateness(db_url: str, workspace_id: int, count: int, config_dir: Pat
     print(
         f"delayed actions under one worker (4 threads): {len(rows):,} due over 60 s, "
         f"{done:,} ran ({tasks:,} follow-up tasks created); lateness p50 "
-        f"{statistics.median(late):.2f} s, p99 {percentile(late, 0.99):.2f} s, max {max(late):.2f} s; "
+        f"{statistics.median(late):.2f} s, p99 {percentile(late, 0.99):.2f} s, "
+        f"max {max(late):.2f} s; "
         f"{within:.1%} within 5 s   (target 99 %)"
     )
     engine.dispose()
