@@ -13,6 +13,7 @@ from litestar.template.config import TemplateConfig
 from engine.composition import Runtime, build_runtime
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
+from ui.routes.api import ApiController
 from ui.routes.conversation import ConversationController
 from ui.routes.health import HealthController
 from ui.routes.home import HomeController
@@ -38,6 +39,7 @@ def create_app(runtime: Runtime) -> Litestar:
             AccountController,
             InboxController,
             ConversationController,
+            ApiController,
             create_static_files_router(path="/static", directories=[UI_DIR / "static"]),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},

@@ -1,0 +1,465 @@
+"""The JSON API under /api/v1: what the pages do, for integrations and scripts.
+
+Authenticated by `Authorization: Bearer <token>` (kazi token create); every
+handler calls the same engine.inbox service as the page, under the same policy.
+Errors are JSON: {"status": 404, "error": "no conversation 7"}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.types import ExceptionHandlersMap
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.auth import Forbidden, Principal
+from engine.auth.policy import Action
+from engine.composition import Runtime
+from engine.db import unit_of_work, workspace_session
+from engine.inbox.contacts import ContactView, contact_view, find_contacts
+from engine.inbox.conversation import conversation_view
+from engine.inbox.errors import Conflict, InvalidInput, NotFound
+from engine.inbox.lookup import conversation_for
+from engine.inbox.ownership import assign
+from engine.inbox.queues import QueueFilters, list_queue, parse_queue, queue_counts
+from engine.inbox.replies import ReplyRace, reply_template, reply_text
+from engine.inbox.work import (
+    add_note,
+    add_tag,
+    complete_task,
+    create_task,
+    remove_tag,
+    set_status,
+    snooze,
+)
+from engine.models import Message, Note, Task, Workspace
+from ui.dependencies import RuntimeDependency
+from ui.routes.api_schemas import (
+    AssignmentUpdate,
+    ConversationDetail,
+    ConversationPage,
+    ConversationRead,
+    MessageCreate,
+    MessageRead,
+    NoteCreate,
+    NoteRead,
+    SnoozeUpdate,
+    StatusUpdate,
+    TagCreate,
+    TaskCreate,
+    TaskRead,
+)
+from ui.routes.conversation import kick_outbox
+from ui.security.auth import PrincipalDependency, api_principal
+
+T = TypeVar("T")
+
+
+def _json_error(status: int, message: str, **extra: Any) -> Response[dict[str, Any]]:
+    return Response({"status": status, "error": message, **extra}, status_code=status)
+
+
+def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
+    extra = {"detail": error.extra} if error.extra else {}
+    return _json_error(error.status_code, error.detail, **extra)
+
+
+def _race(request: Request[Any, Any, Any], error: ReplyRace) -> Response[dict[str, Any]]:
+    return _json_error(
+        409,
+        str(error),
+        replied_by=error.author,
+        seconds_ago=error.seconds_ago,
+        message_id=error.message_id,
+        hint="send again with confirmed=true, or with seen_message_id set to message_id",
+    )
+
+
+API_ERRORS: ExceptionHandlersMap = {
+    HTTPException: _http_error,
+    ReplyRace: _race,
+    NotFound: lambda request, error: _json_error(404, str(error)),
+    Forbidden: lambda request, error: _json_error(403, str(error)),
+    Conflict: lambda request, error: _json_error(409, str(error)),
+    InvalidInput: lambda request, error: _json_error(400, str(error)),
+}
+
+
+def _read(runtime: Runtime, principal: Principal, work: Callable[[Session], T]) -> T:
+    with workspace_session(runtime.db, principal.workspace_id) as session:
+        return work(session)
+
+
+def _write(runtime: Runtime, principal: Principal, work: Callable[[Session, datetime], T]) -> T:
+    with unit_of_work(runtime.db, principal.workspace_id) as session:
+        return work(session, runtime.clock.now())
+
+
+def _message(message: Message) -> MessageRead:
+    return MessageRead(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        direction=message.direction,
+        type=message.type,
+        body=message.body,
+        delivery_state=message.delivery_state,
+        created_at=message.provider_timestamp or message.created_at,
+    )
+
+
+def _note(note: Note) -> NoteRead:
+    return NoteRead(
+        note.id, note.conversation_id, note.body, note.author_teammate_id, note.created_at
+    )
+
+
+def _task(task: Task) -> TaskRead:
+    return TaskRead(
+        task.id, task.title, task.due_at, task.assignee_id, task.done_at, task.conversation_id
+    )
+
+
+def _templates(runtime: Runtime, session: Session, workspace_id: int) -> tuple[Any, ...]:
+    workspace = session.get(Workspace, workspace_id)
+    config = runtime.configs.config(workspace.slug) if workspace else None
+    return config.templates if config else ()
+
+
+def _detail(runtime: Runtime, principal: Principal, conversation_id: int) -> ConversationDetail:
+    def work(session: Session) -> ConversationDetail:
+        view = conversation_view(
+            session,
+            principal,
+            conversation_id,
+            templates=_templates(runtime, session, principal.workspace_id),
+            now=runtime.clock.now(),
+        )
+        return ConversationDetail.of(view)
+
+    return _read(runtime, principal, work)
+
+
+class ApiController(Controller):
+    path = "/api/v1"
+    tags = ["inbox"]
+    dependencies = {"principal": Provide(api_principal, sync_to_thread=True)}
+    exception_handlers = API_ERRORS
+
+    @get("/conversations", sync_to_thread=True)
+    def conversations(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        queue: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        stage: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        owner_id: FromQuery[int | None] = None,
+        page: FromQuery[int] = 1,
+    ) -> ConversationPage:
+        """A queue (mine, unassigned, team, all, waiting_on_us, waiting_on_customer, snoozed,
+        resolved), longest waiting first, with every queue's count."""
+        chosen = parse_queue(queue)
+        filters = QueueFilters(stage=stage, tag=tag, owner_id=owner_id, search=q)
+        now = runtime.clock.now()
+
+        def work(session: Session) -> ConversationPage:
+            listing = list_queue(session, principal, chosen, now, filters, page)
+            counts = queue_counts(session, principal, now)
+            return ConversationPage(
+                queue=chosen.value,
+                page=listing.page,
+                has_more=listing.has_more,
+                counts={q.value: n for q, n in counts.items()},
+                items=[ConversationRead.of(row) for row in listing.rows],
+            )
+
+        return _read(runtime, principal, work)
+
+    @get("/conversations/{conversation_id:int}", sync_to_thread=True)
+    def conversation(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> ConversationDetail:
+        """The conversation with its whole history in order."""
+        return _detail(runtime, principal, conversation_id)
+
+    @get("/conversations/{conversation_id:int}/messages", sync_to_thread=True)
+    def messages(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> list[MessageRead]:
+        def work(session: Session) -> list[MessageRead]:
+            conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
+            return [
+                _message(m)
+                for m in session.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id)
+                    .order_by(Message.id)
+                )
+            ]
+
+        return _read(runtime, principal, work)
+
+    @post(
+        "/conversations/{conversation_id:int}/messages",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+    )
+    def send(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[MessageCreate],
+    ) -> MessageRead:
+        """Reply with free text (inside the 24-hour window) or a template (any time).
+        409 when another teammate replied since `seen_message_id`, unless `confirmed`."""
+
+        def work(session: Session, now: datetime) -> MessageRead:
+            if data.template:
+                message = reply_template(
+                    session,
+                    principal,
+                    conversation_id,
+                    templates=_templates(runtime, session, principal.workspace_id),
+                    name=data.template,
+                    language=data.language,
+                    parameters=data.parameters,
+                    now=now,
+                )
+            elif data.body is not None:
+                message = reply_text(
+                    session,
+                    principal,
+                    conversation_id,
+                    data.body,
+                    now=now,
+                    seen_message_id=data.seen_message_id,
+                    confirmed=data.confirmed,
+                )
+            else:
+                raise InvalidInput("send either body (free text) or template")
+            return _message(message)
+
+        created = _write(runtime, principal, work)
+        kick_outbox(runtime, principal.workspace_id, conversation_id)
+        return created
+
+    @get("/conversations/{conversation_id:int}/notes", sync_to_thread=True)
+    def notes(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> list[NoteRead]:
+        def work(session: Session) -> list[NoteRead]:
+            conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
+            return [
+                _note(n)
+                for n in session.scalars(
+                    select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)
+                )
+            ]
+
+        return _read(runtime, principal, work)
+
+    @post(
+        "/conversations/{conversation_id:int}/notes",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+    )
+    def note(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[NoteCreate],
+    ) -> NoteRead:
+        return _write(
+            runtime,
+            principal,
+            lambda session, now: _note(
+                add_note(session, principal, conversation_id, data.body, now)
+            ),
+        )
+
+    @get("/conversations/{conversation_id:int}/tasks", sync_to_thread=True)
+    def tasks(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> list[TaskRead]:
+        def work(session: Session) -> list[TaskRead]:
+            conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
+            return [
+                _task(t)
+                for t in session.scalars(
+                    select(Task).where(Task.conversation_id == conversation_id).order_by(Task.id)
+                )
+            ]
+
+        return _read(runtime, principal, work)
+
+    @post(
+        "/conversations/{conversation_id:int}/tasks",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+    )
+    def task(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[TaskCreate],
+    ) -> TaskRead:
+        return _write(
+            runtime,
+            principal,
+            lambda session, now: _task(
+                create_task(
+                    session,
+                    principal,
+                    conversation_id,
+                    title=data.title,
+                    due_at=data.due_at,
+                    assignee_id=data.assignee_id,
+                    now=now,
+                )
+            ),
+        )
+
+    @post("/tasks/{task_id:int}/done", sync_to_thread=True, status_code=HTTP_200_OK)
+    def task_done(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, task_id: FromPath[int]
+    ) -> TaskRead:
+        return _write(
+            runtime,
+            principal,
+            lambda session, now: _task(complete_task(session, principal, task_id, now)),
+        )
+
+    @put("/conversations/{conversation_id:int}/assignment", sync_to_thread=True)
+    def assignment(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[AssignmentUpdate],
+    ) -> ConversationDetail:
+        """Assign to a teammate and/or team (both null: unassigned). 409 when the owner is no
+        longer `expected_owner_id`."""
+        _write(
+            runtime,
+            principal,
+            lambda session, now: assign(
+                session,
+                principal,
+                conversation_id,
+                expected_owner_id=data.expected_owner_id,
+                teammate_id=data.teammate_id,
+                team_id=data.team_id,
+                note=data.note,
+                now=now,
+            ),
+        )
+        return _detail(runtime, principal, conversation_id)
+
+    @put("/conversations/{conversation_id:int}/status", sync_to_thread=True)
+    def status(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[StatusUpdate],
+    ) -> ConversationDetail:
+        _write(
+            runtime,
+            principal,
+            lambda session, now: set_status(session, principal, conversation_id, data.status, now),
+        )
+        return _detail(runtime, principal, conversation_id)
+
+    @put("/conversations/{conversation_id:int}/snooze", sync_to_thread=True)
+    def snooze(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[SnoozeUpdate],
+    ) -> ConversationDetail:
+        _write(
+            runtime,
+            principal,
+            lambda session, now: snooze(session, principal, conversation_id, data.until, now),
+        )
+        return _detail(runtime, principal, conversation_id)
+
+    @post(
+        "/conversations/{conversation_id:int}/tags",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+    )
+    def add_tag(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[TagCreate],
+    ) -> dict[str, str]:
+        tag = _write(
+            runtime,
+            principal,
+            lambda session, now: add_tag(session, principal, conversation_id, data.name, now),
+        )
+        return {"tag": tag}
+
+    @delete("/conversations/{conversation_id:int}/tags/{name:str}", sync_to_thread=True)
+    def remove_tag(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        name: FromPath[str],
+    ) -> None:
+        _write(
+            runtime,
+            principal,
+            lambda session, now: remove_tag(session, principal, conversation_id, name, now),
+        )
+
+    @get("/contacts", sync_to_thread=True)
+    def contacts(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, q: FromQuery[str] = ""
+    ) -> list[ContactView]:
+        """Contacts whose name or number contains `q`."""
+        return _read(
+            runtime,
+            principal,
+            lambda session: [
+                contact_view(session, principal, c.id) for c in find_contacts(session, principal, q)
+            ],
+        )
+
+    @get("/contacts/{contact_id:int}", sync_to_thread=True)
+    def contact(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, contact_id: FromPath[int]
+    ) -> ContactView:
+        """A contact with their addresses over time, conversations and business objects."""
+        return _read(
+            runtime, principal, lambda session: contact_view(session, principal, contact_id)
+        )

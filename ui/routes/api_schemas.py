@@ -1,0 +1,215 @@
+"""Request and response shapes of the JSON API (separate Create / Read structs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from engine.inbox.conversation import ConversationView, Entry
+from engine.inbox.queues import QueueRow
+
+
+@dataclass
+class ConversationRead:
+    id: int
+    contact_id: int
+    contact_name: str
+    address: str | None
+    status: str
+    waiting_on: str | None
+    waiting_since: datetime
+    owner_id: int | None
+    owner_name: str | None
+    team_name: str | None
+    stage: str | None
+    priority: str
+    tags: list[str]
+    last_message: str | None
+
+    @classmethod
+    def of(cls, row: QueueRow) -> ConversationRead:
+        return cls(
+            id=row.conversation_id,
+            contact_id=row.contact_id,
+            contact_name=row.contact_name,
+            address=row.address,
+            status=row.status,
+            waiting_on=row.waiting_on,
+            waiting_since=row.waiting_since,
+            owner_id=row.owner_id,
+            owner_name=row.owner_name,
+            team_name=row.team_name,
+            stage=row.stage,
+            priority=row.priority,
+            tags=list(row.tags),
+            last_message=row.last_message,
+        )
+
+
+@dataclass
+class ConversationPage:
+    queue: str
+    page: int
+    has_more: bool
+    counts: dict[str, int]
+    items: list[ConversationRead]
+
+
+@dataclass
+class EntryRead:
+    kind: str
+    id: int
+    at: datetime
+    text: str | None
+    author: str | None
+    direction: str | None = None
+    message_type: str | None = None
+    delivery_state: str | None = None
+    failure_code: str | None = None
+    failure_meaning: str | None = None
+    done: bool = False
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryRead:
+        return cls(
+            kind=entry.kind,
+            id=entry.id,
+            at=entry.at,
+            text=entry.text,
+            author=entry.author,
+            direction=entry.direction,
+            message_type=entry.message_type,
+            delivery_state=entry.delivery_state,
+            failure_code=entry.failure_code,
+            failure_meaning=entry.failure_meaning,
+            done=entry.done,
+        )
+
+
+@dataclass
+class ConversationDetail:
+    id: int
+    contact_id: int
+    contact_name: str
+    addresses: list[str]
+    status: str
+    waiting_on: str | None
+    owner_id: int | None
+    owner_name: str | None
+    team_id: int | None
+    team_name: str | None
+    stage: str | None
+    tags: list[str]
+    snoozed_until: datetime | None
+    window_closes_at: datetime | None
+    window_open: bool
+    latest_message_id: int | None
+    timeline: list[EntryRead]
+
+    @classmethod
+    def of(cls, view: ConversationView) -> ConversationDetail:
+        c = view.conversation
+        return cls(
+            id=c.id,
+            contact_id=c.contact_id,
+            contact_name=view.contact_name,
+            addresses=view.addresses,
+            status=c.status,
+            waiting_on=c.waiting_on,
+            owner_id=c.owner_id,
+            owner_name=view.owner_name,
+            team_id=c.team_id,
+            team_name=view.team_name,
+            stage=c.stage,
+            tags=view.tags,
+            snoozed_until=c.snoozed_until,
+            window_closes_at=view.window_closes_at,
+            window_open=view.window_open,
+            latest_message_id=view.latest_message_id,
+            timeline=[EntryRead.of(e) for e in view.timeline],
+        )
+
+
+@dataclass
+class MessageCreate:
+    """Free text (`body`) inside the 24-hour window, or a template by name outside it."""
+
+    body: str | None = None
+    template: str | None = None
+    language: str = "en"
+    parameters: list[str] = field(default_factory=list)
+    seen_message_id: int | None = None
+    confirmed: bool = False
+
+
+@dataclass
+class MessageRead:
+    id: int
+    conversation_id: int
+    direction: str
+    type: str
+    body: str | None
+    delivery_state: str | None
+    created_at: datetime | None
+
+
+@dataclass
+class NoteCreate:
+    body: str
+
+
+@dataclass
+class NoteRead:
+    id: int
+    conversation_id: int
+    body: str
+    author_teammate_id: int | None
+    created_at: datetime
+
+
+@dataclass
+class TaskCreate:
+    title: str
+    due_at: datetime | None = None
+    assignee_id: int | None = None
+
+
+@dataclass
+class TaskRead:
+    id: int
+    title: str
+    due_at: datetime | None
+    assignee_id: int | None
+    done_at: datetime | None
+    conversation_id: int | None
+
+
+@dataclass
+class AssignmentUpdate:
+    """Who should own it; `expected_owner_id` is who you believe owns it now."""
+
+    expected_owner_id: int | None
+    teammate_id: int | None = None
+    team_id: int | None = None
+    note: str | None = None
+
+
+@dataclass
+class StatusUpdate:
+    status: str
+
+
+@dataclass
+class SnoozeUpdate:
+    until: datetime
+
+
+@dataclass
+class TagCreate:
+    name: str
+
+
+@dataclass
+class ErrorBody:
+    status: int
+    error: str
