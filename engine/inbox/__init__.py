@@ -1,0 +1,1 @@
+"""The shared inbox: queues, conversations, ownership and the work done in them."""

@@ -1,0 +1,1 @@
+"""Read-only figures for managers: queue health, pipeline, SLA breaches."""

@@ -1,0 +1,289 @@
+"""The manager's view: where work is stuck, per team and per teammate, without reading chats.
+
+Everything here is a read inside one workspace session; each list links back to
+conversations by id. "Today" is the workspace's own day, in its timezone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from engine.models import (
+    AuditLog,
+    BusinessObject,
+    ConfigVersion,
+    Contact,
+    Conversation,
+    ConversationTag,
+    SlaClock,
+    Task,
+    Team,
+    Teammate,
+    Workspace,
+)
+
+LIST_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Item:
+    conversation_id: int
+    customer: str
+    owner: str | None
+    team: str | None
+    stage: str | None
+    since: datetime | None  # what the list is about: waiting since, due at, breached at
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StageFigure:
+    pipeline: str
+    stage: str
+    conversations: int
+    objects: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class PersonLoad:
+    name: str
+    open: int
+    waiting_on_us: int
+    breaches_today: int
+
+
+@dataclass
+class ManagerView:
+    now: datetime
+    unowned: list[Item] = field(default_factory=list)
+    first_response_late: list[Item] = field(default_factory=list)
+    follow_ups_today: list[Item] = field(default_factory=list)
+    waiting_on_us: list[Item] = field(default_factory=list)
+    waiting_on_customer: list[Item] = field(default_factory=list)
+    escalations: list[Item] = field(default_factory=list)
+    breaches_today: list[Item] = field(default_factory=list)
+    pipeline: list[StageFigure] = field(default_factory=list)
+    teammates: list[PersonLoad] = field(default_factory=list)
+    teams: list[PersonLoad] = field(default_factory=list)
+    config_refused: str | None = None  # the latest refusal since the version in force
+
+
+def manager_view(
+    session: Session, now: datetime, team_id: int | None = None, owner_id: int | None = None
+) -> ManagerView:
+    workspace = session.scalars(select(Workspace)).one()
+    start_of_day, end_of_day = _today(workspace.timezone, now)
+    view = ManagerView(now=now)
+
+    base = (
+        select(Conversation, Contact)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Conversation.status != "resolved")
+    )
+    if team_id is not None:
+        base = base.where(Conversation.team_id == team_id)
+    if owner_id is not None:
+        base = base.where(Conversation.owner_id == owner_id)
+    names = _names(session)
+
+    def items(statement: object, since: str, detail: str = "") -> list[Item]:
+        rows = session.execute(statement.limit(LIST_LIMIT))  # type: ignore[attr-defined]
+        return [
+            Item(
+                conversation_id=conversation.id,
+                customer=contact.name or contact.profile_name or f"Contact {contact.id}",
+                owner=names.teammates.get(conversation.owner_id),
+                team=names.teams.get(conversation.team_id),
+                stage=conversation.stage,
+                since=getattr(conversation, since) if since else None,
+                detail=detail,
+            )
+            for conversation, contact in rows
+        ]
+
+    view.unowned = items(
+        base.where(Conversation.owner_id.is_(None)).order_by(Conversation.opened_at),
+        "opened_at",
+    )
+    view.waiting_on_us = items(
+        base.where(Conversation.waiting_on == "us").order_by(Conversation.last_customer_message_at),
+        "last_customer_message_at",
+    )
+    view.waiting_on_customer = items(
+        base.where(Conversation.waiting_on == "customer").order_by(
+            Conversation.last_customer_message_at
+        ),
+        "last_customer_message_at",
+    )
+    view.first_response_late = items(
+        base.where(
+            Conversation.first_response_due_at.is_not(None),
+            Conversation.first_response_due_at <= now + timedelta(minutes=15),
+        ).order_by(Conversation.first_response_due_at),
+        "first_response_due_at",
+        "first response due",
+    )
+    escalated = select(ConversationTag.conversation_id).where(ConversationTag.name == "escalated")
+    view.escalations = items(
+        base.where(Conversation.id.in_(escalated)).order_by(Conversation.opened_at), "opened_at"
+    )
+
+    tasks = session.execute(
+        select(Task, Conversation, Contact)
+        .join(Conversation, Conversation.id == Task.conversation_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Task.done_at.is_(None), Task.due_at < end_of_day)
+        .where(*([Conversation.team_id == team_id] if team_id is not None else []))
+        .where(*([Task.assignee_id == owner_id] if owner_id is not None else []))
+        .order_by(Task.due_at)
+        .limit(LIST_LIMIT)
+    )
+    view.follow_ups_today = [
+        Item(
+            conversation_id=conversation.id,
+            customer=contact.name or contact.profile_name or f"Contact {contact.id}",
+            owner=names.teammates.get(task.assignee_id),
+            team=names.teams.get(conversation.team_id),
+            stage=conversation.stage,
+            since=task.due_at,
+            detail=task.title,
+        )
+        for task, conversation, contact in tasks
+    ]
+
+    breaches = session.execute(
+        select(SlaClock, Conversation, Contact)
+        .join(Conversation, Conversation.id == SlaClock.conversation_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(SlaClock.breached_at >= start_of_day, SlaClock.breached_at < end_of_day)
+        .where(*([Conversation.team_id == team_id] if team_id is not None else []))
+        .where(*([Conversation.owner_id == owner_id] if owner_id is not None else []))
+        .order_by(SlaClock.breached_at.desc())
+        .limit(LIST_LIMIT)
+    )
+    view.breaches_today = [
+        Item(
+            conversation_id=conversation.id,
+            customer=contact.name or contact.profile_name or f"Contact {contact.id}",
+            owner=names.teammates.get(conversation.owner_id),
+            team=names.teams.get(conversation.team_id),
+            stage=conversation.stage,
+            since=clock.breached_at,
+            detail=f"{clock.kind.replace('_', ' ')} ({clock.policy})",
+        )
+        for clock, conversation, contact in breaches
+    ]
+
+    view.pipeline = _pipeline(session)
+    view.teammates = _loads(
+        session, Conversation.owner_id, names.teammates, start_of_day, end_of_day
+    )
+    view.teams = _loads(session, Conversation.team_id, names.teams, start_of_day, end_of_day)
+    view.config_refused = _config_refused(session)
+    return view
+
+
+@dataclass(frozen=True)
+class _Names:
+    teammates: dict[int | None, str]
+    teams: dict[int | None, str]
+
+
+def _names(session: Session) -> _Names:
+    return _Names(
+        teammates={t.id: t.name for t in session.scalars(select(Teammate))},
+        teams={t.id: t.name for t in session.scalars(select(Team))},
+    )
+
+
+def _today(timezone: str, now: datetime) -> tuple[datetime, datetime]:
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    start = datetime.combine(local.date(), time(0), zone)
+    return start, start + timedelta(days=1)
+
+
+def _pipeline(session: Session) -> list[StageFigure]:
+    """Open conversations, and business objects with their value, per pipeline stage."""
+    conversations = {
+        (pipeline or "", stage): int(count)
+        for pipeline, stage, count in session.execute(
+            select(Conversation.pipeline, Conversation.stage, func.count())
+            .where(Conversation.status != "resolved", Conversation.stage.is_not(None))
+            .group_by(Conversation.pipeline, Conversation.stage)
+        )
+    }
+    objects = {
+        (pipeline or "", stage): (int(count), Decimal(value))
+        for pipeline, stage, count, value in session.execute(
+            select(
+                BusinessObject.pipeline,
+                BusinessObject.stage,
+                func.count(),
+                func.coalesce(func.sum(BusinessObject.amount), 0),
+            )
+            .where(BusinessObject.stage.is_not(None))
+            .group_by(BusinessObject.pipeline, BusinessObject.stage)
+        )
+    }
+    return [
+        StageFigure(
+            pipeline,
+            stage,
+            conversations.get((pipeline, stage), 0),
+            *objects.get((pipeline, stage), (0, Decimal(0))),
+        )
+        for pipeline, stage in sorted(conversations.keys() | objects.keys())
+    ]
+
+
+def _loads(
+    session: Session,
+    column: InstrumentedAttribute[int | None],
+    names: dict[int | None, str],
+    start_of_day: datetime,
+    end_of_day: datetime,
+) -> list[PersonLoad]:
+    def counts(*where: ColumnElement[bool], breaches: bool = False) -> dict[int | None, int]:
+        statement = select(column, func.count()).where(*where).group_by(column)
+        if breaches:
+            statement = statement.join(SlaClock, SlaClock.conversation_id == Conversation.id)
+        return {key: int(count) for key, count in session.execute(statement)}
+
+    is_open = Conversation.status != "resolved"
+    open_counts = counts(is_open)
+    waiting = counts(is_open, Conversation.waiting_on == "us")
+    breached = counts(
+        SlaClock.breached_at >= start_of_day, SlaClock.breached_at < end_of_day, breaches=True
+    )
+    return [
+        PersonLoad(name, open_counts.get(key, 0), waiting.get(key, 0), breached.get(key, 0))
+        for key, name in sorted(names.items(), key=lambda item: item[1])
+    ]
+
+
+def _config_refused(session: Session) -> str | None:
+    active_since = session.scalar(
+        select(ConfigVersion.compiled_at).where(ConfigVersion.active.is_(True))
+    )
+    refusal = session.scalars(
+        select(AuditLog)
+        .where(AuditLog.action == "config_refused")
+        .where(*([AuditLog.at > active_since] if active_since is not None else []))
+        .order_by(AuditLog.at.desc())
+        .limit(1)
+    ).first()
+    if refusal is None:
+        return None
+    first = (refusal.detail.get("diagnostics") or ["no details"])[0]
+    return f"{refusal.detail.get('errors', '?')} error(s) at {refusal.at:%Y-%m-%d %H:%M}: {first}"
