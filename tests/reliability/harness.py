@@ -219,6 +219,8 @@ def build_stack(
     runtime = build_runtime(
         settings, clock=clock, executors={SEND_KIND: make_send_executor(sender_for)}
     )
+    # The test thread plays the worker: with Redis, polling beats BRPOP's one-second wait.
+    runtime.huey.storage.blocking = False
     runtime.configs = ConfigDirectory(
         settings.config_dir, env={"KAZI_RETAIL_WA_APP_SECRET": APP_SECRET}
     )
