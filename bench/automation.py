@@ -149,7 +149,9 @@ def measure_sweep(db_url: str, now: datetime, sweeps: int) -> None:
     )
 
 
-def measure_lateness(db_url: str, workspace_id: int, count: int, config_dir: Path) -> None:
+def measure_lateness(
+    db_url: str, workspace_id: int, count: int, spread: int, config_dir: Path
+) -> None:
     engine = make_engine(db_url)
     now = datetime.now(UTC)
     with workspace_session(engine, workspace_id) as session:
@@ -169,7 +171,7 @@ def measure_lateness(db_url: str, workspace_id: int, count: int, config_dir: Pat
                     "stage_at_schedule": "quote",
                     "status_at_schedule": "waiting_on_customer",
                     "scheduled_at": now,
-                    "due_at": now + timedelta(seconds=5 + (60 * n) / count),
+                    "due_at": now + timedelta(seconds=5 + (spread * n) / count),
                     "state": "pending",
                     "attempts": 0,
                 }
@@ -195,7 +197,7 @@ def measure_lateness(db_url: str, workspace_id: int, count: int, config_dir: Pat
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + spread + 180
         while time.monotonic() < deadline:
             with workspace_session(engine, workspace_id) as session:
                 left = session.scalar(
@@ -224,7 +226,8 @@ def measure_lateness(db_url: str, workspace_id: int, count: int, config_dir: Pat
     done = sum(1 for _, _, state in rows if state == "done")
     within = sum(1 for seconds in late if seconds <= 5) / max(1, len(rows))
     print(
-        f"delayed actions under one worker (4 threads): {len(rows):,} due over 60 s, "
+        f"delayed actions under one worker (4 threads): {len(rows):,} due over {spread} s "
+        f"({len(rows) / spread:.0f}/s), "
         f"{done:,} ran ({tasks:,} follow-up tasks created); lateness p50 "
         f"{statistics.median(late):.2f} s, p99 {percentile(late, 0.99):.2f} s, "
         f"max {max(late):.2f} s; "
@@ -239,6 +242,7 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=50_000)
     parser.add_argument("--sweeps", type=int, default=100)
     parser.add_argument("--lateness", type=int, default=3_000)
+    parser.add_argument("--spread", type=int, default=150, help="seconds the due times span")
     arguments = parser.parse_args()
 
     name = f"kazi_bench_{uuid.uuid4().hex[:10]}"
@@ -257,7 +261,7 @@ def main() -> None:
         seed(db_url, workspace_id, arguments.conversations, arguments.actions, now)
         measure_sweep(db_url, now, arguments.sweeps)
         if arguments.lateness:
-            measure_lateness(db_url, workspace_id, arguments.lateness, config_dir)
+            measure_lateness(db_url, workspace_id, arguments.lateness, arguments.spread, config_dir)
     finally:
         shutil.rmtree(config_dir, ignore_errors=True)
         with admin.connect() as connection:

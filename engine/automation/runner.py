@@ -58,15 +58,23 @@ def rules_in_force(
     session: Session, configs: ConfigDirectory, workspace_id: int
 ) -> RulesInForce | None:
     """The compiled config the database says is in force for this workspace."""
-    workspace = session.get(Workspace, workspace_id)
-    if workspace is None:
+    slug = session.scalar(select(Workspace.slug).where(Workspace.id == workspace_id))
+    if slug is None:
         return None
-    active = session.scalars(select(ConfigVersion).where(ConfigVersion.active.is_(True))).first()
-    compiled = (
-        configs.compiled(workspace.slug, active.hash, active.source_summary.get("files"))
-        if active is not None
-        else configs.compiled(workspace.slug)
-    )
+    active = session.execute(
+        select(ConfigVersion.id, ConfigVersion.hash).where(ConfigVersion.active.is_(True))
+    ).first()
+    if active is None:
+        compiled = configs.compiled(slug)
+    else:
+        # The files are read only when this process's copy is of another version.
+        def stored_files() -> dict[str, str]:
+            summary = session.scalar(
+                select(ConfigVersion.source_summary).where(ConfigVersion.id == active.id)
+            )
+            return dict((summary or {}).get("files") or {})
+
+        compiled = configs.compiled(slug, active.hash, stored_files)
     if compiled is None or compiled.graph is None or compiled.config is None:
         return None
     version_id = active.id if active is not None and active.hash == compiled.version else None
@@ -152,8 +160,8 @@ def record_firing(
         select(func.count())
         .select_from(RuleFiring)
         .where(
+            RuleFiring.conversation_id == conversation.id,
             RuleFiring.rule_name == rule,
-            RuleFiring.trigger_key.startswith(f"c{conversation.id}:"),
             RuleFiring.fired_at > now - timedelta(hours=1),
             RuleFiring.outcome == "fired",
         )
@@ -165,6 +173,7 @@ def record_firing(
                 RuleFiring(
                     rule_name=rule,
                     trigger_key=trigger_key(conversation.id, event.id),
+                    conversation_id=conversation.id,
                     outcome=outcome,
                     detail={"event": event.kind, "key": event.key, "caused_by": event.caused_by},
                     config_version_id=rules.config_version_id,

@@ -20,14 +20,12 @@ def conversation_snapshot(session: Session, conversation: Conversation) -> Snaps
 
 
 def _conversation(session: Session, conversation: Conversation) -> dict[str, Any]:
-    last_outbound = session.scalar(
-        select(func.max(Message.provider_timestamp)).where(
-            Message.conversation_id == conversation.id, Message.direction == "outbound"
-        )
-    )
-    messages = session.scalar(
-        select(func.count()).select_from(Message).where(Message.conversation_id == conversation.id)
-    )
+    last_outbound, messages = session.execute(
+        select(
+            func.max(Message.provider_timestamp).filter(Message.direction == "outbound"),
+            func.count(),
+        ).where(Message.conversation_id == conversation.id)
+    ).one()
     return {
         "id": conversation.id,
         "status": conversation.status,
@@ -50,20 +48,16 @@ def _conversation(session: Session, conversation: Conversation) -> dict[str, Any
 
 def _contact(session: Session, contact: Contact) -> dict[str, Any]:
     fields = dict(contact.fields or {})
-    phone = session.scalar(
-        select(Identity.address).where(
-            Identity.contact_id == contact.id,
-            Identity.channel.in_(("whatsapp", "phone")),
-            Identity.is_current.is_(True),
+    addresses = {
+        channel: address
+        for channel, address in session.execute(
+            select(Identity.channel, Identity.address)
+            .where(Identity.contact_id == contact.id, Identity.is_current.is_(True))
+            .order_by(Identity.valid_from)
         )
-    )
-    email = session.scalar(
-        select(Identity.address).where(
-            Identity.contact_id == contact.id,
-            Identity.channel == "email",
-            Identity.is_current.is_(True),
-        )
-    )
+    }
+    phone = addresses.get("whatsapp") or addresses.get("phone")
+    email = addresses.get("email")
     name = contact.name or contact.profile_name
     return {
         **fields,
@@ -77,7 +71,11 @@ def _contact(session: Session, contact: Contact) -> dict[str, Any]:
         "tags": list(fields.get("tags", [])) if isinstance(fields.get("tags"), list) else [],
         "created_at": contact.created_at,
         "opted_out": bool(fields.get("opted_out", False)),
-        "conversations": len(contact.conversations),
+        "conversations": session.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.contact_id == contact.id)
+        ),
     }
 
 

@@ -30,10 +30,13 @@ def lock_conversation(session: Session, conversation: Conversation) -> Conversat
     Kazi transaction there begins IMMEDIATE.
     """
     if session.get_bind().dialect.name == "postgresql":
+        # One round trip: take the lock and reload the row as it is now.
         session.execute(
-            select(Conversation.id).where(Conversation.id == conversation.id).with_for_update()
+            select(Conversation)
+            .where(Conversation.id == conversation.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        session.refresh(conversation)
     return conversation
 
 

@@ -89,7 +89,11 @@ class RuleFiring(WorkspaceScoped, Base):
     """A rule ran for a triggering event; the unique key makes it run once (rule 7)."""
 
     __tablename__ = "rule_firings"
-    __table_args__ = (UniqueConstraint("workspace_id", "rule_name", "trigger_key"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "rule_name", "trigger_key"),
+        # The runtime loop brake counts a rule's recent firings on one conversation.
+        Index(None, "conversation_id", "rule_name", "fired_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_name: Mapped[str] = mapped_column(String(200))
@@ -99,5 +103,9 @@ class RuleFiring(WorkspaceScoped, Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     config_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("config_versions.id", ondelete="SET NULL")
+    )
+    # None for a workspace-wide marker (a scheduled rule's occurrence).
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
     )
     fired_at: Mapped[datetime]

@@ -13,7 +13,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from dsl.config.model import WorkspaceConfig
@@ -62,12 +62,12 @@ class ConfigDirectory:
         self,
         slug: str,
         active_version: str | None = None,
-        files: Mapping[str, str] | None = None,
+        files: Callable[[], Mapping[str, str]] | None = None,
     ) -> CompileResult | None:
         """The workspace's compiled config.
 
-        With `active_version` (the version the database says is in force) and its
-        `files`, the copy held is replaced by a compile of exactly those files when it
+        With `active_version` (the version the database says is in force) and a way to
+        read its `files`, the copy held is replaced by a compile of exactly those files when it
         is of another version. Without them, the folder is compiled. None when nothing
         valid can be had.
         """
@@ -75,8 +75,9 @@ class ConfigDirectory:
             held = self._compiled.get(slug)
             if held is not None and (active_version is None or held.version == active_version):
                 return held
-            if active_version is not None and files:
-                fresh = _compile_files(slug, files)
+            stored = files() if active_version is not None and files is not None else None
+            if active_version is not None and stored:
+                fresh = _compile_files(slug, stored)
                 if fresh is not None and fresh.version == active_version:
                     self._compiled[slug] = fresh
                     return fresh
