@@ -320,24 +320,34 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _send_template(ctx: EffectContext, effect: fx.SendTemplate, _: int) -> list[DomainEvent]:
-    template = ctx.config.template(effect.template)
+    versions = [t for t in ctx.config.templates if t.name == effect.template]
+    template = next((t for t in versions if t.language == effect.language), None) or (
+        versions[0] if versions else None
+    )
     preview = None
     if template is not None:
-        preview = template.body
-        for position, value in enumerate(effect.variables, start=1):
-            preview = preview.replace(f"{{{{{position}}}}}", value)
+        preview = _filled(template.body, effect.variables)
+        if template.header:
+            preview = f"{_filled(template.header, effect.header_variables)}\n{preview}"
     queue_template(
         ctx.session,
         conversation_id=ctx.conversation.id,
         template_name=effect.template,
         language=effect.language or (template.language if template else "en"),
         parameters=list(effect.variables),
+        header_parameters=list(effect.header_variables),
         author_teammate_id=None,
         author_rule=effect.rule,
         now=ctx.now,
         preview=preview,
     )
     return []
+
+
+def _filled(text: str, values: tuple[str, ...]) -> str:
+    for position, value in enumerate(values, start=1):
+        text = text.replace(f"{{{{{position}}}}}", value)
+    return text
 
 
 def _send_text(ctx: EffectContext, effect: fx.SendText, _: int) -> list[DomainEvent]:

@@ -100,14 +100,17 @@ def queue_template(
     now: datetime,
     preview: str | None = None,
     author_rule: str | None = None,
+    header_parameters: list[str] | None = None,
 ) -> Message:
-    """A template may be sent at any time; `preview` is the filled text staff will see."""
+    """A template may be sent at any time; `preview` is the filled text staff will see.
+    `parameters` fill the body's {{1}}, {{2}} ...; `header_parameters` the header's."""
     conversation = _conversation(session, conversation_id)
     spec = {
         "type": "template",
         "name": template_name,
         "language": language,
         "body_parameters": list(parameters),
+        "header_parameters": list(header_parameters or []),
     }
     shown = preview or f"[template {template_name}] " + " · ".join(parameters)
     return _queue(
@@ -264,6 +267,9 @@ def _prepare(work: OutboxWork) -> OutboundMessage | None:
                 to=to,
                 name=spec["name"],
                 language=spec["language"],
+                header=tuple(
+                    TextParameter(str(value)) for value in spec.get("header_parameters", [])
+                ),
                 body=tuple(TextParameter(str(value)) for value in spec["body_parameters"]),
                 callback_data=work.idempotency_key,
             )

@@ -188,7 +188,10 @@ def test_moving_to_quote_sends_the_template_through_the_outbox(shop: Shop) -> No
         "template",
         "quote_ready",
     )
+    assert len(row.payload["header_parameters"]) == 1  # "Quote {{1}}": the order reference
+    assert len(row.payload["body_parameters"]) == 3
     [sent] = shop.rows(Message, Message.direction == "outbound")
+    assert sent.body.startswith("Quote ") and "Duka Bora Electronics" in sent.body
     assert (sent.author_kind, sent.author_rule, sent.delivery_state) == (
         "rule",
         "Send the quote",
