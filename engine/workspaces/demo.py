@@ -1,12 +1,17 @@
-"""Secrets for the demo: the sample workspace's integrations need values to run locally."""
+"""What the demo needs to run locally: secrets for the sample's integrations, sign-ins."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
 
 from dsl.config.model import WorkspaceConfig
+from engine.auth.passwords_admin import find_teammate, generate_password, set_password
+from engine.db import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -33,3 +38,29 @@ def demo_secrets(config: WorkspaceConfig, env: Mapping[str, str]) -> DemoSecrets
     if not app_secret:
         raise ValueError(f"workspace {config.slug!r} has no WhatsApp app secret to demo with")
     return DemoSecrets(app_secret=app_secret, access_token=access_token, environment=environment)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    handle: str
+    name: str
+    role: str
+    password: str
+
+
+def demo_logins(
+    db: Engine, workspace_id: int, config: WorkspaceConfig, now: datetime
+) -> list[DemoLogin]:
+    """Fresh passwords for a manager and an agent of the demo workspace, for this run."""
+    wanted = []
+    for role in ("manager", "agent"):
+        person = next((t for t in config.teammates if t.role == role), None)
+        if person is not None:
+            wanted.append(person)
+    logins = []
+    with unit_of_work(db, workspace_id) as session:
+        for person in wanted:
+            password = generate_password()
+            set_password(session, find_teammate(session, person.handle), password, now)
+            logins.append(DemoLogin(person.handle, person.name, person.role, password))
+    return logins

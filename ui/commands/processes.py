@@ -12,13 +12,15 @@ from importlib.metadata import version as package_version
 
 import uvicorn
 
+from engine.auth import workspace_id_for
 from engine.composition import build_runtime
-from engine.db import migrate
+from engine.core.clock import SystemClock
+from engine.db import make_engine, migrate
 from engine.jobs.worker import run_worker
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from engine.startup import check_database, check_queue
-from engine.workspaces.demo import demo_secrets
+from engine.workspaces.demo import demo_logins, demo_secrets
 from engine.workspaces.directory import read_folder
 from ui.commands.workspaces import load_folder
 
@@ -108,6 +110,13 @@ def _demo(arguments: argparse.Namespace) -> int:
         if (folder / "workspace.yaml").is_file() and load_folder(settings, folder) != 0:
             return 1
     demo = read_folder(settings.config_dir / DEMO_WORKSPACE)
+    db = make_engine(settings.database_url)
+    try:
+        workspace_id = workspace_id_for(db, demo.slug)
+        assert workspace_id is not None  # just loaded
+        logins = demo_logins(db, workspace_id, demo, SystemClock().now())
+    finally:
+        db.dispose()
     env = dict(os.environ)
     secrets = demo_secrets(demo, env)
     env.update(secrets.environment)
@@ -140,10 +149,14 @@ def _demo(arguments: argparse.Namespace) -> int:
         ),
     ]
     print(
-        f"Kazi is starting at http://{settings.bind}/ with {demo.name}; simulated customers "
-        f"chat at http://{DEMO_SIMULATOR_BIND}/  (Ctrl-C stops everything)",
+        f"\nKazi is starting at http://{settings.bind}/ with {demo.name}.\n"
+        f"Simulated customers chat at http://{DEMO_SIMULATOR_BIND}/ (type as a customer there).\n"
+        f"Sign in at http://{settings.bind}/login, workspace '{demo.slug}':",
         flush=True,
     )
+    for login in logins:
+        print(f"  {login.role:<8} {login.handle:<10} password {login.password}   ({login.name})")
+    print("Ctrl-C stops everything.\n", flush=True)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
