@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HTMX := ui/static/vendor/htmx.min.js
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
@@ -24,6 +26,11 @@ $(HTMX): package.json package-lock.json
 	mkdir -p $(dir $(HTMX))
 	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
 
+# Browser tests drive Debian's chromium, never a browser downloaded by a test tool.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 demo: install
 	$(BIN)/kazi demo
 
@@ -37,11 +44,11 @@ typecheck: install
 layering: install
 	$(BIN)/lint-imports
 
-test-sqlite: install
+test-sqlite: install $(CHROMIUM)
 	KAZI_TEST_BACKEND=sqlite $(BIN)/pytest
 
 # PostgreSQL + Redis run whenever they answer; with KAZI_REQUIRE_SERVICES=1 (CI) their absence fails.
-test-postgres: install
+test-postgres: install $(CHROMIUM)
 	@if $(BIN)/python -m tests.services_up "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
 		KAZI_TEST_BACKEND=postgres KAZI_TEST_POSTGRES_URL="$(PG_TEST_URL)" \
 		KAZI_TEST_REDIS_URL="$(REDIS_TEST_URL)" $(BIN)/pytest; \
