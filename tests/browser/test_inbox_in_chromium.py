@@ -1,5 +1,6 @@
 """The inbox in a real browser: sign in, find the unassigned conversation, claim it,
-reply, see the reply in the history; customer text that tries to run script does nothing."""
+reply, see the reply in the history, see the customer's answer arrive live; customer
+text that tries to run script does nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM_ARGS, Server
-from tests.inbox.seed import PASSWORD
+from tests.inbox.seed import PASSWORD, customer_writes
 
 HOSTILE_NAME = "<img src=x onerror=\"document.title='pwned'\">Mallory"
 HOSTILE_TEXT = '<script>document.title="pwned"</script><b hx-get="/logout" hx-trigger="load">hi</b>'
@@ -60,6 +61,12 @@ def test_sign_in_claim_reply_and_see_it(server: Server, browser: Browser) -> Non
     reply = page.locator(".timeline li.outbound").last
     expect(reply).to_contain_text('Ndiyo! Samsung 43" ni KES 38,000.')
     expect(reply.locator(".ticks")).to_have_attribute("data-state", "queued")
+
+    # The customer answers through another process; it appears without a reload.
+    customer_writes(server.world, conversation, "Sawa, nitalipa na M-Pesa", datetime.now(UTC))
+    expect(page.locator(".timeline li.inbound").last).to_contain_text(
+        "Sawa, nitalipa na M-Pesa", timeout=10_000
+    )
     assert dialogs == []
 
 

@@ -105,6 +105,27 @@ class World:
             return conversation.id
 
 
+def customer_writes(world: World, conversation_id: int, text: str, at: datetime) -> int:
+    """Another process (a worker applying a webhook) stores a customer message."""
+    with workspace_session(world.db, world.workspace_id) as session:
+        conversation = session.get(Conversation, conversation_id)
+        assert conversation is not None
+        message = Message(
+            conversation_id=conversation_id,
+            direction=Direction.INBOUND,
+            type="text",
+            body=text,
+            provider_message_id=f"wamid.{uuid.uuid4().hex}",
+            author_kind=AuthorKind.CONTACT,
+            author_contact_id=conversation.contact_id,
+            provider_timestamp=at,
+        )
+        session.add(message)
+        conversation.last_customer_message_at = at
+        session.commit()
+        return message.id
+
+
 def make_world(db: Engine) -> World:
     """A workspace with an admin, a manager, two agents in sales and one elsewhere."""
     slug = f"inbox-{uuid.uuid4().hex[:8]}"

@@ -54,7 +54,24 @@
     if (form) previewTemplate(form);
   });
 
+  // One EventSource per page: on "changed", tell the page's poller to fetch now.
+  var stream = null;
+  function listen() {
+    var poller = document.querySelector(".poller[data-live]");
+    var url = poller && poller.getAttribute("data-live");
+    var wanted = url ? new URL(url, window.location.href).href : null;
+    if (stream && stream.url !== wanted) { stream.close(); stream = null; }
+    if (!url || stream || !window.EventSource) return;
+    stream = new EventSource(url);
+    stream.addEventListener("changed", function () {
+      var current = document.querySelector(".poller[data-live]");
+      if (current && window.htmx) window.htmx.trigger(current, "kazichanged");
+    });
+    stream.addEventListener("signed-out", function () { stream.close(); window.location.assign("/login"); });
+  }
+
   function start() {
+    listen();
     document.querySelectorAll(".template-form").forEach(previewTemplate);
     tickCountdowns();
   }
