@@ -5,13 +5,15 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from engine.auth.passwords import hash_password, verify_password
 from engine.auth.policy import Action, require
 from engine.auth.principal import Principal
 from engine.auth.sessions import end_teammate_sessions
+from engine.auth.signin import workspace_id_for
+from engine.db import unit_of_work
 from engine.models import Teammate
 
 
@@ -63,3 +65,15 @@ def generate_password() -> str:
     """A random password a person can type: four groups of five lowercase letters/digits."""
     alphabet = "abcdefghijkmnopqrstuvwxyz23456789"  # no l, 1, 0 to misread
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def issue_password(db: Engine, *, workspace_slug: str, handle: str, now: datetime) -> str:
+    """Give a teammate a fresh random password and return it (for `kazi demo` to print,
+    and for admins via `kazi teammate password`). Ends the teammate's sessions."""
+    workspace_id = workspace_id_for(db, workspace_slug)
+    if workspace_id is None:
+        raise UnknownTeammate(f"no workspace {workspace_slug!r}")
+    password = generate_password()
+    with unit_of_work(db, workspace_id) as session:
+        set_password(session, find_teammate(session, handle), password, now)
+    return password

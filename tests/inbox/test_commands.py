@@ -8,6 +8,7 @@ import io
 import pytest
 
 from engine.auth import Role, authenticate_token, sign_in
+from engine.auth.passwords_admin import UnknownTeammate, issue_password
 from tests.inbox.seed import NOW, World
 from ui.commands import tokens
 
@@ -95,3 +96,17 @@ def test_teammate_signout_ends_sessions(world: World, capsys: pytest.CaptureFixt
     )
     assert run(["teammate", "signout", "--workspace", world.slug, "--handle", "agent"]) == 0
     assert "1 session(s) of agent ended" in capsys.readouterr().out
+
+
+def test_issue_password_gives_demo_credentials_that_work(world: World) -> None:
+    password = issue_password(world.db, workspace_slug=world.slug, handle="manager", now=NOW)
+    assert sign_in(
+        world.db,
+        workspace_slug=world.slug,
+        login="manager",
+        password=password,
+        client="demo",
+        now=NOW,
+    ).ok
+    with pytest.raises(UnknownTeammate):
+        issue_password(world.db, workspace_slug=world.slug, handle="ghost", now=NOW)
