@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.whatsapp.errors import classify
-from dsl.config.model import Template
+from dsl.config.model import Pipeline, Template
 from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
 from engine.inbox.lookup import conversation_for
 from engine.inbox.queues import display_name
 from engine.inbox.replies import TemplateChoice, template_choices
+from engine.inbox.stages import StageChoice, stage_choices
 from engine.models import (
     AuditLog,
     Contact,
@@ -89,6 +90,7 @@ class ConversationView:
     may_claim: bool
     may_assign: bool
     window_seconds_left: int
+    stages: list[StageChoice]
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -205,6 +207,7 @@ def conversation_view(
     *,
     templates: tuple[Template, ...],
     now: datetime,
+    pipelines: tuple[Pipeline, ...] = (),
 ) -> ConversationView:
     conversation = conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
     contact = conversation.contact
@@ -256,5 +259,6 @@ def conversation_view(
         and conversation.owner_id != principal.teammate_id,
         may_assign=may(principal, Action.ASSIGN, conversation)
         or may(principal, Action.TRANSFER, conversation),
+        stages=stage_choices(pipelines, conversation),
         window_seconds_left=max(0, int((closes - now).total_seconds())) if closes else 0,
     )

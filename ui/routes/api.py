@@ -20,6 +20,7 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dsl.config.model import Pipeline, Template, WorkspaceConfig
 from engine.auth import Forbidden, Principal
 from engine.auth.policy import Action
 from engine.composition import Runtime
@@ -31,6 +32,7 @@ from engine.inbox.lookup import conversation_for
 from engine.inbox.ownership import assign
 from engine.inbox.queues import QueueFilters, list_queue, parse_queue, queue_counts
 from engine.inbox.replies import ReplyRace, reply_template, reply_text
+from engine.inbox.stages import move_stage
 from engine.inbox.work import (
     add_note,
     add_tag,
@@ -52,6 +54,7 @@ from ui.routes.api_schemas import (
     NoteCreate,
     NoteRead,
     SnoozeUpdate,
+    StageUpdate,
     StatusUpdate,
     TagCreate,
     TaskCreate,
@@ -127,10 +130,19 @@ def _task(task: Task) -> TaskRead:
     )
 
 
-def _templates(runtime: Runtime, session: Session, workspace_id: int) -> tuple[Any, ...]:
+def _config(runtime: Runtime, session: Session, workspace_id: int) -> WorkspaceConfig | None:
     workspace = session.get(Workspace, workspace_id)
-    config = runtime.configs.config(workspace.slug) if workspace else None
+    return runtime.configs.config(workspace.slug) if workspace else None
+
+
+def _templates(runtime: Runtime, session: Session, workspace_id: int) -> tuple[Template, ...]:
+    config = _config(runtime, session, workspace_id)
     return config.templates if config else ()
+
+
+def _pipelines(runtime: Runtime, session: Session, workspace_id: int) -> tuple[Pipeline, ...]:
+    config = _config(runtime, session, workspace_id)
+    return config.pipelines if config else ()
 
 
 def _detail(runtime: Runtime, principal: Principal, conversation_id: int) -> ConversationDetail:
@@ -140,6 +152,7 @@ def _detail(runtime: Runtime, principal: Principal, conversation_id: int) -> Con
             principal,
             conversation_id,
             templates=_templates(runtime, session, principal.workspace_id),
+            pipelines=_pipelines(runtime, session, principal.workspace_id),
             now=runtime.clock.now(),
         )
         return ConversationDetail.of(view)
@@ -391,6 +404,31 @@ class ApiController(Controller):
             runtime,
             principal,
             lambda session, now: set_status(session, principal, conversation_id, data.status, now),
+        )
+        return _detail(runtime, principal, conversation_id)
+
+    @put("/conversations/{conversation_id:int}/stage", sync_to_thread=True)
+    def stage(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[StageUpdate],
+    ) -> ConversationDetail:
+        """Move along the pipeline by an allowed move; 409 if the stage is no longer
+        `expected_stage`."""
+        _write(
+            runtime,
+            principal,
+            lambda session, now: move_stage(
+                session,
+                principal,
+                conversation_id,
+                pipelines=_pipelines(runtime, session, principal.workspace_id),
+                stage=data.stage,
+                expected_stage=data.expected_stage,
+                now=now,
+            ),
         )
         return _detail(runtime, principal, conversation_id)
 

@@ -104,6 +104,7 @@ class ConversationDetail:
     window_closes_at: datetime | None
     window_open: bool
     latest_message_id: int | None
+    next_stages: list[str]
     timeline: list[EntryRead]
 
     @classmethod
@@ -126,6 +127,7 @@ class ConversationDetail:
             window_closes_at=view.window_closes_at,
             window_open=view.window_open,
             latest_message_id=view.latest_message_id,
+            next_stages=[choice.name for choice in view.stages],
             timeline=[EntryRead.of(e) for e in view.timeline],
         )
 
@@ -197,6 +199,14 @@ class AssignmentUpdate:
 @dataclass
 class StatusUpdate:
     status: str
+
+
+@dataclass
+class StageUpdate:
+    """Where to move; `expected_stage` is where you believe the conversation is now."""
+
+    stage: str
+    expected_stage: str | None
 
 
 @dataclass

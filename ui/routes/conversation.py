@@ -26,6 +26,7 @@ from engine.inbox.conversation import conversation_view
 from engine.inbox.errors import Conflict, InvalidInput
 from engine.inbox.ownership import assign, claim
 from engine.inbox.replies import ReplyRace, reply_template, reply_text, retry_message
+from engine.inbox.stages import move_stage
 from engine.inbox.work import (
     add_note,
     add_tag,
@@ -89,6 +90,7 @@ def render_conversation(
             principal,
             conversation_id,
             templates=config.templates if config else (),
+            pipelines=config.pipelines if config else (),
             now=now,
         )
         context = page.as_dict()
@@ -253,6 +255,29 @@ class ConversationController(Controller):
             )
 
         return self._act(runtime, principal, conversation_id, act, anchor="#reply", sends=True)
+
+    @post("/stage", sync_to_thread=True)
+    def stage(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        def act(session: Session, now: datetime) -> None:
+            slug = page_context(session, principal, now).workspace.slug
+            config = runtime.configs.config(slug)
+            move_stage(
+                session,
+                principal,
+                conversation_id,
+                pipelines=config.pipelines if config else (),
+                stage=data.get("stage", ""),
+                expected_stage=data.get("expected_stage") or None,
+                now=now,
+            )
+
+        return self._act(runtime, principal, conversation_id, act)
 
     @post("/note", sync_to_thread=True)
     def note(
