@@ -12,7 +12,6 @@ died) is picked up again by any worker.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
@@ -23,6 +22,7 @@ from engine.core.clock import Clock
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.core.schedules import latest_occurrence
 from engine.db import system_session, workspace_session
+from engine.jobs.periodic import PeriodicThread
 from engine.models import Conversation, RuleFiring, Workspace
 from engine.workspaces.directory import ConfigDirectory
 
@@ -137,23 +137,10 @@ def _run(
         session.commit()
 
 
-class ScheduleLoop:
-    def __init__(self, db: Engine, configs: ConfigDirectory, clock: Clock) -> None:
-        self._db, self._configs, self._clock = db, configs, clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kazi-schedules", daemon=True)
+def schedules_thread(db: Engine, configs: ConfigDirectory, clock: Clock) -> PeriodicThread:
+    def step() -> None:
+        ran = run_due_schedules(db, configs, clock.now())
+        if ran:
+            logger.info("ran %d scheduled rule occurrence(s)", ran)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                run_due_schedules(self._db, self._configs, self._clock.now())
-            except Exception:  # keep going: one bad workspace must not stop the others
-                logger.exception("scheduled rules failed; trying again")
-            self._stop.wait(INTERVAL.total_seconds())
+    return PeriodicThread("kazi-schedules", step, INTERVAL)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from engine.automation.schedules import ScheduleLoop
+from engine.automation.schedules import schedules_thread
 from engine.composition import Runtime
-from engine.jobs.sweeper import SweeperLoop
+from engine.jobs.sweeper import sweeper_thread
 from engine.workspaces.watcher import ConfigWatcher
 
 
 def run_worker(runtime: Runtime, threads: int = 2) -> None:
     """Run jobs until SIGTERM or SIGINT; huey's consumer handles the signals."""
-    sweeper = SweeperLoop(runtime.db, runtime.queue, runtime.huey, runtime.clock)
-    sweeper.start()
-    watcher = ConfigWatcher(runtime.db, runtime.settings.config_dir, runtime.huey, runtime.clock)
-    watcher.start()
-    schedules = ScheduleLoop(runtime.db, runtime.configs, runtime.clock)
-    schedules.start()
+    background = [
+        sweeper_thread(runtime.db, runtime.queue, runtime.huey, runtime.clock),
+        ConfigWatcher(
+            runtime.db, runtime.settings.config_dir, runtime.huey, runtime.clock
+        ).thread(),
+        schedules_thread(runtime.db, runtime.configs, runtime.clock),
+    ]
+    for thread in background:
+        thread.start()
     consumer = runtime.huey.create_consumer(
         workers=threads,
         worker_type="thread",
@@ -25,6 +28,5 @@ def run_worker(runtime: Runtime, threads: int = 2) -> None:
     try:
         consumer.run()
     finally:
-        schedules.stop()
-        watcher.stop()
-        sweeper.stop()
+        for thread in reversed(background):
+            thread.stop()

@@ -8,15 +8,14 @@ no-op, so several watchers never switch a workspace twice.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 from huey import Huey
-from huey.exceptions import TaskLockedException
 from sqlalchemy import Engine
 
 from engine.core.clock import Clock
+from engine.jobs.periodic import PeriodicThread
 from engine.workspaces.directory import CONFIG_SUFFIXES
 from engine.workspaces.reload import reload_folder, workspace_folders
 
@@ -39,15 +38,9 @@ class ConfigWatcher:
     def __init__(self, db: Engine, root: Path, huey: Huey, clock: Clock) -> None:
         self._db, self._root, self._huey, self._clock = db, root, huey, clock
         self._seen: dict[Path, tuple[tuple[str, int, int], ...]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kazi-config-watch", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+    def thread(self) -> PeriodicThread:
+        return PeriodicThread("kazi-config-watch", self.check_once, INTERVAL)
 
     def check_once(self) -> None:
         if not self._root.is_dir():
@@ -56,11 +49,11 @@ class ConfigWatcher:
             current = fingerprint(folder)
             if self._seen.get(folder) == current:
                 continue
-            self._seen[folder] = current
             # Also on the first look: files edited while no worker ran count too. An
             # unchanged version is a no-op; a folder never loaded is left to `kazi load`.
             with self._huey.lock_task(f"kazi-config-reload-{folder.name}"):
                 outcome = reload_folder(self._db, folder, self._clock.now(), create=False)
+            self._seen[folder] = current
             if not outcome.accepted:
                 errors = [d.headline() for d in outcome.diagnostics if d.is_error]
                 logger.error(
@@ -68,13 +61,3 @@ class ConfigWatcher:
                 )
             elif outcome.changed:
                 logger.info("config of %s is now version %s", outcome.slug, outcome.version)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.check_once()
-            except TaskLockedException:
-                pass  # another worker is reloading right now; look again next time
-            except Exception:  # keep watching: a bad moment must not end the watcher
-                logger.exception("config watch failed; trying again")
-            self._stop.wait(INTERVAL.total_seconds())

@@ -1,0 +1,44 @@
+"""A worker's background thread that does one thing every so often, whatever happens."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from huey.exceptions import TaskLockedException
+
+logger = logging.getLogger(__name__)
+
+
+class PeriodicThread:
+    """Calls `step` every `interval` until stopped.
+
+    A `TaskLockedException` means another worker holds the step's lock right now
+    and is skipped quietly; any other error is logged and the next round comes
+    anyway, because an outage of the database or Redis must only delay work.
+    """
+
+    def __init__(self, name: str, step: Callable[[], None], interval: timedelta) -> None:
+        self._step = step
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._step()
+            except TaskLockedException:
+                pass
+            except Exception:
+                logger.exception("%s failed; trying again in %s", self._thread.name, self._interval)
+            self._stop.wait(self._interval.total_seconds())
