@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from dsl.config import check_secrets, load_config
 from engine.settings import Settings, SettingsError
+from engine.workspaces.reload import workspace_folders
 
 
 def check_database(settings: Settings) -> None:
@@ -38,3 +42,18 @@ def check_queue(settings: Settings) -> None:
         raise SettingsError(
             f"cannot reach Redis at {settings.redis_url}: {error}; check KAZI_REDIS_URL"
         ) from None
+
+
+def missing_secrets(settings: Settings) -> list[str]:
+    """One line per secret a workspace folder names but the environment lacks.
+
+    Not fatal: one workspace's missing secret must not stop the others being
+    served; its webhooks are refused (401) until the variable is set.
+    """
+    lines = []
+    for folder in workspace_folders(settings.config_dir) if settings.config_dir.is_dir() else []:
+        config, _ = load_config(folder)
+        if config is None:
+            continue
+        lines += [d.headline() for d in check_secrets(config, os.environ)]
+    return lines

@@ -21,7 +21,9 @@ class DemoSecrets:
     environment: dict[str, str]  # variables to set for the demo's processes
 
 
-def demo_secrets(config: WorkspaceConfig, env: Mapping[str, str]) -> DemoSecrets:
+def demo_secrets(
+    config: WorkspaceConfig, env: Mapping[str, str], require_whatsapp: bool = True
+) -> DemoSecrets:
     """Fill every secret the workspace names but the environment lacks with a fresh
     random value, so the local simulator and Kazi share them and nothing real is used."""
     environment: dict[str, str] = {}
@@ -35,7 +37,7 @@ def demo_secrets(config: WorkspaceConfig, env: Mapping[str, str]) -> DemoSecrets
                 app_secret = value
             if integration.kind == "whatsapp" and setting == "access_token" and not access_token:
                 access_token = value
-    if not app_secret:
+    if not app_secret and require_whatsapp:
         raise ValueError(f"workspace {config.slug!r} has no WhatsApp app secret to demo with")
     return DemoSecrets(app_secret=app_secret, access_token=access_token, environment=environment)
 

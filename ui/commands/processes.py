@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -19,10 +20,13 @@ from engine.db import make_engine, migrate
 from engine.jobs.worker import run_worker
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
-from engine.startup import check_database, check_queue
+from engine.startup import check_database, check_queue, missing_secrets
 from engine.workspaces.demo import demo_logins, demo_secrets
 from engine.workspaces.directory import read_folder
+from engine.workspaces.reload import workspace_folders
 from ui.commands.workspaces import load_folder
+
+logger = logging.getLogger("kazi")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,6 +74,8 @@ def _serve(arguments: argparse.Namespace) -> int:
     check_database(settings)
     check_queue(settings)
     configure_logging()
+    for line in missing_secrets(settings):
+        logger.warning("%s; that integration is refused until it is set", line)
     uvicorn.run(
         "ui.app:app_from_env",
         factory=True,
@@ -106,8 +112,8 @@ def _demo(arguments: argparse.Namespace) -> int:
         print("kazi demo runs on SQLite; unset KAZI_DATABASE_URL to use it", file=sys.stderr)
         return 2
     _migrate(arguments)
-    for folder in sorted(settings.config_dir.iterdir()):
-        if (folder / "workspace.yaml").is_file() and load_folder(settings, folder) != 0:
+    for folder in workspace_folders(settings.config_dir):
+        if load_folder(settings, folder) != 0:
             return 1
     demo = read_folder(settings.config_dir / DEMO_WORKSPACE)
     db = make_engine(settings.database_url)
@@ -118,6 +124,9 @@ def _demo(arguments: argparse.Namespace) -> int:
     finally:
         db.dispose()
     env = dict(os.environ)
+    for folder in workspace_folders(settings.config_dir):
+        if folder.name != DEMO_WORKSPACE:
+            env.update(demo_secrets(read_folder(folder), env, require_whatsapp=False).environment)
     secrets = demo_secrets(demo, env)
     env.update(secrets.environment)
     env.setdefault("KAZI_WHATSAPP_API_URL", f"http://{DEMO_SIMULATOR_BIND}")
