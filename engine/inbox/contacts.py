@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, require
 from engine.auth.principal import Principal
 from engine.inbox.errors import NotFound
 from engine.inbox.queues import display_name
-from engine.models import BusinessObject, Contact, Conversation, Identity
+from engine.models import BusinessObject, Contact, Conversation, Identity, Teammate, WebSession
 
 
 @dataclass(frozen=True)
@@ -120,3 +120,33 @@ def find_contacts(
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class TeammateRow:
+    id: int
+    handle: str
+    name: str
+    role: str
+    active: bool
+    has_password: bool
+    live_sessions: int
+
+
+def team_overview(session: Session, principal: Principal, now: datetime) -> list[TeammateRow]:
+    """Teammates with their sign-in state, for the admin's page."""
+    require(principal, Action.MANAGE_TEAMMATES)
+    live: dict[int, int] = {
+        teammate_id: count
+        for teammate_id, count in session.execute(
+            select(WebSession.teammate_id, func.count(WebSession.id))
+            .where(WebSession.ended_at.is_(None), WebSession.expires_at > now)
+            .group_by(WebSession.teammate_id)
+        )
+    }
+    return [
+        TeammateRow(
+            t.id, t.handle, t.name, t.role, t.active, bool(t.password_hash), live.get(t.id, 0)
+        )
+        for t in session.scalars(select(Teammate).order_by(Teammate.name))
+    ]
