@@ -7,6 +7,7 @@ an event can never make the provider retry or lose a message.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.models import InboundEvent, InboundState
@@ -37,7 +39,7 @@ class Stored:
 
 
 def store_inbound(
-    session: Session,
+    session: Session | Connection,
     *,
     workspace_id: int,
     provider: str,
@@ -45,30 +47,29 @@ def store_inbound(
     signature_ok: bool,
     now: datetime,
 ) -> Stored:
-    """Insert each item unless its dedup key is already stored. Does not commit."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    """Insert each item unless its dedup key is already stored. Does not commit.
+
+    Takes a Session or, on the webhook's hot path, a bare Connection: every row
+    carries its workspace_id explicitly, so it needs no workspace scoping to be right.
+    """
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    statement = _insert_unless_stored(dialect.name)
     new_ids: list[int] = []
     duplicates = flagged = 0
     for item in items:
-        statement = (
-            insert(InboundEvent)
-            .values(
-                workspace_id=workspace_id,
-                provider=provider,
-                dedup_key=_fitting(item.dedup_key),
-                payload=item.payload,
-                signature_ok=signature_ok,
-                state=InboundState.FLAGGED if item.flag else InboundState.RECEIVED,
-                last_error=item.flag,
-                attempts=0,
-                received_at=now,
-                enqueued_at=None if item.flag else now,
-            )
-            .on_conflict_do_nothing(index_elements=["workspace_id", "provider", "dedup_key"])
-            .returning(InboundEvent.id)
-        )
-        new_id = session.execute(statement).scalar_one_or_none()
+        values = {
+            "workspace_id": workspace_id,
+            "provider": provider,
+            "dedup_key": _fitting(item.dedup_key),
+            "payload": item.payload,
+            "signature_ok": signature_ok,
+            "state": InboundState.FLAGGED if item.flag else InboundState.RECEIVED,
+            "last_error": item.flag,
+            "attempts": 0,
+            "received_at": now,
+            "enqueued_at": None if item.flag else now,
+        }
+        new_id = session.execute(statement, values).scalar_one_or_none()
         if new_id is None:
             duplicates += 1
         elif item.flag:
@@ -83,3 +84,15 @@ def _fitting(key: str) -> str:
     if len(key) <= 255:
         return key
     return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _insert_unless_stored(dialect: str) -> Any:
+    """The INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect: this
+    runs on every webhook, and building the statement cost more than running it."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(InboundEvent)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "provider", "dedup_key"])
+        .returning(InboundEvent.id)
+    )
