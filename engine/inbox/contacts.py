@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, require
 from engine.auth.principal import Principal
+from engine.inbox.audit import record
 from engine.inbox.errors import NotFound
 from engine.inbox.queues import display_name
 from engine.models import BusinessObject, Contact, Conversation, Identity, Teammate, WebSession
@@ -58,11 +59,19 @@ class ContactView:
     business_objects: list[BusinessObjectSummary]
 
 
-def contact_view(session: Session, principal: Principal, contact_id: int) -> ContactView:
+def contact_view(
+    session: Session, principal: Principal, contact_id: int, *, audit_at: datetime | None = None
+) -> ContactView:
+    """One contact's record. With `audit_at`, the view is written to the audit log
+    (DESIGN: views of customer data are audited); the caller commits."""
     require(principal, Action.VIEW_CONTACT)
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise NotFound(f"no contact {contact_id}")
+    if audit_at is not None:
+        record(
+            session, principal, "view", subject_kind="contact", subject_id=contact.id, now=audit_at
+        )
     return ContactView(
         id=contact.id,
         name=display_name(contact),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.db import workspace_session
-from engine.models import Contact
+from engine.models import AuditLog, Contact
 from tests.inbox.seed import make_world
 from tests.inbox.web import Web
 
@@ -19,6 +19,13 @@ def test_the_customer_record_shows_addresses_and_conversations(web: Web) -> None
     assert record.status_code == 200
     assert "&lt;b&gt;Otieno&lt;/b&gt;" in record.text and "<b>Otieno" not in record.text
     assert "+254711222333" in record.text and f'href="/inbox/c/{conversation}"' in record.text
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        viewed = session.execute(
+            select(AuditLog.action, AuditLog.subject_kind, AuditLog.actor_teammate_id).where(
+                AuditLog.subject_kind == "contact"
+            )
+        ).all()
+    assert [tuple(row) for row in viewed] == [("view", "contact", web.world.people["agent"])]
     assert web.client.get("/inbox/contacts/999999").status_code == 404
 
 

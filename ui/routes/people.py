@@ -28,9 +28,10 @@ class PeopleController(Controller):
     def contact(
         self, runtime: RuntimeDependency, principal: PrincipalDependency, contact_id: FromPath[int]
     ) -> Template:
-        with workspace_session(runtime.db, principal.workspace_id) as session:
-            context = page_context(session, principal, runtime.clock.now()).as_dict()
-            context["contact"] = contact_view(session, principal, contact_id)
+        now = runtime.clock.now()
+        with unit_of_work(runtime.db, principal.workspace_id) as session:
+            context = page_context(session, principal, now).as_dict()
+            context["contact"] = contact_view(session, principal, contact_id, audit_at=now)
         return Template(template_name="contact.html", context=context)
 
     @get("/account/team", sync_to_thread=True)
