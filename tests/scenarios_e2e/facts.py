@@ -18,8 +18,9 @@ expectations are matched against them:
     draft_reply         the rule's Note "Suggested reply, ..."
     add_note            the rule's Note
     notify              AuditLog "notify" (recipient handle or team name, and text)
-    escalate            AuditLog "escalate" (to whom); its task belongs to it, so it
-                        is not a create_task
+                        with the rule's Note "@recipient: text" beside it
+    escalate            AuditLog "escalate" (to whom) with the task "Escalated by ..."
+                        for that person; the task belongs to it, not to create_task
     assign, route       AuditLog "assign" / "route"; assigning the owner already in
                         place writes nothing, so then the owner and team in place are
                         the fact (used only for expected effects, never for `absent`)
@@ -30,22 +31,18 @@ expectations are matched against them:
     call_integration    an outbox row `integration.call` (integration, operation)
     schedule_delayed    a ScheduledAction (rule, block, due time, guard)
 
-Expected effects are matched in any order (each fact serves one expectation): the
-tables share no common order, and kazi test already checks the order in memory.
+expectations.py matches a scenario's `expect` against these facts.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dsl.scenarios import instant, plain
 from engine.core.rules import effects as fx
 from engine.core.rules.graph import ActionSpec, Block, RuleGraph
 from engine.models import (
@@ -113,11 +110,23 @@ def read_record(session: Session, conversation_id: int, graph: RuleGraph) -> Rec
             .order_by(AuditLog.id)
         )
     )
+    tasks = list(
+        session.scalars(
+            select(Task).where(Task.conversation_id == conversation_id).order_by(Task.id)
+        )
+    )
+    notes = list(
+        session.scalars(
+            select(Note)
+            .where(Note.conversation_id == conversation_id, Note.author_kind == "rule")
+            .order_by(Note.id)
+        )
+    )
     record.facts += _stage_moves(session, conversation)
     record.facts += _tags(session, conversation, graph, record.tags)
-    record.facts += _tasks(session, conversation_id, handles)
-    record.facts += _notes(session, conversation_id, audits)
-    record.facts += _audited(audits)
+    record.facts += _tasks(tasks, handles)
+    record.facts += _notes(notes, audits)
+    record.facts += _audited(audits, notes, tasks, handles)
     record.facts += _assigned_in_place(record)
     record.facts += _outbox(session, conversation_id)
     record.facts += _scheduled(session, conversation_id)
@@ -197,11 +206,9 @@ def _actions_fired(blocks: tuple[Block, ...], trigger_key: str) -> tuple[ActionS
     return blocks[0].actions if blocks and blocks[0].delay is None else ()
 
 
-def _tasks(session: Session, conversation_id: int, handles: dict[int, str]) -> list[Fact]:
+def _tasks(tasks: list[Task], handles: dict[int, str]) -> list[Fact]:
     facts = []
-    for task in session.scalars(
-        select(Task).where(Task.conversation_id == conversation_id).order_by(Task.id)
-    ):
+    for task in tasks:
         if task.title.startswith(ESCALATION_TASK):
             continue  # part of an escalate effect
         assignee = handles.get(task.assignee_id) if task.assignee_id else None
@@ -225,18 +232,15 @@ def _tasks(session: Session, conversation_id: int, handles: dict[int, str]) -> l
     return facts
 
 
-def _notes(session: Session, conversation_id: int, audits: list[AuditLog]) -> list[Fact]:
-    notified = {
-        (a.actor_name, f"@{a.detail.get('recipient')}: {a.detail.get('text')}")
-        for a in audits
-        if a.action == "notify"
-    }
+def _notification_note(audit: AuditLog) -> tuple[str | None, str]:
+    """The note a notify effect writes next to its audit row."""
+    return audit.actor_name, f"@{audit.detail.get('recipient')}: {audit.detail.get('text')}"
+
+
+def _notes(notes: list[Note], audits: list[AuditLog]) -> list[Fact]:
+    notified = {_notification_note(a) for a in audits if a.action == "notify"}
     facts = []
-    for note in session.scalars(
-        select(Note)
-        .where(Note.conversation_id == conversation_id, Note.author_kind == "rule")
-        .order_by(Note.id)
-    ):
+    for note in notes:
         if (note.author_rule, note.body) in notified:
             continue  # the notification's own note; the audit row is its fact
         if note.body.startswith(DRAFT_PREFIX):
@@ -251,7 +255,17 @@ def _notes(session: Session, conversation_id: int, audits: list[AuditLog]) -> li
     return facts
 
 
-def _audited(audits: list[AuditLog]) -> list[Fact]:
+def _audited(
+    audits: list[AuditLog], notes: list[Note], tasks: list[Task], handles: dict[int, str]
+) -> list[Fact]:
+    """Facts of the audit log; a notification counts only with its note, an escalation
+    only with its task for the person escalated to."""
+    noted = {(note.author_rule, note.body) for note in notes}
+    escalations = {
+        (task.title, handles.get(task.assignee_id) if task.assignee_id else None)
+        for task in tasks
+        if task.title.startswith(ESCALATION_TASK)
+    }
     facts = []
     for audit in audits:
         if audit.actor_kind != "rule":
@@ -262,10 +276,11 @@ def _audited(audits: list[AuditLog]) -> list[Fact]:
             effect = {"teammate": detail.get("teammate"), "team": detail.get("team")}
         elif audit.action == "route":
             effect = {}
-        elif audit.action == "notify":
+        elif audit.action == "notify" and _notification_note(audit) in noted:
             effect = {"recipient": detail.get("recipient"), "text": detail.get("text")}
         elif audit.action == "escalate":
-            effect = {"recipient": detail.get("to")}
+            task = (f"{ESCALATION_TASK}{rule}': please decide", detail.get("to"))
+            effect = {"recipient": detail.get("to")} if task in escalations else None
         elif audit.action == "set_field":
             effect = {k: detail.get(k) for k in ("owner", "field", "value")}
         if effect is not None:
@@ -341,93 +356,3 @@ def _scheduled(session: Session, conversation_id: int) -> list[Fact]:
             .order_by(ScheduledAction.id)
         )
     ]
-
-
-# ----- expectations, shaped like the facts
-
-
-def expected_shape(expected: Mapping[str, Any]) -> dict[str, Any]:
-    """An expected effect as the database can show it (see the table above)."""
-    shaped = plain(dict(expected))
-    kind = shaped["kind"]
-    for key in ("assignee", "recipient"):
-        who = shaped.get(key)
-        if isinstance(who, dict):
-            stored_unassigned = kind in ("create_task", "remind") and who.get("kind") == "team"
-            shaped[key] = None if stored_unassigned else who.get("name")
-    if kind == "set_field" and "value" in shaped:
-        shaped["value"] = str(expected["value"])  # the audit keeps the value as text
-    return shaped
-
-
-def matches(expected: Any, actual: Any) -> bool:
-    """Subset match: every expected field equals the actual one; times as instants."""
-    if isinstance(expected, dict):
-        return isinstance(actual, Mapping) and all(
-            matches(v, actual.get(k)) for k, v in expected.items()
-        )
-    if isinstance(expected, list):
-        return (
-            isinstance(actual, list | tuple)
-            and len(actual) == len(expected)
-            and all(matches(e, a) for e, a in zip(expected, actual, strict=True))
-        )
-    if isinstance(actual, datetime) and isinstance(expected, str | datetime):
-        return instant(expected) == actual
-    if _number(expected) and _number(actual):
-        return float(expected) == float(actual)
-    return bool(expected == actual)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def compare(expect: Mapping[str, Any], record: Record) -> list[str]:
-    """The scenario's expectations the database does not bear out; empty when all hold."""
-    failures: list[str] = []
-    used: set[tuple[str, int]] = set()
-    for expected in expect.get("effects", []):
-        wanted = expected_shape(expected)
-        found = next(
-            (
-                f
-                for f in record.of_kind(wanted["kind"])
-                if (f.inferred or f.source not in used) and matches(wanted, f.effect)
-            ),
-            None,
-        )
-        if found is None:
-            there = [f.effect for f in record.of_kind(wanted["kind"])]
-            failures.append(
-                f"expected effect not in the database: {_json(wanted)}; "
-                f"{wanted['kind']} facts there: {_json(there)}"
-            )
-        elif not found.inferred:
-            used.add(found.source)
-    for unwanted in expect.get("absent", []):
-        shaped = expected_shape(unwanted)
-        present = [
-            f.effect
-            for f in record.of_kind(shaped["kind"], recorded_only=True)
-            if matches(shaped, f.effect)
-        ]
-        if present:
-            failures.append(f"unexpected effect in the database: {_json(present[0])}")
-    for key in ("stage", "owner", "team", "status", "priority"):
-        if key in expect and record.conversation[key] != expect[key]:
-            failures.append(f"{key}: expected {expect[key]!r}, got {record.conversation[key]!r}")
-    if "tags" in expect and record.tags != sorted(expect["tags"]):
-        failures.append(f"tags: expected {sorted(expect['tags'])}, got {record.tags}")
-    if "tasks" in expect:
-        tasks = [f.effect for f in record.tasks]
-        wanted_tasks = [expected_shape({"kind": "create_task", **t}) for t in expect["tasks"]]
-        if len(tasks) != len(wanted_tasks) or not all(
-            matches(w, t) for w, t in zip(wanted_tasks, tasks, strict=False)
-        ):
-            failures.append(f"tasks: expected {_json(wanted_tasks)}, got {_json(tasks)}")
-    return failures
-
-
-def _json(value: Any) -> str:
-    return json.dumps(plain(value), default=str, ensure_ascii=False)

@@ -9,7 +9,8 @@ from sqlalchemy import Engine, select
 from connectors.whatsapp.fake import FakeSender
 from engine.db import workspace_session
 from engine.models import AuditLog, InboundEvent, Message, OutboxRow, ScheduledAction
-from tests.scenarios_e2e.facts import compare, read_record
+from tests.scenarios_e2e.expectations import compare
+from tests.scenarios_e2e.facts import read_record
 from tests.scenarios_e2e.playback import Playback
 
 
