@@ -5,8 +5,10 @@
 - `message received`: a signed WhatsApp webhook body (built with the simulator's
   payload builders) goes through `receive_webhook` (store raw, commit, enqueue), then
   the worker's `process_inbound_event` job applies it and runs the rules.
-- `stage entered` and `tag added`: a teammate's action (the stage or tag written with
-  its history) and the domain event run through `run_event` in the same transaction.
+- `stage entered` and `tag added`: a teammate's action through the inbox's own services
+  (`move_stage`, `add_tag`), then the domain event through `run_event` in the same
+  transaction, as DESIGN says staff actions enter the engine (the inbox's page and API
+  routes do not raise that event yet).
 - `schedule`: the worker's schedule loop (`run_due_schedules`) at that moment.
 - any other event (conversation opened, payment, integration, SLA, ...): `run_event`
   in a workspace transaction, as an integration or a staff action would.
@@ -47,6 +49,7 @@ from engine.core.clock import FrozenClock
 from engine.core.rules.events import DomainEvent
 from engine.core.rules.graph import RuleGraph
 from engine.db import workspace_session
+from engine.inbox.stages import move_stage
 from engine.inbox.work import add_tag
 from engine.models import (
     BusinessObject,
@@ -351,35 +354,43 @@ class Playback:
     def _staff_moves(
         self, session: Session, conversation: Conversation, stage: Any, at: datetime
     ) -> str:
-        """A teammate moves the conversation, or its business object, to `stage`."""
+        """A teammate moves the conversation (through the inbox's `move_stage`, which
+        allows only the configured moves), or its business object, to `stage`."""
         pipelines = self.graph.stage_pipelines.get(str(stage), ())
         if not pipelines:
             raise SetupError(f"no pipeline has a stage {stage!r}")
         pipeline = pipelines[0]
         subject_kind = self.graph.pipeline_subjects.get(pipeline, "conversation")
-        subject: Conversation | BusinessObject
+        staff = self._staff(session)
         if subject_kind == "conversation":
-            subject = conversation
-        else:
-            linked = [o for o in conversation.business_objects if o.kind == subject_kind]
-            if not linked:
-                raise SetupError(f"no {subject_kind} to move to {stage!r}")
-            subject = max(linked, key=lambda o: o.id)
-        previous = subject.stage if subject.pipeline == pipeline else None
-        subject.pipeline, subject.stage = pipeline, str(stage)
-        is_conversation = subject_kind == "conversation"
+            move_stage(
+                session,
+                staff,
+                conversation.id,
+                pipelines=self.config.pipelines,
+                stage=str(stage),
+                expected_stage=conversation.stage,
+                now=at,
+            )
+            return pipeline
+        # No staff service moves a business object yet: the same record, written here.
+        linked = [o for o in conversation.business_objects if o.kind == subject_kind]
+        if not linked:
+            raise SetupError(f"no {subject_kind} to move to {stage!r}")
+        item = max(linked, key=lambda o: o.id)
         session.add(
             StageHistory(
-                subject_kind="conversation" if is_conversation else "business_object",
-                subject_id=subject.id,
+                subject_kind="business_object",
+                subject_id=item.id,
                 pipeline=pipeline,
-                from_stage=previous,
+                from_stage=item.stage if item.pipeline == pipeline else None,
                 to_stage=str(stage),
                 actor_kind="teammate",
-                actor_teammate_id=self._staff(session).teammate_id,
+                actor_teammate_id=staff.teammate_id,
                 at=at,
             )
         )
+        item.pipeline, item.stage = pipeline, str(stage)
         session.flush()
         return pipeline
 
