@@ -77,3 +77,17 @@ def issue_password(db: Engine, *, workspace_slug: str, handle: str, now: datetim
     with unit_of_work(db, workspace_id) as session:
         set_password(session, find_teammate(session, handle), password, now)
     return password
+
+
+def reset_password_of(
+    session: Session, principal: Principal, teammate_id: int, now: datetime
+) -> tuple[Teammate, str]:
+    """An admin gives a teammate a new random password (an invite, or a forgotten one);
+    the password is returned once to hand over, and the teammate's sessions end."""
+    require(principal, Action.MANAGE_TEAMMATES)
+    teammate = session.get(Teammate, teammate_id)
+    if teammate is None or not teammate.active:
+        raise UnknownTeammate(f"no active teammate {teammate_id} in this workspace")
+    password = generate_password()
+    set_password(session, teammate, password, now)
+    return teammate, password

@@ -50,3 +50,15 @@ def test_only_an_admin_sees_teammates_and_signs_them_out(web: Web, web2: Web) ->
     assert web2.client.get("/inbox", follow_redirects=False).status_code in (302, 303, 307)
     refused = web2.post(f"/account/team/{web.world.people['boss']}/signout")
     assert refused.status_code in (302, 303, 307)  # signed out now: back to sign in
+
+
+def test_an_admin_invites_by_issuing_a_password_shown_once(web: Web, web2: Web) -> None:
+    web.sign_in("boss")
+    issued = web.post(f"/account/team/{web.world.people['kevin']}/password")
+    assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
+    password = issued.text.split('<code class="issued-password">')[1].split("</code>")[0]
+    assert web2.sign_in("kevin", password=password).status_code == 303
+    assert "issued-password" not in web.client.get("/account/team").text
+    web2.client.cookies.clear()
+    web2.sign_in("agent")
+    assert web2.post(f"/account/team/{web.world.people['kevin']}/password").status_code == 403

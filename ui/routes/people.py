@@ -10,14 +10,31 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from engine.auth.passwords_admin import end_sessions_of
+from engine.auth import Principal
+from engine.auth.passwords_admin import UnknownTeammate, end_sessions_of, reset_password_of
+from engine.composition import Runtime
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.contacts import contact_view, team_overview
+from engine.inbox.errors import NotFound
 from ui.dependencies import RuntimeDependency
 from ui.routes.presentation import PAGE_ERRORS, page_context
 from ui.security.auth import PrincipalDependency, page_principal
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _team_page(
+    runtime: Runtime, principal: Principal, issued: tuple[str, str, str] | None
+) -> Template:
+    now = runtime.clock.now()
+    with workspace_session(runtime.db, principal.workspace_id) as session:
+        context = page_context(session, principal, now).as_dict()
+        context["people"] = team_overview(session, principal, now)
+    context["issued"] = issued
+    # A page showing a password must not be kept by the browser or a proxy.
+    return Template(
+        template_name="team.html", context=context, headers={"Cache-Control": "no-store"}
+    )
 
 
 class PeopleController(Controller):
@@ -36,11 +53,25 @@ class PeopleController(Controller):
 
     @get("/account/team", sync_to_thread=True)
     def team(self, runtime: RuntimeDependency, principal: PrincipalDependency) -> Template:
-        now = runtime.clock.now()
-        with workspace_session(runtime.db, principal.workspace_id) as session:
-            context = page_context(session, principal, now).as_dict()
-            context["people"] = team_overview(session, principal, now)
-        return Template(template_name="team.html", context=context)
+        return _team_page(runtime, principal, issued=None)
+
+    @post("/account/team/{teammate_id:int}/password", sync_to_thread=True)
+    def new_password(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        teammate_id: FromPath[int],
+        data: Form,
+    ) -> Template:
+        """Show a fresh password once, for the admin to hand over (the invite)."""
+        try:
+            with unit_of_work(runtime.db, principal.workspace_id) as session:
+                teammate, password = reset_password_of(
+                    session, principal, teammate_id, runtime.clock.now()
+                )
+        except UnknownTeammate as missing:
+            raise NotFound(str(missing)) from None
+        return _team_page(runtime, principal, issued=(teammate.name, teammate.handle, password))
 
     @post("/account/team/{teammate_id:int}/signout", sync_to_thread=True)
     def sign_out(
