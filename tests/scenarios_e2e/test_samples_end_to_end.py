@@ -2,9 +2,10 @@
 
 Each scenario of configs/{retail,firm,distributor}/tests is played on a workspace of its
 own through the database, the jobs and the outbox (see playback.py), then its `expect`
-is read back from the database (see facts.py). A few scenarios also run through the
-real huey queue the runtime builds. Scenarios the engine cannot yet play as `kazi test`
-says are listed in KNOWN_GAPS, and a test holds that list to exactly the failing ones.
+is read back from the database (see facts.py and expectations.py). One scenario of each
+workspace also runs through the real huey queue the runtime builds. Scenarios the engine
+cannot yet play as `kazi test` says are listed in KNOWN_GAPS, and a test holds that list
+to exactly the failing ones.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from connectors.whatsapp.fake import FakeSender
 from dsl.scenarios import instant
 from engine.composition import build_runtime
 from engine.core.clock import FrozenClock
-from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT
+from engine.jobs.names import (
+    CHECK_SLA_CLOCK,
+    DISPATCH_OUTBOX_ROW,
+    PROCESS_INBOUND_EVENT,
+    RUN_SCHEDULED_ACTION,
+)
 from engine.settings import Settings
 from engine.workspaces.directory import ConfigDirectory
 from tests.scenarios_e2e.catalogue import SAMPLES, SampleScenario, all_scenarios
@@ -71,14 +77,17 @@ KNOWN_GAPS: dict[str, Gap] = {
 # "The Monday filing reminder skips clients who have filed" (see its Swahili twin above).
 
 PLAYED = [name for name in SCENARIOS if name not in KNOWN_GAPS]
-# One scenario a workspace through huey, each using every kind of job: the inbound
-# webhook's processing, outbox sends, delayed actions and SLA clocks (or, for the
-# distributor, integration and payment outbox rows).
-THROUGH_HUEY = [
-    "A customer who answers the quote gets no chasing task",
-    "A client who sends documents is not reminded, and each file becomes a check task",
-    "A verified outlet's order is captured, stock confirmed, paid and loaded",
-]
+# One scenario a workspace through huey, with the jobs each must run through it: the
+# inbound webhook's processing, outbox dispatch, delayed actions, SLA clocks.
+ALL_JOBS = {PROCESS_INBOUND_EVENT, DISPATCH_OUTBOX_ROW, RUN_SCHEDULED_ACTION, CHECK_SLA_CLOCK}
+THROUGH_HUEY = {
+    "A customer who answers the quote gets no chasing task": ALL_JOBS,
+    "A client who sends documents is not reminded, and each file becomes a check task": ALL_JOBS,
+    "A verified outlet's order is captured, stock confirmed, paid and loaded": {
+        PROCESS_INBOUND_EVENT,
+        DISPATCH_OUTBOX_ROW,
+    },
+}
 
 
 def play(
@@ -117,7 +126,7 @@ def test_known_gaps_are_scenarios_of_the_samples() -> None:
     assert len(SCENARIOS) == sum(1 for _ in all_scenarios())  # names are unique test ids
 
 
-@pytest.mark.parametrize("name", THROUGH_HUEY)
+@pytest.mark.parametrize("name", list(THROUGH_HUEY))
 def test_scenario_through_huey(
     name: str,
     db: Engine,
@@ -152,8 +161,7 @@ def test_scenario_through_huey(
         found = failures(runtime.db, playback, sender, scenario.spec)
         assert not found, "\n".join(found)
         assert runtime.huey.pending_count() == 0
-        ran = {name.rsplit(".", 1)[-1] for name in jobs.executed}
-        assert {PROCESS_INBOUND_EVENT, DISPATCH_OUTBOX_ROW} <= ran, ran
+        assert {task.rsplit(".", 1)[-1] for task in jobs.executed} == THROUGH_HUEY[name]
     finally:
         runtime.huey.flush()
         runtime.close()
