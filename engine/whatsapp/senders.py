@@ -40,12 +40,12 @@ class WhatsAppSenders:
         self._configs = configs
         self._env = os.environ if env is None else env
         self._senders: dict[tuple[int, str], MessageSender] = {}
+        self._slugs: dict[int, str] = {}
         self._buckets = buckets
         self._lock = threading.Lock()
 
     def __call__(self, workspace_id: int, business_number: str) -> MessageSender:
-        with system_session(self._db) as session:
-            slug = session.scalar(select(Workspace.slug).where(Workspace.id == workspace_id))
+        slug = self._slug(workspace_id)
         config = self._configs.config(slug) if slug else None
         if config is None:
             raise ExecutionFailed(f"workspace {slug!r} has no valid config", retryable=True)
@@ -88,6 +88,19 @@ class WhatsAppSenders:
             return RateLimitedSender(
                 sender, self._buckets, f"{workspace_id}:{phone_number_id}", rate
             )
+
+    def _slug(self, workspace_id: int) -> str | None:
+        """A workspace's slug never changes, so it is read once per process, not per send."""
+        with self._lock:
+            known = self._slugs.get(workspace_id)
+        if known is not None:
+            return known
+        with system_session(self._db) as session:
+            slug = session.scalar(select(Workspace.slug).where(Workspace.id == workspace_id))
+        if slug is not None:
+            with self._lock:
+                self._slugs[workspace_id] = slug
+        return slug
 
 
 class RateLimitedSender:
