@@ -92,6 +92,8 @@ class SetupError(Exception):
 
 
 class Playback:
+    """Plays one scenario on the workspace of `folder` (a copy of a sample, its own slug)."""
+
     def __init__(
         self,
         db: Engine,
@@ -100,13 +102,11 @@ class Playback:
         clock: FrozenClock,
         configs: ConfigDirectory,
     ) -> None:
-        self.db, self.folder, self.jobs, self.clock, self.configs = (
-            db,
-            folder,
-            jobs,
-            clock,
-            configs,
-        )
+        self.db = db
+        self.folder = folder
+        self.jobs = jobs
+        self.clock = clock
+        self.configs = configs
         self.slug = folder.name
         digits = int(hashlib.sha256(self.slug.encode()).hexdigest(), 16) % 10**8
         self.wa_id = f"2547{digits:08d}"
