@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.db import make_engine, migrate
-from tests.inbox.seed import World, make_world
+from tests.inbox.seed import World, fast_password_hashing, make_world
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,6 +34,12 @@ CHROMIUM_ARGS = [
 class Server:
     url: str
     world: World
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    with fast_password_hashing():
+        yield
 
 
 @pytest.fixture(scope="session")

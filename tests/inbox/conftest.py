@@ -11,9 +11,15 @@ from engine.composition import Runtime, build_runtime
 from engine.core.clock import FrozenClock
 from engine.db import make_engine, migrate
 from engine.settings import Settings
-from tests.inbox.seed import NOW, World, make_world
+from tests.inbox.seed import NOW, World, fast_password_hashing, make_world
 from tests.inbox.web import Web
 from ui.app import create_app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    with fast_password_hashing():
+        yield
 
 
 @pytest.fixture(scope="session")

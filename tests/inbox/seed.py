@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from argon2 import PasswordHasher, Type
 from sqlalchemy import Engine
 
+from engine.auth import passwords
 from engine.auth.passwords import hash_password
 from engine.auth.principal import Principal, Role
 from engine.db import system_session, workspace_session
@@ -26,8 +31,6 @@ from engine.models import (
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
-# Hashing once keeps tests fast: Argon2id is slow on purpose.
-PASSWORD_HASH = hash_password(PASSWORD)
 
 
 @dataclass
@@ -126,6 +129,17 @@ def customer_writes(world: World, conversation_id: int, text: str, at: datetime)
         return message.id
 
 
+@contextmanager
+def fast_password_hashing() -> Iterator[None]:
+    """Argon2id with the smallest cost, for tests only: the same algorithm and format,
+    without spending a second of CPU on every sign-in."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_HASHER", cheap)
+        patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("kazi-no-such-teammate-password"))
+        yield
+
+
 def make_world(db: Engine) -> World:
     """A workspace with an admin, a manager, two agents in sales and one elsewhere."""
     slug = f"inbox-{uuid.uuid4().hex[:8]}"
@@ -134,6 +148,7 @@ def make_world(db: Engine) -> World:
         session.add(workspace)
         session.commit()
         world = World(db=db, workspace_id=workspace.id, slug=slug)
+    password_hash = hash_password(PASSWORD)
     with workspace_session(db, world.workspace_id) as session:
         sales, fulfilment = (
             Team(handle="sales", name="Sales"),
@@ -154,7 +169,7 @@ def make_world(db: Engine) -> World:
                 name=handle.capitalize(),
                 email=f"{handle}@{slug}.test",
                 role=role,
-                password_hash=PASSWORD_HASH,
+                password_hash=password_hash,
             )
             session.add(teammate)
             people[handle] = teammate
