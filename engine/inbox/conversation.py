@@ -59,8 +59,8 @@ class Entry:
     def ticks(self) -> str:
         """WhatsApp-style ticks a glance can read."""
         return {
-            "queued": "🕓",
-            "sending": "🕓",
+            "queued": "…",
+            "sending": "…",
             "accepted": "✓",
             "sent": "✓",
             "delivered": "✓✓",
