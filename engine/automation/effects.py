@@ -120,7 +120,7 @@ def _assign(ctx: EffectContext, effect: fx.Assign, _: int) -> list[DomainEvent]:
 
 
 def _route(ctx: EffectContext, effect: fx.Route, _: int) -> list[DomainEvent]:
-    snapshot = conversation_snapshot(ctx.session, ctx.conversation)
+    snapshot = conversation_snapshot(ctx.session, ctx.conversation, ctx.config)
     decision = route(ctx.session, ctx.graph, ctx.conversation, ctx.trigger, snapshot, ctx.now)
     if decision is None:
         return []
@@ -285,6 +285,8 @@ def _set_field(ctx: EffectContext, effect: fx.SetField, _: int) -> list[DomainEv
             conversation.priority = str(effect.value)
         elif effect.field == "language":
             conversation.contact.language = str(effect.value)
+        else:
+            conversation.fields = {**(conversation.fields or {}), effect.field: effect.value}
     elif effect.owner == "contact":
         contact = conversation.contact
         if effect.field in _CONTACT_COLUMNS:

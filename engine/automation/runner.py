@@ -111,7 +111,7 @@ def run_event(
     follow_ups: list[DomainEvent] = []
     if event.kind == TriggerKind.CONVERSATION_OPENED:
         follow_ups = _start(session, rules, conversation, event, now)
-    snapshot = conversation_snapshot(session, conversation)
+    snapshot = conversation_snapshot(session, conversation, rules.config)
     evaluation = evaluate(rules.graph, event, snapshot, now)
     for rule, effects in _by_rule(evaluation.effects):
         if not record_firing(session, rules, conversation, rule, event, now):
@@ -254,7 +254,7 @@ def _start(
             )
         )
     if conversation.owner_id is None and conversation.team_id is None:
-        snapshot = conversation_snapshot(session, conversation)
+        snapshot = conversation_snapshot(session, conversation, rules.config)
         decision = route(session, rules.graph, conversation, event, snapshot, now)
         if decision is not None:
             conversation.team_id = decision.team_id

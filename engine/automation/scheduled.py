@@ -73,7 +73,11 @@ def run_scheduled_action(
             guard=action.guard_text,
         )
         outcome = resume(
-            rules.graph, scheduled, conversation_snapshot(session, conversation), now, trace=True
+            rules.graph,
+            scheduled,
+            conversation_snapshot(session, conversation, rules.config),
+            now,
+            trace=True,
         )
         if not outcome.effects:
             reason = (outcome.trace[0].failed or outcome.trace[0].reason) if outcome.trace else None

@@ -7,26 +7,37 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dsl.config.model import WorkspaceConfig
 from engine.core.rules.events import Snapshot
 from engine.models import BusinessObject, Contact, Conversation, Identity, Message
 
 
-def conversation_snapshot(session: Session, conversation: Conversation) -> Snapshot:
+def conversation_snapshot(
+    session: Session, conversation: Conversation, config: WorkspaceConfig
+) -> Snapshot:
+    """`config` names the business numbers: rules say `conversation.number is "support"`."""
     return Snapshot(
-        conversation=_conversation(session, conversation),
+        conversation=_conversation(session, conversation, config),
         contact=_contact(session, conversation.contact),
         objects=_objects(conversation),
     )
 
 
-def _conversation(session: Session, conversation: Conversation) -> dict[str, Any]:
+def _conversation(
+    session: Session, conversation: Conversation, config: WorkspaceConfig
+) -> dict[str, Any]:
     last_outbound, messages = session.execute(
         select(
             func.max(Message.provider_timestamp).filter(Message.direction == "outbound"),
             func.count(),
         ).where(Message.conversation_id == conversation.id)
     ).one()
+    number = next(
+        (n.name for n in config.numbers if n.phone == conversation.business_number),
+        conversation.business_number,
+    )
     return {
+        **dict(conversation.fields or {}),
         "id": conversation.id,
         "status": conversation.status,
         "owner": conversation.owner.handle if conversation.owner else None,
@@ -36,7 +47,8 @@ def _conversation(session: Session, conversation: Conversation) -> dict[str, Any
         "stage": conversation.stage,
         "tags": conversation.tag_names,
         "channel": "whatsapp",
-        "number": conversation.business_number,
+        "number": number,
+        "phone_number": conversation.business_number,
         "language": conversation.contact.language,
         "waiting_on": conversation.waiting_on,
         "opened_at": conversation.opened_at,

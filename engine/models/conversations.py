@@ -73,6 +73,8 @@ class Conversation(WorkspaceScoped, Base):
     resolution_due_at: Mapped[datetime | None]
     opened_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    # The workspace's own conversation fields (workspace.yaml `fields:`), set by rules or staff.
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     contact: Mapped[Contact] = relationship(back_populates="conversations")
     owner: Mapped[Teammate | None] = relationship()

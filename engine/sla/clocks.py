@@ -127,7 +127,7 @@ def refresh_clocks(
 def _policy(
     rules: RulesInForce, conversation: Conversation, session: Session, now: datetime
 ) -> SlaPolicy | None:
-    values = roots(None, conversation_snapshot(session, conversation))
+    values = roots(None, conversation_snapshot(session, conversation, rules.config))
     policies = {policy.name: policy for policy in rules.config.sla_policies}
     for spec in rules.graph.sla:
         if spec.applies_when is None or spec.applies_when(values, now):

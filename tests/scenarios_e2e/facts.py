@@ -24,9 +24,8 @@ expectations are matched against them:
     assign, route       AuditLog "assign" / "route"; assigning the owner already in
                         place writes nothing, so then the owner and team in place are
                         the fact (used only for expected effects, never for `absent`)
-    set_field           AuditLog "set_field" (value as text). A conversation field
-                        other than status and priority has no column: the audit row
-                        is all that stays of it
+    set_field           AuditLog "set_field" (value as text); the field itself is on
+                        the conversation, contact or object (`fields`)
     request_payment     an outbox row `payment.request` (amount, provider)
     call_integration    an outbox row `integration.call` (integration, operation)
     schedule_delayed    a ScheduledAction (rule, block, due time, guard)

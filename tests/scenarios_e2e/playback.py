@@ -112,7 +112,6 @@ class Playback:
         self.wa_id = f"2547{digits:08d}"
         self.workspace_id = 0
         self.conversation_id = 0
-        self.unstored_fields: list[str] = []  # conversation fields with no column to hold them
 
     @property
     def config(self) -> WorkspaceConfig:
@@ -179,7 +178,6 @@ class Playback:
         wanted = plain(dict(scenario.get("conversation") or {}))
         person = plain(dict(scenario.get("contact") or {}))
         objects = plain(dict(scenario.get("objects") or {}))
-        self.unstored_fields = sorted(set(wanted) - CONVERSATION_COLUMNS)
         with workspace_session(self.db, self.workspace_id) as session:
             teammates = {t.handle: t.id for t in session.scalars(select(Teammate))}
             teams = {t.handle: t.id for t in session.scalars(select(Team))}
@@ -195,6 +193,7 @@ class Playback:
                 stage=wanted.get("stage"),
                 waiting_on=wanted.get("waiting_on"),
                 opened_at=start,
+                fields={k: v for k, v in wanted.items() if k not in CONVERSATION_COLUMNS},
             )
             session.add(conversation)
             session.flush()

@@ -3,14 +3,11 @@
 Each scenario of configs/{retail,firm,distributor}/tests is played on a workspace of its
 own through the database, the jobs and the outbox (see playback.py), then its `expect`
 is read back from the database (see facts.py and expectations.py). One scenario of each
-workspace also runs through the real huey queue the runtime builds. Scenarios the engine
-cannot yet play as `kazi test` says are listed in KNOWN_GAPS, and a test holds that list
-to exactly the failing ones.
+workspace also runs through the real huey queue the runtime builds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,45 +35,6 @@ from tests.scenarios_e2e.playback import Playback
 SCENARIOS = {scenario.name: scenario for scenario in all_scenarios()}
 
 
-@dataclass(frozen=True)
-class Gap:
-    reason: str
-    symptom: str  # a piece of the failure the gap causes, so it cannot fail for another reason
-
-
-# Conversation fields declared in workspace.yaml (`fields: conversation:`) have nowhere
-# to live: Conversation has no column for them and the snapshot rules read has no such
-# keys, so a scenario's starting `service: tax_returns` cannot be stored and a rule's
-# `set conversation.issue_type` leaves only its audit row. Needs a `fields` JSON column
-# (a migration), the snapshot reading it and effects._set_field writing it.
-CONVERSATION_FIELDS = "conversation fields have no storage (Conversation has no fields column)"
-# The snapshot gives rules `conversation.number` as the business number's E.164 phone,
-# but rules, routing and SLA selectors compare it with the number's name from
-# workspace.yaml ("support"), as docs/config-files.md says they see it. Needs the
-# phone-to-name map passed to conversation_snapshot at all five call sites (runner,
-# effects, scheduled, sla.clocks), beyond the files this test may fix.
-NUMBER_NAME = "conversation.number is the phone, not the number's name ('support')"
-
-MISSING = "expected effect not in the database: {"
-KNOWN_GAPS: dict[str, Gap] = {
-    "Silent clients get a document reminder after three business days, then the owner hears": Gap(
-        CONVERSATION_FIELDS, MISSING + '"kind": "send_template", "template": "document_checklist"'
-    ),
-    "Marking documents complete sends the proposal; the client accepts": Gap(
-        CONVERSATION_FIELDS, MISSING + '"kind": "send_template", "template": "proposal_ready"'
-    ),
-    "The Monday filing reminder reaches a Swahili-speaking tax client in Swahili": Gap(
-        CONVERSATION_FIELDS, MISSING + '"kind": "send_template", "template": "filing_deadline"'
-    ),
-    "A message on the support number opens a ticket for the support team": Gap(
-        f"{NUMBER_NAME}; {CONVERSATION_FIELDS} (issue_type)",
-        MISSING + '"kind": "assign", "team": "support"}',
-    ),
-}
-# Passes, but only because `service` is not stored, not because of the `filed` tag:
-# "The Monday filing reminder skips clients who have filed" (see its Swahili twin above).
-
-PLAYED = [name for name in SCENARIOS if name not in KNOWN_GAPS]
 # One scenario a workspace through huey, with the jobs each must run through it: the
 # inbound webhook's processing, outbox dispatch, delayed actions, SLA clocks.
 ALL_JOBS = {PROCESS_INBOUND_EVENT, DISPATCH_OUTBOX_ROW, RUN_SCHEDULED_ACTION, CHECK_SLA_CLOCK}
@@ -103,7 +61,7 @@ def play(
     return failures(db, playback, sender, scenario.spec)
 
 
-@pytest.mark.parametrize("name", PLAYED)
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenario_end_to_end(
     name: str, db: Engine, sample_copy: SampleCopy, scenario_configs: ConfigDirectory
 ) -> None:
@@ -111,17 +69,8 @@ def test_scenario_end_to_end(
     assert not found, "\n".join(found)
 
 
-@pytest.mark.parametrize("name", sorted(KNOWN_GAPS))
-def test_known_gap_still_fails(
-    name: str, db: Engine, sample_copy: SampleCopy, scenario_configs: ConfigDirectory
-) -> None:
-    found = play(db, sample_copy, scenario_configs, SCENARIOS[name])
-    assert any(KNOWN_GAPS[name].symptom in failure for failure in found), found
-
-
-def test_known_gaps_are_scenarios_of_the_samples() -> None:
-    assert set(KNOWN_GAPS) <= set(SCENARIOS)
-    assert set(THROUGH_HUEY) <= set(PLAYED)
+def test_every_sample_scenario_is_played() -> None:
+    assert set(THROUGH_HUEY) <= set(SCENARIOS)
     assert {SCENARIOS[name].sample for name in THROUGH_HUEY} == set(SAMPLES)
     assert len(SCENARIOS) == sum(1 for _ in all_scenarios())  # names are unique test ids
 
