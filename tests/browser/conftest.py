@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,34 +57,28 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(
-    db: Engine,
-    database_url: str,
-    redis_url: str | None,
-    tmp_path_factory: pytest.TempPathFactory,
-    repo_root: Path,
+@contextmanager
+def running_server(
+    world: World, database_url: str, redis_url: str | None, folder: Path, repo_root: Path
 ) -> Iterator[Server]:
-    """One server process for the module (starting one takes seconds); tests make their own
-    conversations in its workspace."""
-    tmp_path = tmp_path_factory.mktemp("server")
-    queue_name = f"kazi-browser-{uuid.uuid4().hex[:10]}"
-    world = make_world(db)
-    configs = tmp_path / "configs"
-    configs.mkdir()
-    (configs / world.slug).symlink_to(repo_root / "configs" / "retail")
+    """`kazi serve` as its own process on a free port, serving `world`'s workspace."""
+    configs = folder / "configs"
+    configs.mkdir(exist_ok=True)
+    if not (configs / world.slug).exists():
+        (configs / world.slug).symlink_to(repo_root / "configs" / "retail")
     port = _free_port()
     env = {
         **os.environ,
         "KAZI_DATABASE_URL": database_url,
         "KAZI_CONFIG_DIR": str(configs),
-        "KAZI_VAR_DIR": str(tmp_path / "var"),
-        "KAZI_QUEUE_NAME": queue_name,
+        "KAZI_VAR_DIR": str(folder / "var"),
+        "KAZI_QUEUE_NAME": f"kazi-browser-{uuid.uuid4().hex[:10]}",
         "KAZI_BIND": f"127.0.0.1:{port}",
     }
     if redis_url:
         env["KAZI_REDIS_URL"] = redis_url
-    log = (tmp_path / "server.log").open("w")
+    log_path = folder / f"server-{port}.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "serve"],
         cwd=repo_root,
@@ -102,9 +97,7 @@ def server(
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                raise RuntimeError(
-                    f"the server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}"
-                )
+                raise RuntimeError(f"the server did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.2)
         yield Server(url=url, world=world)
     finally:
@@ -115,6 +108,21 @@ def server(
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(
+    db: Engine,
+    database_url: str,
+    redis_url: str | None,
+    tmp_path_factory: pytest.TempPathFactory,
+    repo_root: Path,
+) -> Iterator[Server]:
+    """One server process for the module (starting one takes seconds); tests make their own
+    conversations in its workspace."""
+    folder = tmp_path_factory.mktemp("server")
+    with running_server(make_world(db), database_url, redis_url, folder, repo_root) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
