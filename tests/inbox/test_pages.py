@@ -247,3 +247,35 @@ def test_sign_out_ends_the_session(web: Web) -> None:
     web.sign_in("agent")
     assert web.post("/logout").status_code == 303
     assert web.client.get("/inbox", follow_redirects=False).status_code in (302, 303, 307)
+
+
+def test_sign_in_only_redirects_within_this_site(web: Web) -> None:
+    for target, expected in (
+        ("/inbox/c/5", "/inbox/c/5"),
+        ("//evil.example/x", "/inbox"),
+        ("https://evil.example/", "/inbox"),
+        ("/\\evil.example", "/inbox"),
+    ):
+        web.client.cookies.clear()
+        web.client.get("/login")
+        response = web.client.post(
+            "/login",
+            data={
+                "workspace": web.world.slug,
+                "login": "agent",
+                "password": "correct horse battery",
+                "next": target,
+                "_csrf_token": web.csrf(),
+            },
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == expected, target
+
+
+def test_too_many_failures_answer_429_with_retry_after(web: Web) -> None:
+    for _ in range(5):
+        assert web.sign_in("other", password="wrong wrong wrong").status_code == 401
+    blocked = web.sign_in("other")
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert "Too many failed tries" in blocked.text
