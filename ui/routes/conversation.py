@@ -292,9 +292,7 @@ class ConversationController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: (add_note(session, principal, conversation_id, body, now), None)[
-                1
-            ],
+            lambda session, now: add_note(session, principal, conversation_id, body, now),
             anchor="#note",
         )
 
