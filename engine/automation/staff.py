@@ -1,0 +1,60 @@
+"""Staff actions enter the rule runtime like everything else (DESIGN: the flow).
+
+A page or API action observes the conversation before it changes it; afterwards,
+in the same transaction, the difference becomes domain events (stage entered,
+status changed, assigned, tag added) that run through the rules in force, and
+the SLA clocks follow. So "when stage entered quote" fires whether a rule, an
+integration or a teammate moved the conversation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from engine.automation.runner import rules_in_force, run_event
+from engine.core.rules.changes import Observed, changes
+from engine.models import Conversation
+from engine.sla.clocks import refresh_clocks
+from engine.workspaces.directory import ConfigDirectory
+
+
+def observe(session: Session, conversation_id: int) -> Observed | None:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        return None
+    return Observed(
+        pipeline=conversation.pipeline,
+        stage=conversation.stage,
+        status=conversation.status,
+        owner_id=conversation.owner_id,
+        team_id=conversation.team_id,
+        tags=frozenset(conversation.tag_names),
+    )
+
+
+def run_staff_changes(
+    session: Session,
+    configs: ConfigDirectory,
+    workspace_id: int,
+    conversation_id: int,
+    before: Observed | None,
+    now: datetime,
+) -> None:
+    """Hand what the action changed to the rules; call it before the transaction ends."""
+    session.flush()
+    conversation = session.get(Conversation, conversation_id)
+    if before is None or conversation is None:
+        return
+    session.refresh(conversation, ["tags"])  # tags may have been added as rows, not via it
+    after = observe(session, conversation_id)
+    assert after is not None
+    events = changes(before, after, f"staff:{uuid.uuid4().hex}", now)
+    rules = rules_in_force(session, configs, workspace_id)
+    if rules is None:
+        return
+    for event in events:
+        run_event(session, rules, conversation, event, now)
+    refresh_clocks(session, rules, conversation, now)
