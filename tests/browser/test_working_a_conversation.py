@@ -80,3 +80,16 @@ def test_template_note_stage_and_transfer_in_the_page(server: Server, browser: B
     expect(page.locator(".owner")).to_contain_text("Other")
     expect(page.locator(".timeline")).to_contain_text("Agent assigned the conversation to Other")
     expect(page.locator("#reply")).to_contain_text("Other owns this conversation")
+
+
+def test_keyboard_next_conversation_and_reply(server: Server, browser: Browser) -> None:
+    waiting = server.world.conversation(
+        "Keyboard Customer", last_at=datetime.now(UTC) - timedelta(days=20, minutes=1)
+    )
+    page = signed_in(browser, server, "kevin")
+    page.keyboard.press("j")  # next: the longest-waiting conversation in my queue or unassigned
+    expect(page).to_have_url(f"{server.url}/inbox/c/{waiting}")
+    page.keyboard.press("c")  # claim
+    expect(page.locator(".owner")).to_contain_text("Kevin")
+    page.keyboard.press("n")
+    expect(page.locator("#note-body")).to_be_focused()
