@@ -19,6 +19,7 @@ from engine.automation.scheduled import run_scheduled_action
 from engine.core.clock import Clock, SystemClock
 from engine.db import make_engine
 from engine.inbound.processing import InboundHandler, process_inbound_event
+from engine.integrations.calls import CALL_KIND, make_call_executor
 from engine.jobs.huey_queue import HueyJobQueue, JobHandler, make_huey
 from engine.jobs.names import (
     CHECK_SLA_CLOCK,
@@ -78,7 +79,10 @@ def build_runtime(
     handlers = default_inbound_handlers() if inbound_handlers is None else dict(inbound_handlers)
     configs = ConfigDirectory(settings.config_dir)
     effect_executors = (
-        {SEND_KIND: make_send_executor(WhatsAppSenders(db, configs))}
+        {
+            SEND_KIND: make_send_executor(WhatsAppSenders(db, configs)),
+            CALL_KIND: make_call_executor(configs),
+        }
         if executors is None
         else dict(executors)
     )

@@ -1,0 +1,1 @@
+"""Calls to a business's own systems that rules ask for ("call integration ...")."""
