@@ -121,7 +121,7 @@ class Stack:
             ran += 1
         return ran
 
-    def drain(self, until: Callable[[], bool], timeout: float = 30.0) -> None:
+    def drain(self, until: Callable[[], bool], timeout: float = 45.0) -> None:
         """Work (jobs, then the sweeper) until `until()` holds; fail after `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
@@ -176,7 +176,7 @@ def build_stack(
     slug: str,
     db: Engine,
     workspace_id: int,
-    send_timeout: float = 0.5,
+    send_timeout: float = 1.5,  # short, so a timeout storm is cheap; long enough under load
 ) -> Stack:
     """Start the simulator and Kazi's web app on free loopback ports; stop with `stop_stack`."""
     env = {
