@@ -38,6 +38,7 @@ class Action(StrEnum):
     VIEW_CONTACT = "view contact"
     MANAGE_TEAMMATES = "manage teammates"
     CHANGE_OWN_PASSWORD = "change own password"
+    VIEW_REPORTS = "view reports"  # the manager's view: queue health across the team
 
 
 class Owned(Protocol):
@@ -75,6 +76,8 @@ def _reason(principal: Principal, action: Action, subject: Owned | None) -> str 
             return "only its owner or a manager may transfer this conversation"
         case Action.ASSIGN:
             return None if is_manager else "only a manager may assign conversations to others"
+        case Action.VIEW_REPORTS:
+            return None if is_manager else "the manager's view is for managers and admins"
         case Action.MANAGE_TEAMMATES:
             return None if principal.at_least(Role.ADMIN) else "only an admin may manage teammates"
         case Action.CHANGE_OWN_PASSWORD:
