@@ -19,11 +19,13 @@ from dsl.config.model import Pipeline, Template
 from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
 from engine.inbox.lookup import conversation_for
+from engine.inbox.objects import objects_of
 from engine.inbox.queues import display_name
 from engine.inbox.replies import TemplateChoice, template_choices
 from engine.inbox.stages import StageChoice, stage_choices
 from engine.models import (
     AuditLog,
+    BusinessObject,
     Contact,
     Conversation,
     Identity,
@@ -91,6 +93,7 @@ class ConversationView:
     may_assign: bool
     window_seconds_left: int
     stages: list[StageChoice]
+    business_objects: list[BusinessObject]
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -260,5 +263,6 @@ def conversation_view(
         may_assign=may(principal, Action.ASSIGN, conversation)
         or may(principal, Action.TRANSFER, conversation),
         stages=stage_choices(pipelines, conversation),
+        business_objects=objects_of(session, principal, conversation.id),
         window_seconds_left=max(0, int((closes - now).total_seconds())) if closes else 0,
     )

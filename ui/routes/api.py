@@ -29,6 +29,7 @@ from engine.inbox.contacts import ContactView, contact_view, find_contacts
 from engine.inbox.conversation import conversation_view
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
+from engine.inbox.objects import NewObject, create_for_conversation, objects_of
 from engine.inbox.ownership import assign
 from engine.inbox.queues import QueueFilters, list_queue, parse_queue, queue_counts
 from engine.inbox.replies import ReplyRace, reply_template, reply_text
@@ -42,10 +43,12 @@ from engine.inbox.work import (
     set_status,
     snooze,
 )
-from engine.models import Message, Note, Task, Workspace
+from engine.models import BusinessObject, Message, Note, Task, Workspace
 from ui.dependencies import RuntimeDependency
 from ui.routes.api_schemas import (
     AssignmentUpdate,
+    BusinessObjectCreate,
+    BusinessObjectRead,
     ConversationDetail,
     ConversationPage,
     ConversationRead,
@@ -133,6 +136,18 @@ def _task(task: Task) -> TaskRead:
 def _config(runtime: Runtime, session: Session, workspace_id: int) -> WorkspaceConfig | None:
     workspace = session.get(Workspace, workspace_id)
     return runtime.configs.config(workspace.slug) if workspace else None
+
+
+def _object(item: BusinessObject) -> BusinessObjectRead:
+    return BusinessObjectRead(
+        id=item.id,
+        kind=item.kind,
+        external_ref=item.external_ref,
+        status=item.status,
+        amount=str(item.amount) if item.amount is not None else None,
+        currency=item.currency,
+        contact_id=item.contact_id,
+    )
 
 
 def _templates(runtime: Runtime, session: Session, workspace_id: int) -> tuple[Template, ...]:
@@ -478,6 +493,47 @@ class ApiController(Controller):
             runtime,
             principal,
             lambda session, now: remove_tag(session, principal, conversation_id, name, now),
+        )
+
+    @get("/conversations/{conversation_id:int}/objects", sync_to_thread=True)
+    def objects(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> list[BusinessObjectRead]:
+        """The orders, bookings, cases and payment requests linked to the conversation."""
+        return _read(
+            runtime,
+            principal,
+            lambda session: [_object(o) for o in objects_of(session, principal, conversation_id)],
+        )
+
+    @post(
+        "/conversations/{conversation_id:int}/objects",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+    )
+    def create_object(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[BusinessObjectCreate],
+    ) -> BusinessObjectRead:
+        new = NewObject(
+            kind=data.kind,
+            external_ref=data.external_ref,
+            status=data.status,
+            amount=data.amount,
+            currency=data.currency,
+        )
+        return _write(
+            runtime,
+            principal,
+            lambda session, now: _object(
+                create_for_conversation(session, principal, conversation_id, new, now)
+            ),
         )
 
     @get("/contacts", sync_to_thread=True)

@@ -223,3 +223,26 @@ class TagCreate:
 class ErrorBody:
     status: int
     error: str
+
+
+@dataclass
+class BusinessObjectCreate:
+    """An order, booking, case or payment request about this conversation. `amount` is a
+    decimal string ("18500.00") so money never passes through a float."""
+
+    kind: str
+    external_ref: str | None = None
+    status: str = "open"
+    amount: str | None = None
+    currency: str | None = None
+
+
+@dataclass
+class BusinessObjectRead:
+    id: int
+    kind: str
+    external_ref: str | None
+    status: str
+    amount: str | None
+    currency: str | None
+    contact_id: int | None

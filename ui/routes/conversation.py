@@ -24,6 +24,7 @@ from engine.composition import Runtime
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.conversation import conversation_view
 from engine.inbox.errors import Conflict, InvalidInput
+from engine.inbox.objects import NewObject, create_for_conversation
 from engine.inbox.ownership import assign, claim
 from engine.inbox.replies import ReplyRace, reply_template, reply_text, retry_message
 from engine.inbox.stages import move_stage
@@ -94,7 +95,13 @@ def render_conversation(
             now=now,
         )
         context = page.as_dict()
-    context.update(view=view, error=error, race=race, draft=draft)
+    context.update(
+        view=view,
+        error=error,
+        race=race,
+        draft=draft,
+        workspace_currency=config.currency if config else None,
+    )
     return Template(template_name=template_name, context=context, status_code=status)
 
 
@@ -278,6 +285,29 @@ class ConversationController(Controller):
             )
 
         return self._act(runtime, principal, conversation_id, act)
+
+    @post("/objects", sync_to_thread=True)
+    def create_object(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        new = NewObject(
+            kind=data.get("kind", ""),
+            external_ref=data.get("external_ref"),
+            amount=data.get("amount"),
+            currency=data.get("currency"),
+        )
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda session, now: create_for_conversation(
+                session, principal, conversation_id, new, now
+            ),
+        )
 
     @post("/note", sync_to_thread=True)
     def note(
