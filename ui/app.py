@@ -20,6 +20,7 @@ from ui.routes.home import HomeController
 from ui.routes.inbox import InboxController
 from ui.routes.live import LiveController
 from ui.routes.manager import ManagerController
+from ui.routes.notifications import NotificationsController
 from ui.routes.people import PeopleController
 from ui.routes.signin import AccountController, SignInController
 from ui.routes.webhooks import WhatsAppWebhookController
@@ -46,6 +47,7 @@ def create_app(runtime: Runtime) -> Litestar:
             LiveController,
             PeopleController,
             ManagerController,
+            NotificationsController,
             create_static_files_router(path="/static", directories=[UI_DIR / "static"]),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},

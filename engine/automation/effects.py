@@ -28,12 +28,14 @@ from engine.models import (
     Conversation,
     ConversationTag,
     Note,
+    Notification,
     OutboxRow,
     ScheduledAction,
     StageHistory,
     Task,
     Team,
     Teammate,
+    TeamMembership,
 )
 from engine.whatsapp.outbound import OutsideWindow, queue_template, queue_text
 
@@ -243,7 +245,35 @@ def _notify(ctx: EffectContext, effect: fx.Notify, _: int) -> list[DomainEvent]:
     who = recipient.name if recipient and recipient.name else "owner"
     _note(ctx, effect.rule, f"@{who}: {effect.text}")
     _audit(ctx, effect.rule, "notify", recipient=who, text=effect.text)
+    _notify_people(ctx, effect.rule, recipient, effect.text)
     return []
+
+
+def _notify_people(
+    ctx: EffectContext, rule: str, recipient: fx.Recipient | None, text: str
+) -> None:
+    """An in-app notification for each person the recipient names (a team: its members)."""
+    if recipient is not None and recipient.kind == "team":
+        people = list(
+            ctx.session.scalars(
+                select(TeamMembership.teammate_id)
+                .join(Team, Team.id == TeamMembership.team_id)
+                .where(Team.handle == recipient.name)
+            )
+        )
+    else:
+        person = _recipient_id(ctx, recipient or fx.Recipient("owner", None))
+        people = [person] if person is not None else []
+    for teammate_id in dict.fromkeys(people):
+        ctx.session.add(
+            Notification(
+                teammate_id=teammate_id,
+                conversation_id=ctx.conversation.id,
+                text=text,
+                source=rule,
+                created_at=ctx.now,
+            )
+        )
 
 
 def _draft_reply(ctx: EffectContext, effect: fx.DraftReply, _: int) -> list[DomainEvent]:
@@ -258,6 +288,7 @@ def _escalate(ctx: EffectContext, effect: fx.Escalate, _: int) -> list[DomainEve
     name = effect.recipient.name if effect.recipient else None
     _task(ctx, effect.rule, f"Escalated by '{effect.rule}': please decide", who, ctx.now)
     _audit(ctx, effect.rule, "escalate", to=name)
+    _notify_people(ctx, effect.rule, effect.recipient, f"Escalated to you by '{effect.rule}'")
     events = []
     if "escalated" not in ctx.conversation.tag_names:
         ctx.conversation.tags.append(ConversationTag(name="escalated"))

@@ -20,6 +20,7 @@ from engine.models.conversations import (
 )
 from engine.models.events import InboundEvent, OutboxRow
 from engine.models.history import AuditLog, ConfigVersion, RuleFiring, StageHistory
+from engine.models.notifications import Notification
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
 from engine.models.sla import SlaClock
 from engine.models.states import (
@@ -65,6 +66,7 @@ __all__ = [
     "MessageStatusEvent",
     "MessageType",
     "Note",
+    "Notification",
     "OutboxRow",
     "OutboxState",
     "Priority",

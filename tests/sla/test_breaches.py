@@ -12,7 +12,7 @@ from engine.core.queue import RecordingJobQueue
 from engine.db import workspace_session
 from engine.jobs.names import CHECK_SLA_CLOCK
 from engine.jobs.sweeper import sweep_once
-from engine.models import AuditLog, Conversation, Message, SlaClock, Task
+from engine.models import AuditLog, Conversation, Message, Notification, SlaClock, Task
 from engine.sla.clocks import check_clock
 from tests.automation.test_inbound_rules import Shop
 
@@ -65,6 +65,10 @@ def test_a_late_saturday_message_is_due_monday_and_its_breach_escalates(shop: Sh
     assert [a.actor_name for a in escalations] == ["A missed SLA goes to the manager"]
     [task] = [t for t in shop.rows(Task) if t.title.startswith("Escalated")]
     assert task.assignee_id is not None
+    # Wanjiru hears of it in the app twice: the escalation, and the rule's own notice.
+    alerts = shop.rows(Notification, Notification.teammate_id == task.assignee_id)
+    assert [n.source for n in alerts] == ["A missed SLA goes to the manager"] * 2
+    assert any("waited past the standard response time" in n.text for n in alerts)
     shop.clock.advance(timedelta(minutes=5))
     assert check_due(shop) == []  # a breach is reported once
 
