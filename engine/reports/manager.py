@@ -73,6 +73,7 @@ class ManagerView:
     teammates: list[PersonLoad] = field(default_factory=list)
     teams: list[PersonLoad] = field(default_factory=list)
     config_refused: str | None = None  # the latest refusal since the version in force
+    rules_stopped: list[Item] = field(default_factory=list)  # loop brakes applied today
 
 
 def manager_view(
@@ -187,6 +188,30 @@ def manager_view(
     )
     view.teams = _loads(session, Conversation.team_id, names.teams, start_of_day, end_of_day)
     view.config_refused = _config_refused(session)
+    stopped = session.execute(
+        select(AuditLog, Conversation, Contact)
+        .join(Conversation, Conversation.id == AuditLog.subject_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(
+            AuditLog.action == "rule_stopped",
+            AuditLog.subject_kind == "conversation",
+            AuditLog.at >= start_of_day,
+        )
+        .order_by(AuditLog.at.desc())
+        .limit(LIST_LIMIT)
+    )
+    view.rules_stopped = [
+        Item(
+            conversation_id=conversation.id,
+            customer=contact.name or contact.profile_name or f"Contact {contact.id}",
+            owner=names.teammates.get(conversation.owner_id),
+            team=names.teams.get(conversation.team_id),
+            stage=conversation.stage,
+            since=entry.at,
+            detail=f"{entry.detail.get('rule')}: {entry.detail.get('why')}",
+        )
+        for entry, conversation, contact in stopped
+    ]
     return view
 
 
