@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine.core.delivery import next_delivery_state
 from engine.core.messaging import (
@@ -31,7 +31,6 @@ from engine.db import workspace_session
 from engine.models import (
     AuthorKind,
     Channel,
-    Contact,
     Conversation,
     Direction,
     Identity,
@@ -241,7 +240,10 @@ def _business_number_of(work: OutboxWork) -> str | None:
 def _prepare(work: OutboxWork) -> OutboundMessage | None:
     """Re-read and re-check before sending; None when there is nothing left to send."""
     with workspace_session(work.db, work.workspace_id) as session:
-        message = session.get(Message, int(work.payload["message_id"]))
+        # One query for the message and its conversation: this runs for every send.
+        message = session.get(
+            Message, int(work.payload["message_id"]), options=[joinedload(Message.conversation)]
+        )
         if message is None or message.delivery_state not in ("queued", "sending"):
             return None  # sent already, or retried into a new state by staff
         if message.delivery_state == "sending":
@@ -259,7 +261,7 @@ def _prepare(work: OutboxWork) -> OutboundMessage | None:
             _fail(message, "131047", OUTSIDE_WINDOW_MEANING)
             session.commit()
             raise ExecutionFailed(OUTSIDE_WINDOW_MEANING, retryable=False)
-        to = _recipient(session, conversation.contact)
+        to = _recipient(session, conversation.contact_id)
         message.delivery_state = "sending"
         session.commit()
         if spec["type"] == "template":
@@ -290,10 +292,10 @@ def _fail_outside(work: OutboxWork, code: str, meaning: str) -> None:
             session.commit()
 
 
-def _recipient(session: Session, contact: Contact) -> str:
+def _recipient(session: Session, contact_id: int) -> str:
     address = session.scalar(
         select(Identity.address).where(
-            Identity.contact_id == contact.id,
+            Identity.contact_id == contact_id,
             Identity.channel == Channel.WHATSAPP,
             Identity.is_current.is_(True),
         )
