@@ -207,6 +207,7 @@ def _numbers(
             phone_number_id=item["phone_number_id"],
             span=document.value_span(("numbers", index, "name")),
             messages_per_second=_rate(item.get("messages_per_second")),
+            pipeline=item.get("pipeline"),
         )
         for index, item in enumerate(items)
     )

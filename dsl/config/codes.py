@@ -60,6 +60,7 @@ ROUTING_WITHOUT_TARGET = "E063"
 UNKNOWN_INTEGRATION_KIND = "E070"
 LITERAL_SECRET = "E071"
 UNDECLARED_NUMBER = "E072"
+NUMBER_UNKNOWN_PIPELINE = "E073"
 
 # At server start
 SECRET_NOT_SET = "E080"
@@ -119,6 +120,7 @@ CATALOG: dict[str, str] = {
     UNKNOWN_INTEGRATION_KIND: "unknown integration kind",
     LITERAL_SECRET: "secret written as a value instead of env:NAME",
     UNDECLARED_NUMBER: "WhatsApp integration for a number workspace.yaml does not declare",
+    NUMBER_UNKNOWN_PIPELINE: "a number starts conversations in no conversation pipeline",
     SECRET_NOT_SET: "environment variable named by a secret is not set",
     UNKNOWN_FILE: "YAML file in the folder that Kazi does not read",
     MEMBERSHIP_ONE_SIDED: "team membership declared on one side only",

@@ -87,6 +87,8 @@ def load_config(folder: Path) -> tuple[WorkspaceConfig | None, list[Diagnostic]]
     )
     if workspace is not None and integrations_readable:
         _numbers_without_integration(documents["workspace.yaml"], workspace, integrations, report)
+    if workspace is not None and "workspace.yaml" in documents:
+        _number_pipelines(documents["workspace.yaml"], workspace, pipelines, report)
     diagnostics.extend(report.diagnostics)
 
     diagnostics = sort_diagnostics(diagnostics)
@@ -183,6 +185,26 @@ def _unknown_files(folder: Path) -> list[Diagnostic]:
             )
         )
     return found
+
+
+def _number_pipelines(
+    document: YamlDocument,
+    workspace: WorkspacePart,
+    pipelines: tuple[Pipeline, ...],
+    report: Report,
+) -> None:
+    conversation_pipelines = [p.name for p in pipelines if p.subject == "conversation"]
+    for index, number in enumerate(workspace.numbers):
+        if number.pipeline is None or number.pipeline in conversation_pipelines:
+            continue
+        report.error(
+            codes.NUMBER_UNKNOWN_PIPELINE,
+            f"number '{number.name}' starts conversations in '{number.pipeline}', which is not "
+            "a conversation pipeline in pipelines.yaml",
+            document.value_span(("numbers", index, "pipeline")),
+            did_you_mean(number.pipeline, conversation_pipelines)
+            or f"conversation pipelines: {', '.join(conversation_pipelines) or 'none'}",
+        )
 
 
 def _numbers_without_integration(

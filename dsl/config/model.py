@@ -67,6 +67,7 @@ class BusinessNumber:
     phone_number_id: str
     span: Span | None = None
     messages_per_second: float | None = None  # send rate limit; None: WhatsApp's own only
+    pipeline: str | None = None  # where a new conversation on this number starts
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,14 @@ class WorkspaceConfig:
 
     def pipeline(self, name: str) -> Pipeline | None:
         return next((p for p in self.pipelines if p.name == name), None)
+
+    def starting_pipeline(self, business_phone: str) -> Pipeline | None:
+        """The pipeline a new conversation on this number starts in: the number's own,
+        else (when no number names one) the first conversation pipeline."""
+        if any(n.pipeline for n in self.numbers):
+            number = next((n for n in self.numbers if n.phone == business_phone), None)
+            return self.pipeline(number.pipeline) if number and number.pipeline else None
+        return next((p for p in self.pipelines if p.subject == "conversation"), None)
 
     def template(self, name: str) -> Template | None:
         return next((t for t in self.templates if t.name == name), None)

@@ -229,7 +229,7 @@ def _start(
     """A conversation just opened: put it at the start of the workspace's conversation
     pipeline and give it an owner by routing.yaml. Returns the stage-entered event."""
     follow_ups: list[DomainEvent] = []
-    pipeline = next((p for p in rules.config.pipelines if p.subject == "conversation"), None)
+    pipeline = rules.config.starting_pipeline(conversation.business_number)
     if pipeline is not None and conversation.stage is None:
         conversation.pipeline, conversation.stage = pipeline.name, pipeline.initial
         session.add(

@@ -58,6 +58,7 @@ CASES: dict[str, tuple[str, str, int, int]] = {
     "unknown_integration_kind": ("E070", "integrations.yaml", 3, 11),
     "literal_secret": ("E071", "integrations.yaml", 5, 17),
     "whatsapp_for_undeclared_number": ("E072", "integrations.yaml", 4, 22),
+    "number_unknown_pipeline": ("E073", "workspace.yaml", 11, 15),
     "header_two_placeholders": ("E043", "templates.yaml", 5, 13),
     "policy_without_targets": ("E052", "sla.yaml", 2, 5),
     "routing_teammate_outside_team": ("E062", "routing.yaml", 5, 15),
