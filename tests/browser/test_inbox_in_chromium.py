@@ -91,3 +91,16 @@ def test_hostile_profile_names_and_messages_do_nothing(server: Server, browser: 
     # Still signed in: the planted hx-get="/logout" never fired.
     page.goto(f"{server.url}/inbox")
     expect(page).to_have_url(f"{server.url}/inbox")
+
+
+def test_a_new_conversation_appears_in_the_open_queue_without_reload(
+    server: Server, browser: Browser
+) -> None:
+    page = browser.new_page()
+    sign_in(page, server, "kevin")
+    page.goto(f"{server.url}/inbox?queue=all&q=Newcomer")
+    expect(page.locator(".empty")).to_be_visible()
+    page.fill("#search", "typing here survives the refresh")
+    server.world.conversation("Newcomer Achieng", last_at=datetime.now(UTC))
+    expect(page.locator(".conversation-link")).to_have_text(["Newcomer Achieng"], timeout=10_000)
+    expect(page.locator("#search")).to_have_value("typing here survives the refresh")

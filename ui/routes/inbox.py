@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from litestar import Controller, get
 from litestar.di import Provide
 from litestar.params import FromQuery
@@ -56,7 +58,11 @@ class InboxController(Controller):
                 s for s in session.scalars(select(distinct(Conversation.stage))) if s is not None
             )
             tags = sorted(session.scalars(select(distinct(ConversationTag.name))))
+        wanted = {"queue": chosen.value, "q": q, "stage": stage, "tag": tag, "owner": owner}
+        if page > 1:
+            wanted["page"] = str(page)
         context.update(
+            refresh_url="/inbox?" + urlencode({k: v for k, v in wanted.items() if v}),
             queues=list(Queue),
             current=chosen,
             counts=counts,
