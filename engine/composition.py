@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from connectors.whatsapp.events import PROVIDER as WHATSAPP
 from engine.automation.inbound import automations_for
 from engine.automation.scheduled import run_scheduled_action
+from engine.automation.tasks import report_task_due
 from engine.core.clock import Clock, SystemClock
 from engine.db import make_engine
 from engine.inbound.processing import InboundHandler, process_inbound_event
@@ -25,6 +26,7 @@ from engine.jobs.names import (
     CHECK_SLA_CLOCK,
     DISPATCH_OUTBOX_ROW,
     PROCESS_INBOUND_EVENT,
+    REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
 )
 from engine.outbox.dispatch import Executor, dispatch_outbox_row
@@ -95,6 +97,7 @@ def build_runtime(
             automations=automations_for(configs),
         ),
         CHECK_SLA_CLOCK: partial(check_clock, db=db, clock=clock, configs=configs),
+        REPORT_TASK_DUE: partial(report_task_due, db=db, clock=clock, configs=configs),
         RUN_SCHEDULED_ACTION: partial(run_scheduled_action, db=db, clock=clock, configs=configs),
         DISPATCH_OUTBOX_ROW: partial(
             dispatch_outbox_row, db=db, clock=clock, executors=effect_executors

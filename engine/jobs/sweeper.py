@@ -25,11 +25,12 @@ from engine.jobs.names import (
     CHECK_SLA_CLOCK,
     DISPATCH_OUTBOX_ROW,
     PROCESS_INBOUND_EVENT,
+    REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
 )
 from engine.jobs.periodic import PeriodicThread
 from engine.jobs.timing import JobTimings, job_timings
-from engine.models import InboundEvent, OutboxRow, ScheduledAction, SlaClock
+from engine.models import InboundEvent, OutboxRow, ScheduledAction, SlaClock, Task
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class SweepReport:
     outbox_rows: int
     scheduled_actions: int = 0
     sla_clocks: int = 0
+    tasks_due: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,19 @@ OWED: tuple[OwedWork, ...] = (
             _not_recently_enqueued(SlaClock, stale),
         ),
         lambda: SlaClock.due_at,
+    ),
+    OwedWork(
+        "tasks_due",
+        REPORT_TASK_DUE,
+        "task_id",
+        Task,
+        lambda now, stale: and_(
+            Task.done_at.is_(None),
+            Task.due_reported_at.is_(None),
+            Task.due_at <= now,
+            _not_recently_enqueued(Task, stale),
+        ),
+        lambda: Task.due_at,
     ),
 )
 

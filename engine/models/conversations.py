@@ -216,7 +216,10 @@ class Task(WorkspaceScoped, Base):
     """Something a teammate must do, linked to a conversation or a business object."""
 
     __tablename__ = "tasks"
-    __table_args__ = (Index(None, "workspace_id", "assignee_id", "done_at"),)
+    __table_args__ = (
+        Index(None, "workspace_id", "assignee_id", "done_at"),
+        Index("ix_tasks_due", "done_at", "due_reported_at", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
@@ -229,6 +232,9 @@ class Task(WorkspaceScoped, Base):
     business_object_id: Mapped[int | None] = mapped_column(
         ForeignKey("business_objects.id", ondelete="CASCADE"), index=True
     )
+    # When its "task due" event went to the rules; the sweeper hands out each task once.
+    due_reported_at: Mapped[datetime | None]
+    enqueued_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     assignee: Mapped[Teammate | None] = relationship()
