@@ -8,6 +8,7 @@ but never commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -33,17 +34,29 @@ def normalise_address(channel: str, raw: str, default_region: str | None = None)
     raise ValueError(f"unknown channel {channel!r}")
 
 
-def find_contact(session: Session, channel: str, address: str) -> Contact | None:
-    """The contact whose current identity on `channel` is `address` (already normalised)."""
+def find_current_identity(
+    session: Session, channel: str, addresses: Iterable[str]
+) -> Identity | None:
+    """The current identity holding any of `addresses` (already normalised) on `channel`."""
+    candidates = sorted(set(addresses))
+    if not candidates:
+        return None
     return session.scalars(
-        select(Contact)
-        .join(Identity, Identity.contact_id == Contact.id)
+        select(Identity)
         .where(
             Identity.channel == channel,
-            Identity.address == address,
+            Identity.address.in_(candidates),
             Identity.is_current.is_(True),
         )
-    ).one_or_none()
+        .order_by(Identity.id)
+        .limit(1)
+    ).first()
+
+
+def find_contact(session: Session, channel: str, address: str) -> Contact | None:
+    """The contact whose current identity on `channel` is `address` (already normalised)."""
+    identity = find_current_identity(session, channel, [address])
+    return identity.contact if identity is not None else None
 
 
 def identify(
@@ -54,39 +67,62 @@ def identify(
     *,
     default_region: str | None = None,
     profile_name: str | None = None,
+    equivalent_raw: Iterable[str] = (),
 ) -> Contact:
     """The contact behind an address, created (with its identity) on first contact.
 
-    Two workers meeting a new number at once both try to insert; the unique
-    index on current addresses lets one win and the other finds its contact.
+    `equivalent_raw` are other spellings the provider treats as the same number
+    (WhatsApp's Brazilian, Argentine and Mexican forms): a contact found under
+    any of them is the one. Two workers meeting a new number at once both try to
+    insert; the unique index on current addresses lets one win and the other
+    finds its contact. A newer profile name is kept.
     """
     address = normalise_address(channel, raw_address, default_region)
-    contact = find_contact(session, channel, address)
-    if contact is not None:
-        return contact
-    try:
-        with session.begin_nested():
-            contact = Contact(profile_name=profile_name)
-            session.add(contact)
-            session.add(Identity(contact=contact, channel=channel, address=address, valid_from=now))
-    except IntegrityError:
-        contact = find_contact(session, channel, address)
-        if contact is None:
-            raise
+    forms = {address} | {normalise_address(channel, raw, default_region) for raw in equivalent_raw}
+    identity = find_current_identity(session, channel, forms)
+    if identity is None:
+        try:
+            with session.begin_nested():
+                contact = Contact(name=profile_name, profile_name=profile_name)
+                session.add(contact)
+                session.add(
+                    Identity(contact=contact, channel=channel, address=address, valid_from=now)
+                )
+            return contact
+        except IntegrityError:
+            identity = find_current_identity(session, channel, forms)
+            if identity is None:
+                raise
+    contact = identity.contact
+    if profile_name and contact.profile_name != profile_name:
+        contact.profile_name = profile_name
+        contact.name = contact.name or profile_name
     return contact
 
 
 def change_address(
     session: Session, identity: Identity, new_raw_address: str, now: datetime
 ) -> Identity:
-    """Close `identity` at `now` and open the new address on the same contact and channel."""
+    """Close `identity` at `now` and open the new address on the same contact and channel.
+
+    If another contact currently holds the new address, that holding is closed too:
+    the number is no longer theirs, and two people never share one current number.
+    """
     if not identity.is_current:
         raise ValueError("only a current identity can change its address")
     address = normalise_address(identity.channel, new_raw_address)
     if address == identity.address:
         return identity
+    taken = find_current_identity(session, identity.channel, [address])
+    if taken is not None:
+        if taken.contact_id == identity.contact_id:
+            identity.is_current, identity.valid_to = False, now
+            session.flush()
+            return taken
+        taken.is_current, taken.valid_to = False, now
     identity.is_current = False
     identity.valid_to = now
+    session.flush()  # the address is free before the successor takes it (unique index)
     successor = Identity(
         contact_id=identity.contact_id,
         channel=identity.channel,

@@ -18,11 +18,17 @@ from connectors.whatsapp.events import InboundMessage, StatusUpdate, SystemConte
 from connectors.whatsapp.numbers import equivalent_wa_ids
 from connectors.whatsapp.parse import parse_envelope
 from engine.automation.snapshot import message_view
-from engine.conversations.contacts import move_identity, resolve_contact
 from engine.conversations.events import ConversationEvent
 from engine.conversations.threads import lock_conversation, open_or_reuse_conversation
 from engine.core.delivery import next_delivery_state
 from engine.core.rules.events import DomainEvent, TriggerKind
+from engine.identity import (
+    change_address,
+    find_current_identity,
+    identify,
+    normalise_address,
+    to_e164,
+)
 from engine.models import (
     AuthorKind,
     Channel,
@@ -59,13 +65,9 @@ def apply_item(
         case InboundMessage(content=SystemContent() as system) if (
             system.system_type == "user_changed_number" and system.new_wa_id and item.from_wa_id
         ):
-            move_identity(
-                session,
-                channel=Channel.WHATSAPP,
-                old_addresses=_addresses(item.from_wa_id),
-                new_address=_e164(system.new_wa_id),
-                now=now,
-            )
+            old = find_current_identity(session, Channel.WHATSAPP, _addresses(item.from_wa_id))
+            if old is not None:
+                change_address(session, old, system.new_wa_id, now)
         case InboundMessage() if item.is_echo:
             pass  # sent from the business's own phone app: shown once echoes are supported
         case InboundMessage():
@@ -85,13 +87,13 @@ def _apply_message(
     if session.scalar(select(Message.id).where(Message.provider_message_id == item.message_id)):
         return []  # the same message under another webhook delivery
     sent_at = _instant(item.timestamp) or now
-    contact = resolve_contact(
+    contact = identify(
         session,
-        channel=Channel.WHATSAPP,
-        address=_e164(item.from_wa_id),
-        equivalent_addresses=_addresses(item.from_wa_id),
+        Channel.WHATSAPP,
+        item.from_wa_id,
+        now,
         profile_name=item.sender.name if item.sender else None,
-        now=now,
+        equivalent_raw=equivalent_wa_ids(item.from_wa_id),
     )
     conversation, opened = open_or_reuse_conversation(
         session, contact_id=contact.id, business_number=_business_number(item), now=sent_at
@@ -211,19 +213,14 @@ def release_waiting_statuses(session: Session, provider_message_id: str) -> None
     )
 
 
-def _e164(wa_id: str) -> str:
-    digits = "".join(ch for ch in wa_id if ch.isdigit())
-    return f"+{digits}" if digits else wa_id
-
-
 def _addresses(wa_id: str) -> set[str]:
-    return {_e164(form) for form in equivalent_wa_ids(wa_id)}
+    return {normalise_address(Channel.WHATSAPP, form) for form in equivalent_wa_ids(wa_id)}
 
 
 def _business_number(item: WhatsAppEvent) -> str:
     origin = item.origin
     if origin and origin.display_phone_number:
-        return _e164(origin.display_phone_number)
+        return to_e164(origin.display_phone_number, strict=False)
     if origin and origin.phone_number_id:
         return origin.phone_number_id
     return "unknown"

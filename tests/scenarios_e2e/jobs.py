@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select
 from connectors.whatsapp.fake import FakeSender
 from engine.automation.inbound import automations_for
 from engine.automation.scheduled import run_scheduled_action
+from engine.automation.tasks import report_task_due
 from engine.composition import Runtime, default_inbound_handlers
 from engine.core.clock import Clock
 from engine.core.queue import JobQueue, JsonScalar, RecordingJobQueue
@@ -36,22 +37,17 @@ from engine.jobs.names import (
     CHECK_SLA_CLOCK,
     DISPATCH_OUTBOX_ROW,
     PROCESS_INBOUND_EVENT,
+    REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
 )
-from engine.jobs.sweeper import sweep_once
-from engine.models import InboundEvent, OutboxRow, ScheduledAction, SlaClock
+from engine.jobs.sweeper import OWED, sweep_once
 from engine.outbox.dispatch import Executor, dispatch_outbox_row
 from engine.sla.clocks import check_clock
 from engine.whatsapp.outbound import SEND_KIND, make_send_executor
 from engine.workspaces.directory import ConfigDirectory
 
-# Which row each job's one argument names.
-_SUBJECT: Mapping[str, Any] = {
-    "event_id": InboundEvent,
-    "row_id": OutboxRow,
-    "action_id": ScheduledAction,
-    "clock_id": SlaClock,
-}
+# Which row each job's one argument names: the sweeper's own table of owed work.
+_SUBJECT: Mapping[str, Any] = {kind.argument: kind.model for kind in OWED}
 MAX_ROUNDS = 50  # sweeps in a row that still find work before we call it a runaway
 
 
@@ -105,6 +101,7 @@ class DirectJobs:
                 automations=automations_for(configs),
             ),
             CHECK_SLA_CLOCK: partial(check_clock, db=db, clock=clock, configs=configs),
+            REPORT_TASK_DUE: partial(report_task_due, db=db, clock=clock, configs=configs),
             RUN_SCHEDULED_ACTION: partial(
                 run_scheduled_action, db=db, clock=clock, configs=configs
             ),

@@ -22,6 +22,7 @@ from engine.jobs.names import (
     CHECK_SLA_CLOCK,
     DISPATCH_OUTBOX_ROW,
     PROCESS_INBOUND_EVENT,
+    REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
 )
 from engine.settings import Settings
@@ -37,7 +38,13 @@ SCENARIOS = {scenario.name: scenario for scenario in all_scenarios()}
 
 # One scenario a workspace through huey, with the jobs each must run through it: the
 # inbound webhook's processing, outbox dispatch, delayed actions, SLA clocks.
-ALL_JOBS = {PROCESS_INBOUND_EVENT, DISPATCH_OUTBOX_ROW, RUN_SCHEDULED_ACTION, CHECK_SLA_CLOCK}
+ALL_JOBS = {
+    PROCESS_INBOUND_EVENT,
+    DISPATCH_OUTBOX_ROW,
+    RUN_SCHEDULED_ACTION,
+    CHECK_SLA_CLOCK,
+    REPORT_TASK_DUE,  # tasks the rules create fall due while the scenario plays
+}
 THROUGH_HUEY = {
     "A customer who answers the quote gets no chasing task": ALL_JOBS,
     "A client who sends documents is not reminded, and each file becomes a check task": ALL_JOBS,
