@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from litestar import Litestar
@@ -9,6 +10,7 @@ from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Scope
 
 from engine.composition import Runtime, build_runtime
 from engine.logging_setup import configure_logging
@@ -28,6 +30,22 @@ from ui.security.csrf import csrf_config
 from ui.security.headers import add_security_headers
 
 UI_DIR = Path(__file__).resolve().parent
+
+
+logger = logging.getLogger("kazi.web")
+
+
+async def log_exception(exception: BaseException, scope: Scope) -> None:
+    """Our logging is configured by configure_logging, not Litestar's; an unexpected
+    error still leaves its traceback where operators look."""
+    status = getattr(exception, "status_code", 500)
+    if status >= 500:
+        logger.error(
+            "unhandled error on %s %s",
+            scope.get("method", ""),
+            scope.get("path", ""),
+            exc_info=exception,
+        )
 
 
 def create_app(runtime: Runtime) -> Litestar:
@@ -56,6 +74,7 @@ def create_app(runtime: Runtime) -> Litestar:
         template_config=TemplateConfig(directory=UI_DIR / "templates", engine=JinjaTemplateEngine),
         on_shutdown=[runtime.close],
         logging_config=None,
+        after_exception=[log_exception],
     )
 
 

@@ -10,15 +10,21 @@ integration or a teammate moved the conversation.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from engine.automation.runner import rules_in_force, run_event
 from engine.core.rules.changes import Observed, changes
+from engine.db import unit_of_work
 from engine.models import Conversation
 from engine.sla.clocks import refresh_clocks
 from engine.workspaces.directory import ConfigDirectory
+
+T = TypeVar("T")
 
 
 def observe(session: Session, conversation_id: int) -> Observed | None:
@@ -58,3 +64,19 @@ def run_staff_changes(
     for event in events:
         run_event(session, rules, conversation, event, now)
     refresh_clocks(session, rules, conversation, now)
+
+
+def act_on_conversation(
+    db: Engine,
+    configs: ConfigDirectory,
+    workspace_id: int,
+    conversation_id: int,
+    work: Callable[[Session], T],
+    now: datetime,
+) -> T:
+    """Run a staff action in one transaction, then let the rules see what it changed."""
+    with unit_of_work(db, workspace_id) as session:
+        before = observe(session, conversation_id)
+        result = work(session)
+        run_staff_changes(session, configs, workspace_id, conversation_id, before, now)
+        return result

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from dsl.config.model import Pipeline, Template, WorkspaceConfig
 from engine.auth import Forbidden, Principal
 from engine.auth.policy import Action
+from engine.automation.staff import act_on_conversation
 from engine.composition import Runtime
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.contacts import ContactView, contact_view, find_contacts
@@ -104,9 +105,25 @@ def _read(runtime: Runtime, principal: Principal, work: Callable[[Session], T]) 
         return work(session)
 
 
-def _write(runtime: Runtime, principal: Principal, work: Callable[[Session, datetime], T]) -> T:
-    with unit_of_work(runtime.db, principal.workspace_id) as session:
-        return work(session, runtime.clock.now())
+def _write(
+    runtime: Runtime,
+    principal: Principal,
+    conversation_id: int | None,
+    work: Callable[[Session, datetime], T],
+) -> T:
+    """One transaction; about a conversation, the rules then see what the action changed."""
+    now = runtime.clock.now()
+    if conversation_id is None:
+        with unit_of_work(runtime.db, principal.workspace_id) as session:
+            return work(session, now)
+    return act_on_conversation(
+        runtime.db,
+        runtime.configs,
+        principal.workspace_id,
+        conversation_id,
+        lambda session: work(session, now),
+        now,
+    )
 
 
 def _message(message: Message) -> MessageRead:
@@ -283,7 +300,7 @@ class ApiController(Controller):
                 raise InvalidInput("send either body (free text) or template")
             return _message(message)
 
-        created = _write(runtime, principal, work)
+        created = _write(runtime, principal, conversation_id, work)
         kick_outbox(runtime, principal.workspace_id, conversation_id)
         return created
 
@@ -320,6 +337,7 @@ class ApiController(Controller):
         return _write(
             runtime,
             principal,
+            conversation_id,
             lambda session, now: _note(
                 add_note(session, principal, conversation_id, data.body, now)
             ),
@@ -358,6 +376,7 @@ class ApiController(Controller):
         return _write(
             runtime,
             principal,
+            conversation_id,
             lambda session, now: _task(
                 create_task(
                     session,
@@ -378,6 +397,7 @@ class ApiController(Controller):
         return _write(
             runtime,
             principal,
+            None,
             lambda session, now: _task(complete_task(session, principal, task_id, now)),
         )
 
@@ -394,6 +414,7 @@ class ApiController(Controller):
         _write(
             runtime,
             principal,
+            conversation_id,
             lambda session, now: assign(
                 session,
                 principal,
@@ -418,6 +439,7 @@ class ApiController(Controller):
         _write(
             runtime,
             principal,
+            conversation_id,
             lambda session, now: set_status(session, principal, conversation_id, data.status, now),
         )
         return _detail(runtime, principal, conversation_id)
@@ -435,6 +457,7 @@ class ApiController(Controller):
         _write(
             runtime,
             principal,
+            conversation_id,
             lambda session, now: move_stage(
                 session,
                 principal,
@@ -458,6 +481,7 @@ class ApiController(Controller):
         _write(
             runtime,
             principal,
+            conversation_id,
             lambda session, now: snooze(session, principal, conversation_id, data.until, now),
         )
         return _detail(runtime, principal, conversation_id)
@@ -477,6 +501,7 @@ class ApiController(Controller):
         tag = _write(
             runtime,
             principal,
+            conversation_id,
             lambda session, now: add_tag(session, principal, conversation_id, data.name, now),
         )
         return {"tag": tag}
@@ -492,6 +517,7 @@ class ApiController(Controller):
         _write(
             runtime,
             principal,
+            conversation_id,
             lambda session, now: remove_tag(session, principal, conversation_id, name, now),
         )
 
@@ -531,6 +557,7 @@ class ApiController(Controller):
         return _write(
             runtime,
             principal,
+            conversation_id,
             lambda session, now: _object(
                 create_for_conversation(session, principal, conversation_id, new, now)
             ),

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.auth import Forbidden, Principal
+from engine.automation.staff import act_on_conversation
 from engine.composition import Runtime
-from engine.db import unit_of_work, workspace_session
+from engine.db import workspace_session
 from engine.inbox.conversation import conversation_view
 from engine.inbox.errors import Conflict, InvalidInput
 from engine.inbox.objects import NewObject, create_for_conversation
@@ -142,9 +143,16 @@ class ConversationController(Controller):
         draft: str = "",
         sends: bool = False,
     ) -> Response[Any]:
+        now = runtime.clock.now()
         try:
-            with unit_of_work(runtime.db, principal.workspace_id) as session:
-                action(session, runtime.clock.now())
+            act_on_conversation(
+                runtime.db,
+                runtime.configs,
+                principal.workspace_id,
+                conversation_id,
+                lambda session: action(session, now),
+                now,
+            )
         except ReplyRace as race:
             return render_conversation(
                 runtime, principal, conversation_id, status=409, race=race, draft=draft
@@ -247,8 +255,8 @@ class ConversationController(Controller):
         ]
 
         def act(session: Session, now: datetime) -> None:
-            with workspace_session(runtime.db, principal.workspace_id) as lookup:
-                slug = page_context(lookup, principal, now).workspace.slug
+            # The same session: a second one would wait on this transaction's write lock.
+            slug = page_context(session, principal, now).workspace.slug
             config = runtime.configs.config(slug)
             reply_template(
                 session,
