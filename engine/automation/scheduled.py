@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from engine.automation.effects import EffectContext, apply_effect
 from engine.automation.runner import record_firing, rules_in_force, run_event
@@ -110,15 +111,14 @@ def _finish(action: ScheduledAction, state: str, outcome: str | None, now: datet
 
 
 def cancel_scheduled_action(
-    db: Engine, workspace_id: int, action_id: int, teammate_id: int | None, now: datetime
+    session: Session, action_id: int, teammate_id: int | None, now: datetime
 ) -> bool:
     """Staff cancelled a pending action; False when it already ran or was cancelled."""
-    with workspace_session(db, workspace_id) as session:
-        action = session.get(ScheduledAction, action_id)
-        if action is None or action.state != "pending":
-            return False
-        action.state = "cancelled"
-        action.cancelled_by_id = teammate_id
-        action.finished_at = now
-        session.commit()
-        return True
+    action = session.get(ScheduledAction, action_id)
+    if action is None or action.state != "pending":
+        return False
+    action.state = "cancelled"
+    action.cancelled_by_id = teammate_id
+    action.finished_at = now
+    session.flush()
+    return True

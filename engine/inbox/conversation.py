@@ -8,7 +8,7 @@ status changes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -31,6 +31,8 @@ from engine.models import (
     Identity,
     Message,
     Note,
+    ScheduledAction,
+    SlaClock,
     StageHistory,
     SubjectKind,
     Task,
@@ -94,6 +96,8 @@ class ConversationView:
     window_seconds_left: int
     stages: list[StageChoice]
     business_objects: list[BusinessObject]
+    scheduled: list[ScheduledAction] = field(default_factory=list)  # pending delayed actions
+    clocks: list[SlaClock] = field(default_factory=list)  # running SLA clocks
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -241,7 +245,26 @@ def conversation_view(
             .order_by(Task.due_at, Task.id)
         )
     )
+    scheduled = list(
+        session.scalars(
+            select(ScheduledAction)
+            .where(
+                ScheduledAction.conversation_id == conversation.id,
+                ScheduledAction.state == "pending",
+            )
+            .order_by(ScheduledAction.due_at)
+        )
+    )
+    clocks = list(
+        session.scalars(
+            select(SlaClock)
+            .where(SlaClock.conversation_id == conversation.id, SlaClock.stopped_at.is_(None))
+            .order_by(SlaClock.due_at)
+        )
+    )
     return ConversationView(
+        scheduled=scheduled,
+        clocks=clocks,
         conversation=conversation,
         contact=contact,
         contact_name=name,

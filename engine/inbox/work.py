@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action
 from engine.auth.principal import Principal
+from engine.automation.scheduled import cancel_scheduled_action
 from engine.inbox.audit import record
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for, teammate_named
@@ -19,6 +20,7 @@ from engine.models import (
     ConversationStatus,
     ConversationTag,
     Note,
+    ScheduledAction,
     Task,
     WaitingOn,
 )
@@ -208,3 +210,24 @@ def complete_task(session: Session, principal: Principal, task_id: int, now: dat
         task.done_at = now
         session.flush()
     return task
+
+
+def cancel_scheduled(
+    session: Session, principal: Principal, conversation_id: int, action_id: int, now: datetime
+) -> None:
+    """Staff stop a rule's delayed follow-up on this conversation before it runs."""
+    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    action = session.get(ScheduledAction, action_id)
+    if action is None or action.conversation_id != conversation.id:
+        raise NotFound("that scheduled action is not on this conversation")
+    if not cancel_scheduled_action(session, action.id, principal.teammate_id, now):
+        raise Conflict("it already ran or was cancelled; reload to see it")
+    record(
+        session,
+        principal,
+        "cancel_scheduled",
+        subject_kind="conversation",
+        subject_id=conversation.id,
+        now=now,
+        rule=action.rule_name,
+    )

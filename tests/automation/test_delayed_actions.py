@@ -12,7 +12,7 @@ from engine.automation.runner import rules_in_force, run_event
 from engine.automation.scheduled import cancel_scheduled_action, run_scheduled_action
 from engine.core.queue import RecordingJobQueue
 from engine.core.rules.events import DomainEvent
-from engine.db import workspace_session
+from engine.db import unit_of_work, workspace_session
 from engine.jobs.names import RUN_SCHEDULED_ACTION
 from engine.jobs.sweeper import sweep_once
 from engine.models import Conversation, ScheduledAction, Task
@@ -99,10 +99,9 @@ def test_a_customer_reply_makes_the_delayed_block_do_nothing(shop: Shop) -> None
 def test_staff_can_cancel_a_scheduled_follow_up(shop: Shop) -> None:
     quote(shop, "254722200003")
     [action] = pending(shop)
-    assert cancel_scheduled_action(shop.db, shop.workspace_id, action.id, None, shop.clock.now())
-    assert not cancel_scheduled_action(
-        shop.db, shop.workspace_id, action.id, None, shop.clock.now()
-    )
+    with unit_of_work(shop.db, shop.workspace_id) as session:
+        assert cancel_scheduled_action(session, action.id, None, shop.clock.now())
+        assert not cancel_scheduled_action(session, action.id, None, shop.clock.now())
     shop.clock.advance(timedelta(hours=49))
     assert run_due(shop) == []
     assert chase_tasks(shop) == []

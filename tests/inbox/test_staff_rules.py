@@ -25,3 +25,30 @@ def test_moving_to_quote_on_the_page_sends_the_quote_and_schedules_the_chase(web
         ).all()
     assert [row.payload["name"] for row in sends] == ["quote_ready"]
     assert [action.rule_name for action in chases] == ["Send the quote"]
+
+
+def test_the_page_shows_the_scheduled_chase_and_staff_can_cancel_it(web: Web) -> None:
+    conversation = web.world.conversation("Kamau", owner="agent", stage="inquiry")
+    web.sign_in("agent")
+    web.post(f"/inbox/c/{conversation}/stage", {"stage": "quote", "expected_stage": "inquiry"})
+    page = web.client.get(f"/inbox/c/{conversation}").text
+    assert "Send the quote" in page and "unless customer replied or stage changed" in page
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        [chase] = session.scalars(
+            select(ScheduledAction).where(ScheduledAction.conversation_id == conversation)
+        ).all()
+    cancelled = web.post(f"/inbox/c/{conversation}/scheduled/{chase.id}/cancel")
+    assert cancelled.status_code == 303
+    assert "Nothing is scheduled." in web.client.get(f"/inbox/c/{conversation}").text
+    again = web.post(f"/inbox/c/{conversation}/scheduled/{chase.id}/cancel")
+    assert again.status_code == 409
+
+
+def test_the_page_shows_the_running_response_time_target(web: Web) -> None:
+    conversation = web.world.conversation("Njoroge", texts=("Hello?",), stage="inquiry")
+    web.sign_in("agent")
+    tagged = web.post(f"/inbox/c/{conversation}/tags", {"tag": "vip"})  # actions refresh clocks
+    assert tagged.status_code == 303
+    page = web.client.get(f"/inbox/c/{conversation}").text
+    section = page[page.index("Response times") :]
+    assert "Resolution" in section[:600], section[:600]

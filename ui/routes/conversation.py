@@ -32,6 +32,7 @@ from engine.inbox.stages import move_stage
 from engine.inbox.work import (
     add_note,
     add_tag,
+    cancel_scheduled,
     complete_task,
     create_task,
     remove_tag,
@@ -270,6 +271,24 @@ class ConversationController(Controller):
             )
 
         return self._act(runtime, principal, conversation_id, act, anchor="#reply", sends=True)
+
+    @post("/scheduled/{action_id:int}/cancel", sync_to_thread=True)
+    def cancel_scheduled(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        action_id: FromPath[int],
+    ) -> Response[Any]:
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda session, now: cancel_scheduled(
+                session, principal, conversation_id, action_id, now
+            ),
+            anchor="#scheduled",
+        )
 
     @post("/stage", sync_to_thread=True)
     def stage(
