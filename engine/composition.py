@@ -21,6 +21,8 @@ from engine.core.clock import Clock, SystemClock
 from engine.db import make_engine
 from engine.inbound.processing import InboundHandler, process_inbound_event
 from engine.integrations.calls import CALL_KIND, make_call_executor
+from engine.integrations.inbound import PROVIDER as INTEGRATION
+from engine.integrations.inbound import apply_integration_event
 from engine.jobs.huey_queue import HueyJobQueue, JobHandler, make_huey
 from engine.jobs.names import (
     CHECK_SLA_CLOCK,
@@ -65,7 +67,7 @@ class Runtime:
 
 
 def default_inbound_handlers() -> dict[str, InboundHandler]:
-    return {WHATSAPP: apply_whatsapp_event}
+    return {WHATSAPP: apply_whatsapp_event, INTEGRATION: apply_integration_event}
 
 
 def build_runtime(

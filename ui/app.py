@@ -25,7 +25,7 @@ from ui.routes.manager import ManagerController
 from ui.routes.notifications import NotificationsController
 from ui.routes.people import PeopleController
 from ui.routes.signin import AccountController, SignInController
-from ui.routes.webhooks import WhatsAppWebhookController
+from ui.routes.webhooks import IntegrationWebhookController, WhatsAppWebhookController
 from ui.security.csrf import csrf_config
 from ui.security.headers import add_security_headers
 
@@ -57,6 +57,7 @@ def create_app(runtime: Runtime) -> Litestar:
             HealthController,
             HomeController,
             WhatsAppWebhookController,
+            IntegrationWebhookController,
             SignInController,
             AccountController,
             InboxController,

@@ -7,7 +7,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.params import FromPath
 
+from connectors.webhook.signing import SIGNATURE_HEADER as KAZI_SIGNATURE_HEADER
 from connectors.whatsapp.signature import SIGNATURE_HEADER
+from engine.integrations.inbound import receive_integration_event
 from engine.whatsapp.webhook import answer_handshake, receive_webhook
 from ui.dependencies import RuntimeDependency
 
@@ -40,6 +42,41 @@ class WhatsAppWebhookController(Controller):
                 queue=runtime.queue,
                 secrets=runtime.whatsapp_secrets,
                 slug=workspace,
+                body=body,
+                signature=signature,
+                now=runtime.clock.now(),
+            )
+        )
+        content: dict[str, object] = {"status": outcome.detail}
+        if outcome.status == 200:
+            content.update(
+                stored=outcome.stored, duplicates=outcome.duplicates, flagged=outcome.flagged
+            )
+        return Response(content, status_code=outcome.status)
+
+
+class IntegrationWebhookController(Controller):
+    """Events from a business's own systems, signed with the integration's secret."""
+
+    path = "/webhooks/integrations/{workspace:str}/{integration:str}"
+
+    @post(status_code=200)
+    async def receive(
+        self,
+        workspace: FromPath[str],
+        integration: FromPath[str],
+        request: Request,
+        runtime: RuntimeDependency,
+    ) -> Response[dict[str, object]]:
+        body = await request.body()
+        signature = request.headers.get(KAZI_SIGNATURE_HEADER)
+        outcome = await anyio.to_thread.run_sync(
+            lambda: receive_integration_event(
+                db=runtime.db,
+                queue=runtime.queue,
+                configs=runtime.configs,
+                slug=workspace,
+                integration=integration,
                 body=body,
                 signature=signature,
                 now=runtime.clock.now(),
