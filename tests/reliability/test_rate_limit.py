@@ -15,7 +15,7 @@ from connectors.whatsapp.fake import FakeSender
 from engine.core.clock import FrozenClock
 from engine.db import workspace_session
 from engine.models import Conversation, Message, OutboxRow
-from engine.outbox.dispatch import dispatch_outbox_row
+from engine.outbox.dispatch import ExecutionFailed, dispatch_outbox_row
 from engine.outbox.rate_limit import (
     RedisTokenBuckets,
     SqliteTokenBuckets,
@@ -134,3 +134,38 @@ def test_the_limit_comes_from_the_numbers_config(stack: Stack, tmp_path: Path) -
     now = datetime.now(UTC)
     admitted = [sender.admit(now) == timedelta(0) for _ in range(5)]
     assert admitted == [True, True, True, False, False]
+
+
+def test_a_send_that_cannot_be_tried_shows_as_failed_not_queued_forever(stack: Stack) -> None:
+    stack.customer_says("254722400002", {"text": "Hi"})
+
+    def conversation() -> int | None:
+        with workspace_session(stack.db, stack.workspace_id) as session:
+            return session.scalar(select(Conversation.id))
+
+    stack.drain(lambda: conversation() is not None and stack.settled())
+
+    def no_token(workspace_id: int, number: str) -> FakeSender:
+        raise ExecutionFailed("the WhatsApp access token is not set", retryable=False)
+
+    clock = FrozenClock(datetime.now(UTC))
+    with workspace_session(stack.db, stack.workspace_id) as session:
+        conversation_id = conversation()
+        assert conversation_id is not None
+        message_id = queue_text(
+            session,
+            conversation_id=conversation_id,
+            body="Reply",
+            author_teammate_id=None,
+            now=clock.now(),
+        ).id
+        session.commit()
+        row_id = session.scalars(select(OutboxRow.id)).one()
+    executors = {SEND_KIND: make_send_executor(no_token)}
+    dispatch_outbox_row(row_id=row_id, db=stack.db, clock=clock, executors=executors)
+    with workspace_session(stack.db, stack.workspace_id) as session:
+        message = session.get(Message, message_id)
+        row = session.get(OutboxRow, row_id)
+        assert message is not None and row is not None
+        assert (message.delivery_state, message.failure_code) == ("failed", "configuration")
+        assert row.state == "failed"
