@@ -22,13 +22,13 @@ def test_notifications_are_listed_counted_and_marked_read(web: Web) -> None:
         )
         session.commit()
     web.sign_in("manager")
-    assert ">1</span>" in web.client.get("/notifications/count").text
+    assert 'class="count unread">1</span>' in web.client.get("/inbox").text
     page = web.client.get("/notifications")
     assert "paid KES 4,000 of 5,500" in page.text
     assert "<script>x</script>" not in page.text
     assert f'href="/inbox/c/{conversation}"' in page.text
     web.post("/notifications/read")
-    assert "span" not in web.client.get("/notifications/count").text
+    assert 'class="count unread"' not in web.client.get("/inbox").text
 
     web.sign_in("agent")  # notifications are the recipient's own
     assert "paid KES" not in web.client.get("/notifications").text

@@ -7,7 +7,7 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from engine.db import unit_of_work, workspace_session
-from engine.inbox.notifications import latest, mark_all_read, unread_count
+from engine.inbox.notifications import latest, mark_all_read
 from ui.dependencies import RuntimeDependency
 from ui.routes.presentation import PAGE_ERRORS, page_context
 from ui.security.auth import PrincipalDependency, page_principal
@@ -23,18 +23,8 @@ class NotificationsController(Controller):
         now = runtime.clock.now()
         with workspace_session(runtime.db, principal.workspace_id) as session:
             context = page_context(session, principal, now).as_dict()
-            context.update(
-                notifications=latest(session, principal),
-                unread=unread_count(session, principal),
-            )
+            context.update(notifications=latest(session, principal))
         return Template(template_name="notifications.html", context=context)
-
-    @get("/count", sync_to_thread=True)
-    def count(self, runtime: RuntimeDependency, principal: PrincipalDependency) -> Template:
-        """The header's badge, loaded by htmx so every page need not count."""
-        with workspace_session(runtime.db, principal.workspace_id) as session:
-            unread = unread_count(session, principal)
-        return Template(template_name="_notification_count.html", context={"unread": unread})
 
     @post("/read", sync_to_thread=True)
     def read(self, runtime: RuntimeDependency, principal: PrincipalDependency) -> Redirect:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.auth import Forbidden, Principal
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
+from engine.inbox.notifications import unread_count
 from engine.models import Workspace
 from ui.security.auth import NotSignedIn
 
@@ -71,9 +72,10 @@ class PageContext:
     me: Principal
     workspace: Workspace
     fmt: Formatter
+    unread: int  # the teammate's unread notifications, for the header
 
     def as_dict(self) -> dict[str, Any]:
-        return {"me": self.me, "workspace": self.workspace, "fmt": self.fmt}
+        return {"me": self.me, "workspace": self.workspace, "fmt": self.fmt, "unread": self.unread}
 
 
 def page_context(session: Session, principal: Principal, now: datetime) -> PageContext:
@@ -84,7 +86,12 @@ def page_context(session: Session, principal: Principal, now: datetime) -> PageC
         zone = ZoneInfo(workspace.timezone)
     except (ValueError, KeyError):
         zone = ZoneInfo("UTC")
-    return PageContext(me=principal, workspace=workspace, fmt=Formatter(now=now, zone=zone))
+    return PageContext(
+        me=principal,
+        workspace=workspace,
+        fmt=Formatter(now=now, zone=zone),
+        unread=unread_count(session, principal),
+    )
 
 
 def parse_local_time(value: str, zone: ZoneInfo) -> datetime:
