@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,12 +33,12 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"kazi backend: {BACKEND}"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A URL of an empty database that lives for this test session."""
+@contextmanager
+def empty_database(folder: Path) -> Iterator[str]:
+    """A URL of a new, empty database: a SQLite file in `folder`, or a PostgreSQL
+    database created now and dropped afterwards."""
     if BACKEND == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "kazi.sqlite3"
-        yield f"sqlite:///{path}"
+        yield f"sqlite:///{folder / 'kazi.sqlite3'}"
         return
     if BACKEND != "postgres":
         raise pytest.UsageError(f"KAZI_TEST_BACKEND={BACKEND!r}: use sqlite or postgres")
@@ -51,6 +52,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL of an empty database that lives for this test session."""
+    with empty_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

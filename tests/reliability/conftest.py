@@ -1,3 +1,5 @@
+"""Reliability tests run real stacks; each test gets a database of its own."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,10 +11,20 @@ from sqlalchemy import Engine
 
 from engine.db import make_engine, migrate
 from engine.workspaces.load import load_folder
+from tests.conftest import empty_database
 from tests.reliability.harness import Stack, build_stack, stop_stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of each test's own: workers sweep every workspace in their database,
+    so a stack sharing the run's database would also send other tests' leftover rows
+    (to its own simulator, whose statuses then land in the wrong workspace)."""
+    with empty_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture()
 def db(database_url: str) -> Iterator[Engine]:
     migrate(database_url)
     engine = make_engine(database_url)
