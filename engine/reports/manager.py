@@ -97,14 +97,8 @@ def manager_view(
     def items(statement: object, since: str, detail: str = "") -> list[Item]:
         rows = session.execute(statement.limit(LIST_LIMIT))  # type: ignore[attr-defined]
         return [
-            Item(
-                conversation_id=conversation.id,
-                customer=contact.name or contact.profile_name or f"Contact {contact.id}",
-                owner=names.teammates.get(conversation.owner_id),
-                team=names.teams.get(conversation.team_id),
-                stage=conversation.stage,
-                since=getattr(conversation, since) if since else None,
-                detail=detail,
+            names.item(
+                conversation, contact, getattr(conversation, since) if since else None, detail
             )
             for conversation, contact in rows
         ]
@@ -147,14 +141,13 @@ def manager_view(
         .limit(LIST_LIMIT)
     )
     view.follow_ups_today = [
-        Item(
-            conversation_id=conversation.id,
-            customer=contact.name or contact.profile_name or f"Contact {contact.id}",
-            owner=names.teammates.get(task.assignee_id),
-            team=names.teams.get(conversation.team_id),
-            stage=conversation.stage,
-            since=task.due_at,
-            detail=task.title,
+        names.item(
+            conversation,
+            contact,
+            task.due_at,
+            task.title,
+            task_assignee=True,
+            assignee_id=task.assignee_id,
         )
         for task, conversation, contact in tasks
     ]
@@ -170,14 +163,11 @@ def manager_view(
         .limit(LIST_LIMIT)
     )
     view.breaches_today = [
-        Item(
-            conversation_id=conversation.id,
-            customer=contact.name or contact.profile_name or f"Contact {contact.id}",
-            owner=names.teammates.get(conversation.owner_id),
-            team=names.teams.get(conversation.team_id),
-            stage=conversation.stage,
-            since=clock.breached_at,
-            detail=f"{clock.kind.replace('_', ' ')} ({clock.policy})",
+        names.item(
+            conversation,
+            contact,
+            clock.breached_at,
+            f"{clock.kind.replace('_', ' ')} ({clock.policy})",
         )
         for clock, conversation, contact in breaches
     ]
@@ -201,14 +191,11 @@ def manager_view(
         .limit(LIST_LIMIT)
     )
     view.rules_stopped = [
-        Item(
-            conversation_id=conversation.id,
-            customer=contact.name or contact.profile_name or f"Contact {contact.id}",
-            owner=names.teammates.get(conversation.owner_id),
-            team=names.teams.get(conversation.team_id),
-            stage=conversation.stage,
-            since=entry.at,
-            detail=f"{entry.detail.get('rule')}: {entry.detail.get('why')}",
+        names.item(
+            conversation,
+            contact,
+            entry.at,
+            f"{entry.detail.get('rule')}: {entry.detail.get('why')}",
         )
         for entry, conversation, contact in stopped
     ]
@@ -219,6 +206,27 @@ def manager_view(
 class _Names:
     teammates: dict[int | None, str]
     teams: dict[int | None, str]
+
+    def item(
+        self,
+        conversation: Conversation,
+        contact: Contact,
+        since: datetime | None,
+        detail: str = "",
+        *,
+        task_assignee: bool = False,
+        assignee_id: int | None = None,
+    ) -> Item:
+        """A list row; for a task, the person shown is the task's assignee, not the owner."""
+        return Item(
+            conversation_id=conversation.id,
+            customer=contact.name or contact.profile_name or f"Contact {contact.id}",
+            owner=self.teammates.get(assignee_id if task_assignee else conversation.owner_id),
+            team=self.teams.get(conversation.team_id),
+            stage=conversation.stage,
+            since=since,
+            detail=detail,
+        )
 
 
 def _names(session: Session) -> _Names:
