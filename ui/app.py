@@ -17,6 +17,7 @@ from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from ui.routes.api import ApiController
 from ui.routes.conversation import ConversationController
+from ui.routes.failures import FailuresApiController, FailuresPageController
 from ui.routes.health import HealthController
 from ui.routes.home import HomeController
 from ui.routes.inbox import InboxController
@@ -67,6 +68,8 @@ def create_app(runtime: Runtime) -> Litestar:
             PeopleController,
             ManagerController,
             NotificationsController,
+            FailuresPageController,
+            FailuresApiController,
             create_static_files_router(path="/static", directories=[UI_DIR / "static"]),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},

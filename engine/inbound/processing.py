@@ -105,15 +105,22 @@ def _record_failure(
         session.commit()
 
 
+def reopen_failed_event(event: InboundEvent) -> bool:
+    """Staff asked to try a failed (or flagged) event again: back to `received` for the
+    sweeper. False when the event is not waiting on anyone's decision."""
+    if event.state not in ("failed", "flagged"):
+        return False
+    event.state = "received"
+    event.attempts = 0
+    event.lease_expires_at = None
+    event.enqueued_at = None
+    return True
+
+
 def retry_failed_event(db: Engine, workspace_id: int, event_id: int) -> bool:
-    """Staff asked to try a failed event again: back to `received` for the sweeper."""
     with workspace_session(db, workspace_id) as session:
         event = session.get(InboundEvent, event_id)
-        if event is None or event.state != "failed":
+        if event is None or not reopen_failed_event(event):
             return False
-        event.state = "received"
-        event.attempts = 0
-        event.lease_expires_at = None
-        event.enqueued_at = None
         session.commit()
         return True

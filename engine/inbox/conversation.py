@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.whatsapp.errors import classify
 from dsl.config.model import Pipeline, Template
 from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
+from engine.inbox.failures import meaning_of
 from engine.inbox.lookup import conversation_for
 from engine.inbox.objects import objects_of
 from engine.inbox.queues import display_name
@@ -113,10 +113,7 @@ def _message_entry(message: Message, names: dict[int, str], contact_name: str) -
         author = contact_name if message.direction == "inbound" else "Kazi"
     meaning = None
     if message.delivery_state == "failed":
-        meaning = message.failure_detail
-        if not meaning:
-            code = message.failure_code or ""
-            meaning = classify(int(code) if code.isdigit() else None).meaning
+        meaning = meaning_of(message.failure_code, message.failure_detail)
     media = message.media or {}
     return Entry(
         kind="message",

@@ -1,0 +1,114 @@
+"""What did not work, in one list: sends WhatsApp refused, events Kazi could not apply.
+
+Each failed send carries the provider's code and its meaning for staff; each failed
+or flagged inbound event its error. Both can be retried from the list (a send also
+from its conversation), and nothing here is ever deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from connectors.whatsapp.errors import classify
+from engine.auth.policy import Action, require
+from engine.auth.principal import Principal
+from engine.inbound.processing import reopen_failed_event
+from engine.inbox.errors import NotFound
+from engine.inbox.queues import display_name
+from engine.models import Contact, Conversation, InboundEvent, Message
+
+LIMIT = 200
+
+
+def meaning_of(code: str | None, detail: str | None) -> str:
+    """What a failed send's code means for staff: the provider's words when kept."""
+    if detail:
+        return detail
+    if code == "unknown":
+        return "No answer from WhatsApp: it may or may not have been sent."
+    return classify(int(code) if code and code.isdigit() else None).meaning
+
+
+@dataclass(frozen=True)
+class FailedSend:
+    message_id: int
+    conversation_id: int
+    customer: str
+    body: str | None
+    code: str | None
+    meaning: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class FailedEvent:
+    event_id: int
+    provider: str
+    state: str  # "failed" (tried and gave up) or "flagged" (malformed or unknown, kept)
+    error: str | None
+    attempts: int
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Failures:
+    sends: list[FailedSend]
+    events: list[FailedEvent]
+
+
+def list_failures(session: Session, principal: Principal) -> Failures:
+    require(principal, Action.VIEW_REPORTS)
+    sends = session.execute(
+        select(Message, Contact)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(
+            Message.direction == "outbound",
+            or_(Message.delivery_state == "failed", Message.failure_code == "unknown"),
+        )
+        .order_by(Message.id.desc())
+        .limit(LIMIT)
+    )
+    events = session.scalars(
+        select(InboundEvent)
+        .where(InboundEvent.state.in_(("failed", "flagged")))
+        .order_by(InboundEvent.id.desc())
+        .limit(LIMIT)
+    )
+    return Failures(
+        sends=[
+            FailedSend(
+                message_id=message.id,
+                conversation_id=message.conversation_id,
+                customer=display_name(contact),
+                body=message.body,
+                code=message.failure_code,
+                meaning=meaning_of(message.failure_code, message.failure_detail),
+                at=message.provider_timestamp,
+            )
+            for message, contact in sends
+        ],
+        events=[
+            FailedEvent(
+                event_id=event.id,
+                provider=event.provider,
+                state=event.state,
+                error=event.last_error,
+                attempts=event.attempts,
+                received_at=event.received_at,
+            )
+            for event in events
+        ],
+    )
+
+
+def retry_event(session: Session, principal: Principal, event_id: int) -> None:
+    """Hand a failed inbound event back to the workers (the sweeper picks it up)."""
+    require(principal, Action.VIEW_REPORTS)
+    event = session.get(InboundEvent, event_id)
+    if event is None or not reopen_failed_event(event):
+        raise NotFound(f"no failed event {event_id}")

@@ -1,0 +1,86 @@
+"""Failures are listed with the provider's code and meaning, and can be retried (issue 4)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.auth import Role
+from engine.db import workspace_session
+from engine.models import InboundEvent, Message, OutboxRow
+from tests.inbox.seed import NOW
+from tests.inbox.test_api import bearer
+from tests.inbox.web import Web
+
+
+def seed_failures(web: Web) -> tuple[int, int]:
+    conversation = web.world.conversation("Otieno", owner="agent")
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        message = Message(
+            conversation_id=conversation,
+            direction="outbound",
+            type="text",
+            body="Your order ships today",
+            author_kind="teammate",
+            delivery_state="failed",
+            failure_code="131026",
+            provider_timestamp=NOW,
+        )
+        session.add(message)
+        session.flush()
+        session.add(
+            OutboxRow(
+                kind="whatsapp.send",
+                payload={"message_id": message.id, "type": "text", "body": message.body},
+                idempotency_key=f"message:{message.id}",
+                state="failed",
+                conversation_id=conversation,
+            )
+        )
+        event = InboundEvent(
+            provider="whatsapp",
+            dedup_key="whatsapp:message:wamid.broken",
+            payload={"object": "whatsapp_business_account", "entry": []},
+            signature_ok=True,
+            state="failed",
+            attempts=5,
+            last_error="ValueError: message without a sender wa_id",
+            received_at=NOW,
+        )
+        session.add(event)
+        session.commit()
+        return message.id, event.id
+
+
+def test_a_manager_sees_failures_with_their_meaning_and_retries_them(web: Web) -> None:
+    message_id, event_id = seed_failures(web)
+    web.sign_in("manager")
+    page = web.client.get("/failures").text
+    assert "Your order ships today" in page and "131026" in page
+    assert "message without a sender wa_id" in page
+
+    headers = bearer(web.world, Role.MANAGER)
+    listed = web.client.get("/api/v1/failures", headers=headers).json()
+    [send] = [s for s in listed["sends"] if s["message_id"] == message_id]
+    assert send["code"] == "131026" and "undeliverable" in send["meaning"].lower()
+    assert [e["event_id"] for e in listed["events"]] == [event_id]
+
+    assert (
+        web.client.post(f"/api/v1/messages/{message_id}/retry", headers=headers).status_code == 200
+    )
+    assert web.client.post(f"/api/v1/events/{event_id}/retry", headers=headers).status_code == 200
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        message = session.get(Message, message_id)
+        row = session.scalars(select(OutboxRow)).one()
+        event = session.get(InboundEvent, event_id)
+        assert message is not None and message.delivery_state == "queued"
+        assert row.state == "queued"
+        assert event is not None and (event.state, event.attempts) == ("received", 0)
+    assert web.client.get("/api/v1/failures", headers=headers).json() == {"sends": [], "events": []}
+
+
+def test_agents_do_not_get_the_failures_list(web: Web) -> None:
+    seed_failures(web)
+    web.sign_in("agent")
+    assert web.client.get("/failures").status_code == 403
+    headers = bearer(web.world, Role.AGENT)
+    assert web.client.get("/api/v1/failures", headers=headers).status_code == 403
