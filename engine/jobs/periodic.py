@@ -7,17 +7,14 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from huey.exceptions import TaskLockedException
-
 logger = logging.getLogger(__name__)
 
 
 class PeriodicThread:
     """Calls `step` every `interval` until stopped.
 
-    A `TaskLockedException` means another worker holds the step's lock right now
-    and is skipped quietly; any other error is logged and the next round comes
-    anyway, because an outage of the database or Redis must only delay work.
+    An error is logged and the next round comes anyway: an outage of the
+    database or Redis must only delay work, never end the thread.
     """
 
     def __init__(self, name: str, step: Callable[[], None], interval: timedelta) -> None:
@@ -37,8 +34,6 @@ class PeriodicThread:
         while not self._stop.is_set():
             try:
                 self._step()
-            except TaskLockedException:
-                pass
             except Exception:
                 logger.exception("%s failed; trying again in %s", self._thread.name, self._interval)
             self._stop.wait(self._interval.total_seconds())

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from huey import Huey
 from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
 
 from engine.core.clock import Clock
@@ -178,17 +177,17 @@ def sweep_once(
 
 
 def sweeper_thread(
-    db: Engine, queue: JobQueue, huey: Huey, clock: Clock, interval: timedelta | None = None
+    db: Engine, queue: JobQueue, clock: Clock, interval: timedelta | None = None
 ) -> PeriodicThread:
     """The sweep every `interval` (job_timings() by default) in a thread of each worker.
 
-    A huey lock (held in the shared queue storage, so across processes and
-    machines) keeps two workers from sweeping at the same moment.
+    No lock between workers, on purpose: a lock held by a worker that is killed
+    mid-sweep would stop every sweeper for good (huey's task locks never expire).
+    Two sweeps at once only enqueue a row twice, and its job claims it once.
     """
 
     def step() -> None:
-        with huey.lock_task("kazi-sweeper"):
-            report = sweep_once(db, queue, clock.now())
+        report = sweep_once(db, queue, clock.now())
         if any(vars(report).values()):
             logger.info("sweeper enqueued %s", vars(report))
 

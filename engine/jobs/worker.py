@@ -11,10 +11,8 @@ from engine.workspaces.watcher import ConfigWatcher
 def run_worker(runtime: Runtime, threads: int = 2) -> None:
     """Run jobs until SIGTERM or SIGINT; huey's consumer handles the signals."""
     background = [
-        sweeper_thread(runtime.db, runtime.queue, runtime.huey, runtime.clock),
-        ConfigWatcher(
-            runtime.db, runtime.settings.config_dir, runtime.huey, runtime.clock
-        ).thread(),
+        sweeper_thread(runtime.db, runtime.queue, runtime.clock),
+        ConfigWatcher(runtime.db, runtime.settings.config_dir, runtime.clock).thread(),
         schedules_thread(runtime.db, runtime.configs, runtime.clock),
     ]
     for thread in background:

@@ -122,8 +122,9 @@ def retry_failed_message(session: Session, message_id: int, now: datetime) -> Me
     message = session.get(Message, message_id)
     if message is None or message.direction != Direction.OUTBOUND:
         raise LookupError(f"no outbound message {message_id}")
-    if message.delivery_state != "failed":
-        raise ValueError("only a failed message can be retried")
+    unknown = message.failure_code == "unknown"  # WhatsApp may have it: a person decides
+    if message.delivery_state != "failed" and not unknown:
+        raise ValueError("only a failed message, or one whose outcome is unknown, can be retried")
     row = session.scalars(
         select(OutboxRow).where(OutboxRow.idempotency_key == _key_of(message))
     ).first()

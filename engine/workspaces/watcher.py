@@ -1,8 +1,10 @@
 """Watch the config folders and reload a workspace when its files change.
 
-Runs as a thread in each worker; a huey lock in the shared queue storage makes
-one worker at a time do the reload, and reloading an unchanged version is a
-no-op, so several watchers never switch a workspace twice.
+Runs as a thread in each worker. Reloading an unchanged version is a no-op and
+only one version can be in force (a unique index), so several watchers never
+switch a workspace twice; one that loses a race sees the other's version next
+round. No lock between workers: a lock held by a killed worker would stop
+reloads for good.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
-from huey import Huey
 from sqlalchemy import Engine
 
 from engine.core.clock import Clock
@@ -35,8 +36,8 @@ def fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 class ConfigWatcher:
-    def __init__(self, db: Engine, root: Path, huey: Huey, clock: Clock) -> None:
-        self._db, self._root, self._huey, self._clock = db, root, huey, clock
+    def __init__(self, db: Engine, root: Path, clock: Clock) -> None:
+        self._db, self._root, self._clock = db, root, clock
         self._seen: dict[Path, tuple[tuple[str, int, int], ...]] = {}
 
     def thread(self) -> PeriodicThread:
@@ -51,8 +52,7 @@ class ConfigWatcher:
                 continue
             # Also on the first look: files edited while no worker ran count too. An
             # unchanged version is a no-op; a folder never loaded is left to `kazi load`.
-            with self._huey.lock_task(f"kazi-config-reload-{folder.name}"):
-                outcome = reload_folder(self._db, folder, self._clock.now(), create=False)
+            outcome = reload_folder(self._db, folder, self._clock.now(), create=False)
             self._seen[folder] = current
             if not outcome.accepted:
                 errors = [d.headline() for d in outcome.diagnostics if d.is_error]

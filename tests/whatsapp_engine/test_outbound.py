@@ -196,3 +196,18 @@ def test_an_unknown_outcome_is_not_resent_and_the_status_callback_reconciles_it(
     assert message.failure_code is None
     assert harness.row(message_id).state == "done"
     assert len(harness.sender.sent) == 1
+
+
+def test_staff_may_decide_to_send_again_a_message_whose_outcome_is_unknown(
+    harness: Harness,
+) -> None:
+    conversation_id = customer_writes(harness.db, harness.workspace_id, "254722000106", START)
+    message_id = harness.text(conversation_id, "Tracking number: KE123")
+    harness.sender.time_out_next()
+    assert harness.run_row(message_id).state == "failed"
+    with workspace_session(harness.db, harness.workspace_id) as session:
+        retry_failed_message(session, message_id, harness.clock.now())
+        session.commit()
+    assert harness.run_row(message_id).state == "done"
+    assert len(harness.sender.sent) == 2  # the person chose to risk a second copy
+    assert harness.message(message_id).delivery_state == "accepted"
