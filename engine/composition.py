@@ -35,7 +35,12 @@ from engine.outbox.dispatch import Executor, dispatch_outbox_row
 from engine.settings import Settings
 from engine.sla.clocks import check_clock
 from engine.whatsapp.apply import apply_whatsapp_event
-from engine.whatsapp.outbound import SEND_KIND, make_send_executor
+from engine.whatsapp.outbound import (
+    READ_KIND,
+    SEND_KIND,
+    make_read_executor,
+    make_send_executor,
+)
 from engine.whatsapp.senders import WhatsAppSenders
 from engine.whatsapp.webhook import WhatsAppSecrets
 from engine.workspaces.directory import ConfigDirectory
@@ -82,9 +87,11 @@ def build_runtime(
     clock = clock or SystemClock()
     handlers = default_inbound_handlers() if inbound_handlers is None else dict(inbound_handlers)
     configs = ConfigDirectory(settings.config_dir)
+    senders = WhatsAppSenders(db, configs)
     effect_executors = (
         {
-            SEND_KIND: make_send_executor(WhatsAppSenders(db, configs)),
+            SEND_KIND: make_send_executor(senders),
+            READ_KIND: make_read_executor(senders),
             CALL_KIND: make_call_executor(configs),
         }
         if executors is None

@@ -19,10 +19,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine.core.delivery import next_delivery_state
 from engine.core.messaging import (
+    MarkAsRead,
     MessageSender,
+    OutboundButtons,
+    OutboundMedia,
     OutboundMessage,
     OutboundTemplate,
     OutboundText,
+    ReplyButton,
     SendAccepted,
     SendFailure,
     TextParameter,
@@ -43,6 +47,7 @@ from engine.outbox.rate_limit import RateLimited
 from engine.whatsapp.apply import release_waiting_statuses
 
 SEND_KIND = "whatsapp.send"
+READ_KIND = "whatsapp.read"
 SERVICE_WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW_MEANING = (
     "The customer last wrote more than 24 hours ago: WhatsApp allows only an approved "
@@ -86,6 +91,91 @@ def queue_text(
     return _queue(
         session, conversation, "text", body, spec, author_teammate_id, author_rule, now, reply_to
     )
+
+
+def queue_media(
+    session: Session,
+    *,
+    conversation_id: int,
+    kind: str,
+    link: str,
+    author_teammate_id: int | None,
+    now: datetime,
+    caption: str | None = None,
+    filename: str | None = None,
+) -> Message:
+    """An image, video, audio, document or sticker by public link (inside the window)."""
+    conversation = _conversation(session, conversation_id)
+    if not window_is_open(conversation, now):
+        raise OutsideWindow(OUTSIDE_WINDOW_MEANING)
+    spec = {"type": "media", "kind": kind, "link": link, "caption": caption, "filename": filename}
+    message = _queue(
+        session,
+        conversation,
+        kind,
+        caption or filename or kind,
+        spec,
+        author_teammate_id,
+        None,
+        now,
+        None,
+    )
+    message.media = {"link": link, "filename": filename}
+    return message
+
+
+def queue_buttons(
+    session: Session,
+    *,
+    conversation_id: int,
+    body: str,
+    buttons: list[tuple[str, str]],
+    author_teammate_id: int | None,
+    now: datetime,
+    author_rule: str | None = None,
+) -> Message:
+    """A text with up to three reply buttons, each (id, title); the tap comes back as a
+    `button_reply` with the id (inside the window)."""
+    conversation = _conversation(session, conversation_id)
+    if not window_is_open(conversation, now):
+        raise OutsideWindow(OUTSIDE_WINDOW_MEANING)
+    if not 1 <= len(buttons) <= 3:
+        raise ValueError("WhatsApp allows one to three reply buttons")
+    spec = {"type": "buttons", "body": body, "buttons": [list(b) for b in buttons]}
+    shown = body + "\n" + " · ".join(f"[{title}]" for _, title in buttons)
+    return _queue(
+        session,
+        conversation,
+        "interactive",
+        shown,
+        spec,
+        author_teammate_id,
+        author_rule,
+        now,
+        None,
+    )
+
+
+def queue_read_receipt(session: Session, *, message: Message, now: datetime) -> None:
+    """Blue ticks for a customer's message (and the earlier ones in that chat), once."""
+    if message.direction != Direction.INBOUND or not message.provider_message_id:
+        return
+    key = f"read:{message.provider_message_id}"[:255]
+    if session.scalar(select(OutboxRow.id).where(OutboxRow.idempotency_key == key)):
+        return
+    session.add(
+        OutboxRow(
+            kind=READ_KIND,
+            payload={
+                "provider_message_id": message.provider_message_id,
+                "business_number": message.conversation.business_number,
+            },
+            idempotency_key=key,
+            conversation_id=message.conversation_id,
+            next_attempt_at=now,
+        )
+    )
+    session.flush()
 
 
 def queue_template(
@@ -190,6 +280,16 @@ def _queue(
             next_attempt_at=now,
         )
     )
+    if author_teammate_id is not None:
+        # A teammate answering has read the chat: the customer sees blue ticks.
+        latest = session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id, Message.direction == "inbound")
+            .order_by(Message.provider_timestamp.desc(), Message.id.desc())
+            .limit(1)
+        ).first()
+        if latest is not None:
+            queue_read_receipt(session, message=latest, now=now)
     conversation.waiting_on = WaitingOn.CUSTOMER
     conversation.status = "waiting_on_customer"
     session.flush()
@@ -258,7 +358,7 @@ def _prepare(work: OutboxWork) -> OutboundMessage | None:
             )
         conversation = message.conversation
         spec = work.payload
-        if spec["type"] == "text" and not window_is_open(conversation, work.now):
+        if spec["type"] != "template" and not window_is_open(conversation, work.now):
             _fail(message, "131047", OUTSIDE_WINDOW_MEANING)
             session.commit()
             raise ExecutionFailed(OUTSIDE_WINDOW_MEANING, retryable=False)
@@ -276,12 +376,42 @@ def _prepare(work: OutboxWork) -> OutboundMessage | None:
                 body=tuple(TextParameter(str(value)) for value in spec["body_parameters"]),
                 callback_data=work.idempotency_key,
             )
+        if spec["type"] == "media":
+            return OutboundMedia(
+                to=to,
+                kind=spec["kind"],
+                link=spec["link"],
+                caption=spec.get("caption"),
+                filename=spec.get("filename"),
+                callback_data=work.idempotency_key,
+            )
+        if spec["type"] == "buttons":
+            return OutboundButtons(
+                to=to,
+                body=spec["body"],
+                buttons=tuple(ReplyButton(id, title) for id, title in spec["buttons"]),
+                callback_data=work.idempotency_key,
+            )
         return OutboundText(
             to=to,
             body=spec["body"],
             reply_to=spec.get("reply_to"),
             callback_data=work.idempotency_key,
         )
+
+
+def make_read_executor(sender_for: SenderFor) -> Callable[[OutboxWork], None]:
+    """Sends a read receipt; a receipt that cannot be sent is not worth a retry storm."""
+
+    def send_read_receipt(work: OutboxWork) -> None:
+        receipt = MarkAsRead(str(work.payload["provider_message_id"]))
+        result = sender_for(work.workspace_id, str(work.payload["business_number"])).send(
+            receipt, idempotency_key=work.idempotency_key
+        )
+        if isinstance(result, SendFailure):
+            raise ExecutionFailed(f"{result.code}: {result.meaning}", retryable=result.retryable)
+
+    return send_read_receipt
 
 
 def _fail_outside(work: OutboxWork, code: str, meaning: str) -> None:

@@ -17,9 +17,14 @@ from engine.models import Conversation, Message, OutboxRow
 from engine.outbox.dispatch import dispatch_outbox_row
 from engine.whatsapp.apply import apply_item
 from engine.whatsapp.outbound import (
+    READ_KIND,
     SEND_KIND,
     OutsideWindow,
+    make_read_executor,
     make_send_executor,
+    queue_buttons,
+    queue_media,
+    queue_read_receipt,
     queue_template,
     queue_text,
     retry_failed_message,
@@ -211,3 +216,48 @@ def test_staff_may_decide_to_send_again_a_message_whose_outcome_is_unknown(
     assert harness.run_row(message_id).state == "done"
     assert len(harness.sender.sent) == 2  # the person chose to risk a second copy
     assert harness.message(message_id).delivery_state == "accepted"
+
+
+def test_media_and_reply_buttons_go_out_through_the_outbox(harness: Harness) -> None:
+    conversation_id = customer_writes(harness.db, harness.workspace_id, "254722000107", START)
+    with workspace_session(harness.db, harness.workspace_id) as session:
+        photo = queue_media(
+            session,
+            conversation_id=conversation_id,
+            kind="image",
+            link="https://shop.example/tv-55.jpg",
+            caption="The 55-inch TV",
+            author_teammate_id=None,
+            now=harness.clock.now(),
+        )
+        choice = queue_buttons(
+            session,
+            conversation_id=conversation_id,
+            body="Deliver today?",
+            buttons=[("yes", "Yes please"), ("later", "Tomorrow")],
+            author_teammate_id=None,
+            now=harness.clock.now(),
+        )
+        session.commit()
+    assert harness.run_row(photo.id).state == "done"
+    assert harness.run_row(choice.id).state == "done"
+    image, buttons = (sent.body for sent in harness.sender.sent)
+    assert (image["type"], image["image"]["link"]) == ("image", "https://shop.example/tv-55.jpg")
+    assert buttons["type"] == "interactive"
+    titles = [b["reply"]["title"] for b in buttons["interactive"]["action"]["buttons"]]
+    assert titles == ["Yes please", "Tomorrow"]
+
+
+def test_a_read_receipt_goes_out_once(harness: Harness) -> None:
+    customer_writes(harness.db, harness.workspace_id, "254722000108", START)
+    with workspace_session(harness.db, harness.workspace_id) as session:
+        inbound = session.scalars(select(Message).where(Message.direction == "inbound")).one()
+        queue_read_receipt(session, message=inbound, now=harness.clock.now())
+        session.commit()
+        row = session.scalars(select(OutboxRow).where(OutboxRow.kind == READ_KIND)).one()
+        row_id, wamid = row.id, inbound.provider_message_id
+    executors = {READ_KIND: make_read_executor(lambda ws, number: harness.sender)}
+    for _ in range(2):
+        dispatch_outbox_row(row_id=row_id, db=harness.db, clock=harness.clock, executors=executors)
+    [receipt] = harness.sender.sent
+    assert receipt.body == {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
