@@ -42,7 +42,13 @@ from engine.inbox.work import (
 from engine.jobs.names import DISPATCH_OUTBOX_ROW
 from engine.models import OutboxRow
 from ui.dependencies import RuntimeDependency
-from ui.routes.presentation import PAGE_ERRORS, page_context, parse_local_time
+from ui.routes.presentation import (
+    PAGE_ERRORS,
+    page_context,
+    parse_local_time,
+    workspace_of,
+    zone_of,
+)
 from ui.security.auth import PrincipalDependency, page_principal
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -257,7 +263,7 @@ class ConversationController(Controller):
 
         def act(session: Session, now: datetime) -> None:
             # The same session: a second one would wait on this transaction's write lock.
-            slug = page_context(session, principal, now).workspace.slug
+            slug = workspace_of(session, principal).slug
             config = runtime.configs.config(slug)
             reply_template(
                 session,
@@ -299,7 +305,7 @@ class ConversationController(Controller):
         data: Form,
     ) -> Response[Any]:
         def act(session: Session, now: datetime) -> None:
-            slug = page_context(session, principal, now).workspace.slug
+            slug = workspace_of(session, principal).slug
             config = runtime.configs.config(slug)
             move_stage(
                 session,
@@ -378,7 +384,7 @@ class ConversationController(Controller):
         data: Form,
     ) -> Response[Any]:
         def act(session: Session, now: datetime) -> None:
-            zone = page_context(session, principal, now).fmt.zone
+            zone = zone_of(workspace_of(session, principal))
             until = parse_local_time(data.get("until", ""), zone)
             snooze(session, principal, conversation_id, until, now)
 
@@ -416,7 +422,7 @@ class ConversationController(Controller):
         data: Form,
     ) -> Response[Any]:
         def act(session: Session, now: datetime) -> None:
-            zone = page_context(session, principal, now).fmt.zone
+            zone = zone_of(workspace_of(session, principal))
             due = data.get("due", "").strip()
             create_task(
                 session,

@@ -78,14 +78,25 @@ class PageContext:
         return {"me": self.me, "workspace": self.workspace, "fmt": self.fmt, "unread": self.unread}
 
 
-def page_context(session: Session, principal: Principal, now: datetime) -> PageContext:
+def workspace_of(session: Session, principal: Principal) -> Workspace:
     workspace = session.get(Workspace, principal.workspace_id)
     if workspace is None:
         raise NotFound("this workspace no longer exists")
+    return workspace
+
+
+def zone_of(workspace: Workspace) -> ZoneInfo:
     try:
-        zone = ZoneInfo(workspace.timezone)
+        return ZoneInfo(workspace.timezone)
     except (ValueError, KeyError):
-        zone = ZoneInfo("UTC")
+        return ZoneInfo("UTC")
+
+
+def page_context(session: Session, principal: Principal, now: datetime) -> PageContext:
+    """What every page's header needs; actions that only need the workspace or its
+    zone call workspace_of / zone_of and skip the notification count."""
+    workspace = workspace_of(session, principal)
+    zone = zone_of(workspace)
     return PageContext(
         me=principal,
         workspace=workspace,
