@@ -16,6 +16,9 @@ The rules, in the business's words:
   assigning anyone but yourself, is a manager's call. An agent may hand over
   (transfer) a conversation they own.
 - Teammates, their sessions and integrations are an admin's.
+- Anyone may correct a contact's record; merging two contacts and taking a
+  contact's data out of Kazi (export) are a manager's; erasing a contact, which
+  cannot be undone, is an admin's.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ class Action(StrEnum):
     TRANSFER = "transfer"
     RETRY_MESSAGE = "retry message"
     VIEW_CONTACT = "view contact"
+    EDIT_CONTACT = "edit contact"
+    MERGE_CONTACTS = "merge contacts"  # and undo a merge
+    EXPORT_CONTACT = "export contact"
+    ERASE_CONTACT = "erase contact"
     MANAGE_TEAMMATES = "manage teammates"
     CHANGE_OWN_PASSWORD = "change own password"
     VIEW_REPORTS = "view reports"  # the manager's view: queue health across the team
@@ -56,8 +63,22 @@ def _reason(principal: Principal, action: Action, subject: Owned | None) -> str 
     owner = subject.owner_id if subject is not None else None
     mine = principal.teammate_id is not None and owner == principal.teammate_id
     match action:
-        case Action.VIEW_CONVERSATION | Action.ADD_NOTE | Action.CREATE_TASK | Action.VIEW_CONTACT:
+        case (
+            Action.VIEW_CONVERSATION
+            | Action.ADD_NOTE
+            | Action.CREATE_TASK
+            | Action.VIEW_CONTACT
+            | Action.EDIT_CONTACT
+        ):
             return None
+        case Action.MERGE_CONTACTS:
+            return None if is_manager else "only a manager may merge contacts or undo a merge"
+        case Action.EXPORT_CONTACT:
+            return None if is_manager else "only a manager may export a contact's data"
+        case Action.ERASE_CONTACT:
+            if principal.at_least(Role.ADMIN):
+                return None
+            return "only an admin may erase a contact"
         case Action.WORK_CONVERSATION | Action.RETRY_MESSAGE:
             if owner is None or mine or is_manager:
                 return None
