@@ -9,7 +9,7 @@ from engine.models.auth import ApiToken, SignInAttempt, WebSession
 from engine.models.automation import ScheduledAction
 from engine.models.base import Base, UTCDateTime, WorkspaceScoped
 from engine.models.business import BusinessObject, BusinessObjectLink
-from engine.models.contacts import Company, Contact, Identity
+from engine.models.contacts import Company, Contact, ContactMerge, Identity
 from engine.models.conversations import (
     Conversation,
     ConversationTag,
@@ -53,6 +53,7 @@ __all__ = [
     "Company",
     "ConfigVersion",
     "Contact",
+    "ContactMerge",
     "Conversation",
     "ConversationStatus",
     "ConversationTag",

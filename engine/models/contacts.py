@@ -46,6 +46,14 @@ class Contact(WorkspaceScoped, Base):
         ForeignKey("companies.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Set when this contact was merged into another: the row stays (a merge can be
+    # undone), and every lookup of this id leads to the survivor.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    # Set when the person's data was erased: the row stays so payment records keep
+    # pointing at "a contact", but it holds nothing about who they were.
+    erased_at: Mapped[datetime | None]
 
     company: Mapped[Company | None] = relationship(back_populates="contacts")
     identities: Mapped[list[Identity]] = relationship(
@@ -99,3 +107,34 @@ class Identity(WorkspaceScoped, Base):
     is_current: Mapped[bool] = mapped_column(default=True)
 
     contact: Mapped[Contact] = relationship(back_populates="identities")
+
+
+class ContactMerge(WorkspaceScoped, Base):
+    """One contact merged into another, with exactly what moved, so Undo moves
+    exactly that back (and nothing that arrived on the survivor since).
+
+    `moved` holds row ids only ("identities", "conversations", "business_objects",
+    "messages", "resolved" conversations with their former state); `filled` holds
+    the survivor's attributes and fields that were empty and took the merged
+    contact's value, which erasure wipes like any personal data.
+    """
+
+    __tablename__ = "contact_merges"
+    __table_args__ = (
+        Index(None, "workspace_id", "survivor_id"),
+        Index(None, "workspace_id", "merged_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    merged_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    merged_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teammates.id", ondelete="SET NULL")
+    )
+    merged_at: Mapped[datetime]
+    moved: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    filled: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    undone_at: Mapped[datetime | None]
+    undone_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teammates.id", ondelete="SET NULL")
+    )
