@@ -20,6 +20,7 @@ from engine.models.conversations import (
 )
 from engine.models.events import InboundEvent, OutboxRow
 from engine.models.history import AuditLog, ConfigVersion, RuleFiring, StageHistory
+from engine.models.media import MediaFile
 from engine.models.notifications import Notification
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
 from engine.models.sla import SlaClock
@@ -63,6 +64,7 @@ __all__ = [
     "Identity",
     "InboundEvent",
     "InboundState",
+    "MediaFile",
     "Message",
     "MessageStatusEvent",
     "MessageType",

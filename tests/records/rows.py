@@ -16,6 +16,7 @@ from sqlalchemy import (
     Engine,
     Enum,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Table,
@@ -60,6 +61,8 @@ def sample(column: Column[Any]) -> Any:
         return Decimal("12.5")
     if isinstance(kind, Integer):
         return n
+    if isinstance(kind, LargeBinary):
+        return f"bytes-{n}".encode()
     if isinstance(kind, JSON):
         return {"sample": n}
     if isinstance(kind, String):
