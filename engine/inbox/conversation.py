@@ -19,6 +19,7 @@ from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
 from engine.inbox.failures import meaning_of
 from engine.inbox.lookup import conversation_for
+from engine.inbox.mentions import Piece, split_mentions
 from engine.inbox.objects import objects_of
 from engine.inbox.queues import display_name
 from engine.inbox.replies import TemplateChoice, template_choices
@@ -58,6 +59,7 @@ class Entry:
     failure_meaning: str | None = None
     file_name: str | None = None
     done: bool = False
+    pieces: tuple[Piece, ...] = ()  # a note's text with its @mentions marked
 
     @property
     def ticks(self) -> str:
@@ -102,6 +104,10 @@ class ConversationView:
 
 def _names(session: Session) -> dict[int, str]:
     return {t.id: t.name for t in session.scalars(select(Teammate))}
+
+
+def _handles(session: Session) -> list[str]:
+    return list(session.scalars(select(Teammate.handle)))
 
 
 def _message_entry(message: Message, names: dict[int, str], contact_name: str) -> Entry:
@@ -149,6 +155,7 @@ def _activity_text(entry: AuditLog, names: dict[int, str]) -> str:
 
 def timeline(session: Session, conversation: Conversation, contact_name: str) -> list[Entry]:
     names = _names(session)
+    handles = _handles(session)
     entries = [
         _message_entry(message, names, contact_name)
         for message in session.scalars(
@@ -162,6 +169,7 @@ def timeline(session: Session, conversation: Conversation, contact_name: str) ->
             at=note.created_at,
             text=note.body,
             author=names.get(note.author_teammate_id or 0) or note.author_rule or "Kazi",
+            pieces=split_mentions(note.body, handles),
         )
         for note in session.scalars(select(Note).where(Note.conversation_id == conversation.id))
     ]

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.auth.policy import Action
+from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
+from engine.auth.sessions import teammate_principal
 from engine.automation.scheduled import cancel_scheduled_action
 from engine.inbox.audit import record
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for, teammate_named
+from engine.inbox.mentions import mentioned_handles
 from engine.models import (
     AuthorKind,
     ConversationStatus,
     ConversationTag,
     Note,
+    Notification,
     ScheduledAction,
     Task,
+    Teammate,
     WaitingOn,
 )
 
@@ -37,9 +42,20 @@ SETTABLE_STATUSES = {
 }
 
 
+@dataclass(frozen=True)
+class NoteAdded:
+    """The note, who its @mentions notified, and who they could not (with why)."""
+
+    note: Note
+    notified: tuple[str, ...] = ()
+    not_notified: tuple[tuple[str, str], ...] = ()  # (handle, why not)
+
+
 def add_note(
     session: Session, principal: Principal, conversation_id: int, body: str, now: datetime
-) -> Note:
+) -> NoteAdded:
+    """Write an internal note; each teammate it @mentions who may see the conversation
+    gets an in-app notification linking to it."""
     conversation = conversation_for(session, principal, conversation_id, Action.ADD_NOTE)
     text = body.strip()
     if not text:
@@ -56,7 +72,35 @@ def add_note(
     )
     session.add(note)
     session.flush()
-    return note
+    teammates = {t.handle.lower(): t for t in session.scalars(select(Teammate))}
+    author = next((h for h, t in teammates.items() if t.id == principal.teammate_id), None)
+    notified: list[str] = []
+    not_notified: list[tuple[str, str]] = []
+    for handle in mentioned_handles(text, teammates, author):
+        teammate = teammates[handle]
+        if not teammate.active:
+            not_notified.append((handle, f"{teammate.name} is no longer an active teammate"))
+            continue
+        if not may(teammate_principal(session, teammate), Action.VIEW_CONVERSATION, conversation):
+            not_notified.append((handle, f"{teammate.name} may not see this conversation"))
+            continue
+        session.add(
+            Notification(
+                teammate_id=teammate.id,
+                conversation_id=conversation.id,
+                text=f"{principal.name} mentioned you in a note: {_excerpt(text)}",
+                source=principal.name,
+                created_at=now,
+            )
+        )
+        notified.append(handle)
+    session.flush()
+    return NoteAdded(note, tuple(notified), tuple(not_notified))
+
+
+def _excerpt(text: str, limit: int = 140) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def set_status(

@@ -36,6 +36,7 @@ from engine.inbox.queues import QueueFilters, list_queue, parse_queue, queue_cou
 from engine.inbox.replies import ReplyRace, reply_template, reply_text
 from engine.inbox.stages import move_stage
 from engine.inbox.work import (
+    NoteAdded,
     add_note,
     add_tag,
     complete_task,
@@ -57,6 +58,7 @@ from ui.routes.api_schemas import (
     MessageRead,
     NoteCreate,
     NoteRead,
+    NotNotified,
     SnoozeUpdate,
     StageUpdate,
     StatusUpdate,
@@ -142,6 +144,13 @@ def _note(note: Note) -> NoteRead:
     return NoteRead(
         note.id, note.conversation_id, note.body, note.author_teammate_id, note.created_at
     )
+
+
+def _added_note(added: NoteAdded) -> NoteRead:
+    read = _note(added.note)
+    read.notified = list(added.notified)
+    read.not_notified = [NotNotified(handle, why) for handle, why in added.not_notified]
+    return read
 
 
 def _task(task: Task) -> TaskRead:
@@ -338,7 +347,7 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: _note(
+            lambda session, now: _added_note(
                 add_note(session, principal, conversation_id, data.body, now)
             ),
         )

@@ -167,6 +167,15 @@ class NoteRead:
     body: str
     author_teammate_id: int | None
     created_at: datetime
+    # On creation: handles its @mentions notified, and those they could not, with why.
+    notified: list[str] = field(default_factory=list)
+    not_notified: list[NotNotified] = field(default_factory=list)
+
+
+@dataclass
+class NotNotified:
+    handle: str
+    reason: str
 
 
 @dataclass

@@ -7,14 +7,16 @@ re-renders the page with the reason (and, for a reply race, a confirm button).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,6 +55,7 @@ from ui.security.auth import PrincipalDependency, page_principal
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Action = Callable[[Session, datetime], object]
+HANDLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 def _int(value: str | None) -> int | None:
@@ -89,6 +92,7 @@ def render_conversation(
     race: ReplyRace | None = None,
     draft: str = "",
     template_name: str = "conversation.html",
+    unnotified: tuple[str, ...] = (),
 ) -> Template:
     now = runtime.clock.now()
     with workspace_session(runtime.db, principal.workspace_id) as session:
@@ -109,6 +113,7 @@ def render_conversation(
         race=race,
         draft=draft,
         workspace_currency=config.currency if config else None,
+        unnotified=unnotified,
     )
     return Template(template_name=template_name, context=context, status_code=status)
 
@@ -124,8 +129,11 @@ class ConversationController(Controller):
         runtime: RuntimeDependency,
         principal: PrincipalDependency,
         conversation_id: FromPath[int],
+        unnotified: FromQuery[str | None] = None,
     ) -> Template:
-        return render_conversation(runtime, principal, conversation_id)
+        # Handles only, never free text from the address bar: the page words the notice.
+        told = tuple(h for h in (unnotified or "").split(",") if HANDLE.match(h))[:10]
+        return render_conversation(runtime, principal, conversation_id, unnotified=told)
 
     @get("/timeline", sync_to_thread=True)
     def timeline(
@@ -351,13 +359,17 @@ class ConversationController(Controller):
         data: Form,
     ) -> Response[Any]:
         body = data.get("body", "")
-        return self._act(
-            runtime,
-            principal,
-            conversation_id,
-            lambda session, now: add_note(session, principal, conversation_id, body, now),
-            anchor="#note",
-        )
+        told: list[str] = []
+
+        def act(session: Session, now: datetime) -> None:
+            added = add_note(session, principal, conversation_id, body, now)
+            told.extend(handle for handle, _ in added.not_notified)
+
+        response = self._act(runtime, principal, conversation_id, act, anchor="#note")
+        if told and isinstance(response, Redirect):
+            query = urlencode({"unnotified": ",".join(told)})
+            return Redirect(path=f"/inbox/c/{conversation_id}?{query}#note", status_code=303)
+        return response
 
     @post("/status", sync_to_thread=True)
     def status(
