@@ -14,8 +14,17 @@ from typing import Any
 
 from connectors.whatsapp.bodies import request_body
 from connectors.whatsapp.client import interpret_response
+from connectors.whatsapp.media import GONE_MEANING, TOO_BIG_MEANING
 from connectors.whatsapp.policy import SendPolicy
 from engine.core.clock import Clock, SystemClock
+from engine.core.media import (
+    FetchedMedia,
+    MediaFailure,
+    MediaFetch,
+    MediaUpload,
+    MediaUploaded,
+    digest,
+)
 from engine.core.messaging import (
     MarkAsRead,
     OutboundMessage,
@@ -45,6 +54,13 @@ def error_response(code: int, title: str, details: str = "") -> bytes:
     return json.dumps({"error": error}).encode()
 
 
+@dataclass(frozen=True)
+class FakeMediaFile:
+    data: bytes
+    mime_type: str
+    file_name: str | None = None
+
+
 @dataclass
 class FakeSender:
     policy: SendPolicy = field(default_factory=lambda: SendPolicy(enforce_window=False))
@@ -52,6 +68,10 @@ class FakeSender:
     sent: list[RecordedSend] = field(default_factory=list)
     _scripted: deque[SendResult] = field(default_factory=deque)
     _counter: int = 0
+    # Files WhatsApp holds, by media id: customers' uploads (`put_media`) and ours.
+    media: dict[str, FakeMediaFile] = field(default_factory=dict)
+    fetches: list[str] = field(default_factory=list)
+    _scripted_media: deque[MediaFailure] = field(default_factory=deque)
 
     def fail_next(self, code: int, http_status: int = 400, times: int = 1, title: str = "") -> None:
         """The next `times` sends get this provider error, as the real client would read it."""
@@ -62,6 +82,33 @@ class FakeSender:
     def time_out_next(self, times: int = 1) -> None:
         """The next `times` sends end without an answer (outcome unknown)."""
         self._scripted.extend([SendOutcomeUnknown("timeout", "scripted timeout")] * times)
+
+    def put_media(self, media_id: str, data: bytes, mime_type: str) -> None:
+        """A customer's file WhatsApp holds under `media_id`, ready to download."""
+        self.media[media_id] = FakeMediaFile(data, mime_type)
+
+    def fail_next_media(self, failure: MediaFailure, times: int = 1) -> None:
+        """The next `times` downloads or uploads end with `failure`."""
+        self._scripted_media.extend([failure] * times)
+
+    def fetch_media(self, media_id: str, *, max_bytes: int) -> MediaFetch:
+        self.fetches.append(media_id)
+        if self._scripted_media:
+            return self._scripted_media.popleft()
+        found = self.media.get(media_id)
+        if found is None:
+            return MediaFailure(False, "not_found", GONE_MEANING)
+        if len(found.data) > max_bytes:
+            return MediaFailure(False, "too_large", TOO_BIG_MEANING, f"{len(found.data)} bytes")
+        return FetchedMedia(found.data, found.mime_type, digest(found.data))
+
+    def upload_media(self, data: bytes, *, mime_type: str, file_name: str) -> MediaUpload:
+        if self._scripted_media:
+            return self._scripted_media.popleft()
+        self._counter += 1
+        media_id = f"{self._counter:015d}"
+        self.media[media_id] = FakeMediaFile(data, mime_type, file_name)
+        return MediaUploaded(media_id)
 
     def send(self, message: OutboundMessage, *, idempotency_key: str) -> SendResult:
         body = request_body(message, idempotency_key)

@@ -1,6 +1,8 @@
 """The simulator's HTTP face: the Cloud API send endpoint, a control API, and a page.
 
 - `POST /{version}/{phone_number_id}/messages`: what `CloudApiSender` talks to.
+- `POST /{version}/{phone_number_id}/media`, `GET /{version}/{media_id}` and the URL it
+  names (`/_sim/media/{media_id}/download`): media upload and download, bearer only.
 - `GET /_sim/state`, `GET /_sim/sends`, `GET /_sim/deliveries`: what happened.
 - `GET|POST|DELETE /_sim/faults`: read, switch (`{"spec": "429:2,reorder"}`), reset faults.
 - `POST /_sim/customers/{wa_id}/messages`: a customer sends a step (`{"text": "hi"}`);
@@ -19,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, delete, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody
 
 from connectors.whatsapp.simulator.faults import Faults, FaultSpecError, parse_faults
+from connectors.whatsapp.simulator.media import StoredMedia
 from connectors.whatsapp.simulator.payloads import StepError
 from connectors.whatsapp.simulator.world import Simulator
 
@@ -41,6 +45,45 @@ def create_app(simulator: Simulator) -> Litestar:
         if answer.delay:
             await asyncio.sleep(answer.delay)
         return Response(answer.body, status_code=answer.status)
+
+    @post(
+        "/{version:str}/{phone_number_id:str}/media",
+        media_type=MediaType.JSON,
+        request_max_body_size=110 * 1024 * 1024,
+    )
+    async def upload_media(
+        request: Request[Any, Any, Any], version: FromPath[str], phone_number_id: FromPath[str]
+    ) -> Response[dict[str, Any]]:
+        form = await request.form()
+        upload = form.get("file")
+        file = None
+        if isinstance(upload, UploadFile):
+            file = StoredMedia(
+                await upload.read(), upload.content_type or "", upload.filename or None
+            )
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        answer = simulator.handle_upload(
+            request.headers.get("authorization"), phone_number_id, fields, file
+        )
+        return Response(answer.body, status_code=answer.status)
+
+    @get("/{version:str}/{media_id:str}", media_type=MediaType.JSON)
+    async def media_lookup(
+        request: Request[Any, Any, Any], version: FromPath[str], media_id: FromPath[str]
+    ) -> Response[dict[str, Any]]:
+        answer = simulator.handle_media_lookup(
+            request.headers.get("authorization"), media_id, str(request.base_url)
+        )
+        return Response(answer.body, status_code=answer.status)
+
+    @get("/_sim/media/{media_id:str}/download")
+    async def media_download(
+        request: Request[Any, Any, Any], media_id: FromPath[str]
+    ) -> Response[bytes]:
+        found = simulator.media_bytes(request.headers.get("authorization"), media_id)
+        if isinstance(found, int):
+            return Response(b"", status_code=found)
+        return Response(found.data, media_type=found.mime_type or "application/octet-stream")
 
     @get("/", media_type=MediaType.HTML)
     async def page() -> str:
@@ -96,6 +139,9 @@ def create_app(simulator: Simulator) -> Litestar:
     return Litestar(
         route_handlers=[
             send_message,
+            upload_media,
+            media_lookup,
+            media_download,
             page,
             state,
             sends,

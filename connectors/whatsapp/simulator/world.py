@@ -19,7 +19,9 @@ from connectors.whatsapp.numbers import equivalent_wa_ids
 from connectors.whatsapp.policy import SendPolicy, wa_id_of
 from connectors.whatsapp.simulator.delivery import WebhookDelivery
 from connectors.whatsapp.simulator.faults import Faults
+from connectors.whatsapp.simulator.media import MediaStore, StoredMedia, sample_file
 from connectors.whatsapp.simulator.payloads import (
+    MEDIA_MIME,
     Business,
     error_object,
     inbound_message,
@@ -29,6 +31,7 @@ from connectors.whatsapp.simulator.payloads import (
 )
 from connectors.whatsapp.simulator.script import Script
 from engine.core.clock import Clock, SystemClock
+from engine.core.media import SUPPORTED
 
 DEFAULT_BUSINESS = Business(
     waba_id="102290129340398", phone_number_id="106540352242922", display_phone_number="15550783881"
@@ -109,6 +112,7 @@ class Simulator:
             c.wa_id: Customer(c.wa_id, c.name) for c in script.customers
         }
         self.sends: list[SendRecord] = []
+        self.media = MediaStore()
         self.inbound_ids: set[str] = set()
         self.delivery = WebhookDelivery(
             url=config.webhook_url,
@@ -186,6 +190,7 @@ class Simulator:
         customer = self._customer(wa_id)
         now = self.clock.now()
         wamid = self._wamid()
+        step = self._with_media(step)
         last_out = next(
             (line.wamid for line in reversed(customer.chat) if line.direction == "out"), None
         )
@@ -214,6 +219,62 @@ class Simulator:
         else:
             self._spawn(delivery)
         return wamid
+
+    def _with_media(self, step: dict[str, Any]) -> dict[str, Any]:
+        """A media step gets a real file in the media store, named by the webhook's id."""
+        kind = next((k for k in MEDIA_MIME if k in step), None)
+        if kind is None:
+            return step
+        given = step[kind]
+        argument = dict(given) if isinstance(given, dict) else {"caption": str(given)}
+        stored = sample_file(kind, argument)
+        argument.pop("data_base64", None)
+        argument["mime_type"] = stored.mime_type
+        argument["sha256"] = stored.sha256_base64
+        media_id = argument.get("id")
+        argument["id"] = self.media.put(stored, str(media_id) if media_id else None)
+        return {**step, kind: argument}
+
+    # --- the media endpoints -------------------------------------------------------------
+
+    def handle_media_lookup(
+        self, authorization: str | None, media_id: str, base_url: str
+    ) -> SendAnswer:
+        if authorization != f"Bearer {self.config.access_token}":
+            return _error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        found = self.media.lookup(media_id, base_url)
+        if found is None:
+            return _error(
+                404, 100, f"Unsupported get request. Object with ID '{media_id}' does not exist"
+            )
+        return SendAnswer(200, found)
+
+    def media_bytes(self, authorization: str | None, media_id: str) -> StoredMedia | int:
+        """The file behind a lookup's URL, or the HTTP status refusing it."""
+        if authorization != f"Bearer {self.config.access_token}":
+            return 401
+        return self.media.files.get(media_id) or 404
+
+    def handle_upload(
+        self,
+        authorization: str | None,
+        phone_number_id: str,
+        fields: dict[str, str],
+        file: StoredMedia | None,
+    ) -> SendAnswer:
+        if authorization != f"Bearer {self.config.access_token}":
+            return _error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        if phone_number_id != self.config.business.phone_number_id:
+            return _error(400, 100, f"Object with ID '{phone_number_id}' does not exist")
+        if fields.get("messaging_product") != "whatsapp":
+            return _error(400, 100, "Invalid parameter", "messaging_product must be whatsapp")
+        if file is None or not file.data:
+            return _error(400, 100, "Invalid parameter", "the file is missing")
+        if (fields.get("type") or file.mime_type).split(";")[0] not in SUPPORTED:
+            return _error(400, 131053, "Media upload error", f"unsupported type {file.mime_type}")
+        media_id = self.media.put(file)
+        self.media.uploads.append(media_id)
+        return SendAnswer(200, {"id": media_id})
 
     async def _deliver_in_order(self, customer: Customer, body: dict[str, Any]) -> None:
         async with customer.in_order:
