@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -13,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Scope
 
 from engine.composition import Runtime, build_runtime
+from engine.db.change_listener import ChangeHub
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from ui.routes.api import ApiController
@@ -21,7 +27,7 @@ from ui.routes.failures import FailuresApiController, FailuresPageController
 from ui.routes.health import HealthController
 from ui.routes.home import HomeController
 from ui.routes.inbox import InboxController
-from ui.routes.live import LiveController
+from ui.routes.live import LiveController, PresenceController
 from ui.routes.manager import ManagerController
 from ui.routes.notifications import NotificationsController
 from ui.routes.people import PeopleController
@@ -49,9 +55,31 @@ async def log_exception(exception: BaseException, scope: Scope) -> None:
         )
 
 
+def live_updates(hub: ChangeHub, runtime: Runtime) -> Callable[[Litestar], Any]:
+    """Keeps this process's listening connection for the app's lifetime (PostgreSQL only;
+    on SQLite the live pages poll)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if runtime.db.dialect.name != "postgresql":
+            yield
+            return
+        listening = asyncio.create_task(hub.listen(runtime.db), name="kazi-live-listener")
+        try:
+            yield
+        finally:
+            listening.cancel()
+            with suppress(asyncio.CancelledError):
+                await listening
+
+    return lifespan
+
+
 def create_app(runtime: Runtime) -> Litestar:
     def provide_runtime() -> Runtime:
         return runtime
+
+    hub = ChangeHub()
 
     return Litestar(
         route_handlers=[
@@ -65,6 +93,7 @@ def create_app(runtime: Runtime) -> Litestar:
             ConversationController,
             ApiController,
             LiveController,
+            PresenceController,
             PeopleController,
             ManagerController,
             NotificationsController,
@@ -77,6 +106,8 @@ def create_app(runtime: Runtime) -> Litestar:
         before_send=[add_security_headers],
         template_config=TemplateConfig(directory=UI_DIR / "templates", engine=JinjaTemplateEngine),
         on_shutdown=[runtime.close],
+        lifespan=[live_updates(hub, runtime)],
+        state=State({"live_hub": hub}),
         logging_config=None,
         after_exception=[log_exception],
     )

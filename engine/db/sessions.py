@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+# Imported for its Session hooks: every committed change a live page shows is announced.
+from engine.db import change_feed  # noqa: F401
 from engine.models.scoping import bind_workspace, mark_system
 
 

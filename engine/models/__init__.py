@@ -22,6 +22,7 @@ from engine.models.events import InboundEvent, OutboxRow
 from engine.models.history import AuditLog, ConfigVersion, RuleFiring, StageHistory
 from engine.models.media import MediaFile
 from engine.models.notifications import Notification
+from engine.models.presence import Presence
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
 from engine.models.sla import SlaClock
 from engine.models.states import (
@@ -70,6 +71,7 @@ __all__ = [
     "MessageType",
     "Note",
     "Notification",
+    "Presence",
     "OutboxRow",
     "OutboxState",
     "Priority",

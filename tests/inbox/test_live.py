@@ -56,7 +56,8 @@ def test_markers_move_with_every_visible_change(world: World) -> None:
 def test_the_stream_says_changed_when_someone_else_acts(
     web: Web, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(live, "CHECK_EVERY_SECONDS", 0.1)
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.1)
+    monkeypatch.setattr(live, "MIN_GAP_SECONDS", 0.05)
     monkeypatch.setattr(live, "STREAM_LIFETIME_SECONDS", 1.5)
     conversation = web.world.conversation("Streamed")
     web.sign_in("agent")

@@ -1,36 +1,52 @@
-"""Live updates as server-sent events: "something changed, refresh" for the open page.
+"""Live updates as server-sent events, and the presence heartbeat that feeds them.
 
-Each open page keeps one EventSource; every couple of seconds the stream re-checks
-the session (a signed-out or ended session stops it) and the page's marker
-(engine.inbox.live), and sends `changed` when it moved. Markers come from the
-database, so any number of server processes and workers agree; the page's own
-slow polling remains as the fallback if the stream drops.
+Each open page keeps one EventSource. The stream waits on this process's
+ChangeHub (PostgreSQL LISTEN, engine.db.change_listener) for a change in its
+workspace or conversation, then re-reads the page's marker (engine.inbox.live)
+and sends `changed` when it moved; a conversation page also gets `presence` when
+who is viewing or typing changed. When the hub is not connected (SQLite, or the
+listening connection is down) the stream polls every couple of seconds instead,
+so the pages stay live either way, across any number of server processes.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import anyio
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.di import Provide
-from litestar.params import FromQuery
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ValidationException
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from engine.auth import Principal, authenticate_session
 from engine.composition import Runtime
-from engine.db import workspace_session
+from engine.db import unit_of_work, workspace_session
+from engine.db.change_listener import ChangeHub
 from engine.inbox.live import conversation_marker, queue_marker
+from engine.inbox.presence import Activity, presence_in, report_presence
 from ui.dependencies import RuntimeDependency
 from ui.routes.presentation import PAGE_ERRORS
 from ui.security.auth import PrincipalDependency, page_principal
 from ui.security.cookies import SESSION_COOKIE
 
-CHECK_EVERY_SECONDS = 2.0
+# Without a listening connection, how often a stream re-reads its marker.
+POLL_SECONDS = 2.0
+# With one, a safety net in case a notification was missed anyway.
+RECHECK_SECONDS = 20.0
+# A burst of changes (a busy workspace) wakes a stream at most this often.
+MIN_GAP_SECONDS = 1.0
 # A stream ends after this long; EventSource reconnects by itself, which also
 # spreads long-lived connections across server processes.
 STREAM_LIFETIME_SECONDS = 300.0
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _marker(runtime: Runtime, principal: Principal, conversation: int | None) -> str:
@@ -38,6 +54,22 @@ def _marker(runtime: Runtime, principal: Principal, conversation: int | None) ->
         if conversation is None:
             return queue_marker(session, principal, runtime.clock.now())
         return conversation_marker(session, principal, conversation)
+
+
+def _presence(
+    runtime: Runtime, principal: Principal, conversation: int
+) -> tuple[str, datetime | None]:
+    """What the page should say about colleagues here, and when that lapses by itself."""
+    with workspace_session(runtime.db, principal.workspace_id) as session:
+        view = presence_in(session, principal, conversation, runtime.clock.now())
+    data = json.dumps(
+        {
+            "text": view.describe(),
+            "typing": [p.name for p in view.people if p.typing],
+            "viewing": [p.name for p in view.people if not p.typing],
+        }
+    )
+    return data, view.changes_at
 
 
 class LiveController(Controller):
@@ -54,28 +86,79 @@ class LiveController(Controller):
         conversation: FromQuery[int | None] = None,
     ) -> ServerSentEvent:
         cookie = request.cookies.get(SESSION_COOKIE)
+        hub: ChangeHub = request.app.state.live_hub
         # Checked before streaming, so another workspace's conversation is a 404 up front.
         first = _marker(runtime, principal, conversation)
 
+        async def check_session() -> bool:
+            still = await anyio.to_thread.run_sync(
+                lambda: authenticate_session(runtime.db, cookie, runtime.clock.now())
+            )
+            return still is not None
+
         async def events() -> AsyncIterator[ServerSentEventMessage]:
-            last = first
-            yield ServerSentEventMessage(event="ready", data="ok", retry=3000)
-            started = anyio.current_time()
-            while anyio.current_time() - started < STREAM_LIFETIME_SECONDS:
-                await anyio.sleep(CHECK_EVERY_SECONDS)
-                still = await anyio.to_thread.run_sync(
-                    lambda: authenticate_session(runtime.db, cookie, runtime.clock.now())
-                )
-                if still is None:
-                    yield ServerSentEventMessage(event="signed-out", data="sign in again")
-                    return
-                marker = await anyio.to_thread.run_sync(
-                    lambda: _marker(runtime, principal, conversation)
-                )
-                if marker != last:
-                    last = marker
-                    yield ServerSentEventMessage(event="changed", data="refresh")
-                else:
-                    yield ServerSentEventMessage(comment="still here")
+            waiter = hub.subscribe(principal.workspace_id, conversation)
+            # Anything that changed between `first` and subscribing is caught at once.
+            waiter.woken.set()
+            last, last_presence, presence_lapses = first, "", None
+            try:
+                yield ServerSentEventMessage(event="ready", data="ok", retry=3000)
+                started = anyio.current_time()
+                while anyio.current_time() - started < STREAM_LIFETIME_SECONDS:
+                    wait = RECHECK_SECONDS if hub.connected else POLL_SECONDS
+                    if presence_lapses is not None:
+                        due = (presence_lapses - runtime.clock.now()).total_seconds()
+                        wait = min(wait, max(0.1, due))
+                    woken = False
+                    with anyio.move_on_after(wait):
+                        await waiter.woken.wait()
+                        woken = True
+                    waiter.woken.clear()
+                    if not await check_session():
+                        yield ServerSentEventMessage(event="signed-out", data="sign in again")
+                        return
+                    marker = await anyio.to_thread.run_sync(
+                        lambda: _marker(runtime, principal, conversation)
+                    )
+                    sent = False
+                    if marker != last:
+                        last, sent = marker, True
+                        yield ServerSentEventMessage(event="changed", data="refresh")
+                    if conversation is not None:
+                        data, presence_lapses = await anyio.to_thread.run_sync(
+                            lambda: _presence(runtime, principal, conversation)
+                        )
+                        if data != last_presence:
+                            last_presence, sent = data, True
+                            yield ServerSentEventMessage(event="presence", data=data)
+                    if not sent and not woken:
+                        yield ServerSentEventMessage(comment="still here")
+                    if woken:
+                        await anyio.sleep(MIN_GAP_SECONDS)
+            finally:
+                hub.unsubscribe(waiter)
 
         return ServerSentEvent(events(), headers={"Cache-Control": "no-store"})
+
+
+class PresenceController(Controller):
+    """The conversation page's heartbeat: open, typing, or gone."""
+
+    path = "/inbox/c/{conversation_id:int}/presence"
+    dependencies = {"principal": Provide(page_principal, sync_to_thread=True)}
+    exception_handlers = PAGE_ERRORS
+
+    @post(sync_to_thread=True, status_code=HTTP_204_NO_CONTENT)
+    def report(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> None:
+        try:
+            activity = Activity(data.get("activity", ""))
+        except ValueError as error:
+            raise ValidationException("activity must be viewing, typing or left") from error
+        with unit_of_work(runtime.db, principal.workspace_id) as session:
+            report_presence(session, principal, conversation_id, activity, runtime.clock.now())

@@ -68,10 +68,54 @@
       if (current && window.htmx) window.htmx.trigger(current, "kazichanged");
     });
     stream.addEventListener("signed-out", function () { stream.close(); window.location.assign("/login"); });
+    stream.addEventListener("presence", function (event) {
+      var el = document.getElementById("presence");
+      if (!el) return;
+      var data = {};
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      el.textContent = data.text || "";
+      el.classList.toggle("typing", (data.typing || []).length > 0);
+    });
   }
+
+  // Presence: the conversation page says it is open (every 15 s while visible) and
+  // when its reply box is typed in (at most every 2 s); colleagues see it live.
+  var presenceUrl = null;
+  var lastTyped = 0;
+  function csrfHeaders() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { return {}; }
+  }
+  function reportPresence(url, activity) {
+    if (!url || !window.fetch) return;
+    var headers = csrfHeaders();
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    window.fetch(url, {
+      method: "POST", headers: headers, body: "activity=" + activity,
+      credentials: "same-origin", keepalive: true,
+    }).catch(function () {});
+  }
+  function trackPresence() {
+    var el = document.getElementById("presence");
+    var url = el ? el.getAttribute("data-presence") : null;
+    if (presenceUrl && presenceUrl !== url) reportPresence(presenceUrl, "left");
+    if (url && url !== presenceUrl) reportPresence(url, "viewing");
+    presenceUrl = url;
+  }
+  setInterval(function () {
+    if (presenceUrl && document.visibilityState === "visible") reportPresence(presenceUrl, "viewing");
+  }, 15000);
+  window.addEventListener("pagehide", function () { if (presenceUrl) reportPresence(presenceUrl, "left"); });
+  document.addEventListener("input", function (event) {
+    if (!presenceUrl || !event.target || event.target.id !== "reply-body") return;
+    var now = Date.now();
+    if (now - lastTyped < 2000) return;
+    lastTyped = now;
+    reportPresence(presenceUrl, "typing");
+  });
 
   function start() {
     listen();
+    trackPresence();
     document.querySelectorAll(".template-form").forEach(previewTemplate);
     tickCountdowns();
   }
