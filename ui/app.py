@@ -22,6 +22,7 @@ from engine.db.change_listener import ChangeHub
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from ui.routes.api import ApiController
+from ui.routes.api_contacts import ContactsApiController
 from ui.routes.conversation import ConversationController
 from ui.routes.failures import FailuresApiController, FailuresPageController
 from ui.routes.health import HealthController
@@ -92,6 +93,7 @@ def create_app(runtime: Runtime) -> Litestar:
             InboxController,
             ConversationController,
             ApiController,
+            ContactsApiController,
             LiveController,
             PresenceController,
             PeopleController,

@@ -358,14 +358,23 @@ class UndoResult:
     kept_resolved: list[int]
 
 
-def undo_merge(session: Session, principal: Principal, merge_id: int, now: datetime) -> UndoResult:
+def undo_merge(
+    session: Session,
+    principal: Principal,
+    merge_id: int,
+    now: datetime,
+    *,
+    survivor_id: int | None = None,
+) -> UndoResult:
     """Move exactly what the merge moved back to the merged contact, reopen what it
     resolved (unless a newer conversation is open on that number now) and remove
     what it filled in (unless changed since). Audited; the caller commits."""
     require(principal, Action.MERGE_CONTACTS)
     merge = session.get(ContactMerge, merge_id)
-    if merge is None:
-        raise NotFound(f"no merge {merge_id}")
+    if merge is None or survivor_id not in (None, merge.survivor_id):
+        raise NotFound(
+            f"no merge {merge_id}" + (f" into contact {survivor_id}" if survivor_id else "")
+        )
     if merge.undone_at is not None:
         raise Conflict("this merge was already undone")
     found = _lock_contacts(session, merge.survivor_id, merge.merged_id)
