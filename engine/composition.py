@@ -35,6 +35,7 @@ from engine.outbox.dispatch import Executor, dispatch_outbox_row
 from engine.settings import Settings
 from engine.sla.clocks import check_clock
 from engine.whatsapp.apply import apply_whatsapp_event
+from engine.whatsapp.media import DOWNLOAD_KIND, make_download_executor, make_uploader
 from engine.whatsapp.outbound import (
     READ_KIND,
     SEND_KIND,
@@ -90,8 +91,9 @@ def build_runtime(
     senders = WhatsAppSenders(db, configs)
     effect_executors = (
         {
-            SEND_KIND: make_send_executor(senders),
+            SEND_KIND: make_send_executor(senders, upload=make_uploader(senders.media)),
             READ_KIND: make_read_executor(senders),
+            DOWNLOAD_KIND: make_download_executor(senders.media),
             CALL_KIND: make_call_executor(configs),
         }
         if executors is None

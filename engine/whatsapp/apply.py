@@ -41,6 +41,7 @@ from engine.models import (
     WaitingOn,
 )
 from engine.whatsapp.content import stored_content
+from engine.whatsapp.media import queue_media_download
 
 
 class StatusBeforeMessage(Exception):
@@ -126,6 +127,7 @@ def _apply_message(
         conversation.status = ConversationStatus.WAITING_ON_US
         conversation.snoozed_until = None
     session.flush()
+    queue_media_download(session, message, conversation.business_number, now)
     data = {"message": message_view(message)}
     happened = []
     if opened:

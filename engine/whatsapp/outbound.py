@@ -11,6 +11,7 @@ and records what the provider said on the Message.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,17 +99,26 @@ def queue_media(
     *,
     conversation_id: int,
     kind: str,
-    link: str,
+    link: str | None,
     author_teammate_id: int | None,
     now: datetime,
     caption: str | None = None,
     filename: str | None = None,
 ) -> Message:
-    """An image, video, audio, document or sticker by public link (inside the window)."""
+    """An image, video, audio, document or sticker (inside the window): by public link,
+    or with `link=None` the file the caller stores for this message (a MediaFile), which
+    the executor uploads to WhatsApp just before sending."""
     conversation = _conversation(session, conversation_id)
     if not window_is_open(conversation, now):
         raise OutsideWindow(OUTSIDE_WINDOW_MEANING)
-    spec = {"type": "media", "kind": kind, "link": link, "caption": caption, "filename": filename}
+    spec = {
+        "type": "media",
+        "kind": kind,
+        "link": link,
+        "caption": caption,
+        "filename": filename,
+        "stored": link is None,
+    }
     message = _queue(
         session,
         conversation,
@@ -301,8 +311,13 @@ def _queue(
 SenderFor = Callable[[int, str], MessageSender]
 """(workspace id, business number) → a sender for that number."""
 
+Uploader = Callable[[OutboxWork], str]
+"""A send row's stored file → its WhatsApp media id (engine.whatsapp.media)."""
 
-def make_send_executor(sender_for: SenderFor) -> Callable[[OutboxWork], None]:
+
+def make_send_executor(
+    sender_for: SenderFor, upload: Uploader | None = None
+) -> Callable[[OutboxWork], None]:
     def send_outbox_message(work: OutboxWork) -> None:
         business_number = _business_number_of(work)
         if business_number is None:
@@ -319,6 +334,8 @@ def make_send_executor(sender_for: SenderFor) -> Callable[[OutboxWork], None]:
             wait = sender.admit(work.now)
             if wait > timedelta(0):
                 raise Deferred(wait)
+        if work.payload.get("type") == "media" and work.payload.get("stored"):
+            work = _with_uploaded_media(work, upload)
         outbound = _prepare(work)
         if outbound is None:
             return
@@ -326,6 +343,19 @@ def make_send_executor(sender_for: SenderFor) -> Callable[[OutboxWork], None]:
         _record_result(work, result)
 
     return send_outbox_message
+
+
+def _with_uploaded_media(work: OutboxWork, upload: Uploader | None) -> OutboxWork:
+    """The row's stored file uploaded (or a recent upload reused), its id in the payload."""
+    try:
+        if upload is None:
+            raise ExecutionFailed("this process cannot upload media", retryable=True)
+        media_id = upload(work)
+    except ExecutionFailed as failure:
+        if not failure.retryable:
+            _fail_outside(work, failure.reason.split(":", 1)[0], failure.reason)
+        raise
+    return replace(work, payload={**work.payload, "media_id": media_id})
 
 
 def _business_number_of(work: OutboxWork) -> str | None:
@@ -380,7 +410,8 @@ def _prepare(work: OutboxWork) -> OutboundMessage | None:
             return OutboundMedia(
                 to=to,
                 kind=spec["kind"],
-                link=spec["link"],
+                link=spec.get("link"),
+                media_id=spec.get("media_id"),
                 caption=spec.get("caption"),
                 filename=spec.get("filename"),
                 callback_data=work.idempotency_key,

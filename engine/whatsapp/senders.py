@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 
 from connectors.whatsapp.client import GRAPH_URL, CloudApiSender
+from connectors.whatsapp.media import CloudApiMedia
+from dsl.config.model import BusinessNumber
+from engine.core.media import MediaTransfer
 from engine.core.messaging import MessageSender, OutboundMessage, SendResult
 from engine.db import system_session
 from engine.models import Workspace
@@ -40,11 +43,50 @@ class WhatsAppSenders:
         self._configs = configs
         self._env = os.environ if env is None else env
         self._senders: dict[tuple[int, str], MessageSender] = {}
+        self._media: dict[tuple[int, str], CloudApiMedia] = {}
         self._slugs: dict[int, str] = {}
         self._buckets = buckets
         self._lock = threading.Lock()
 
     def __call__(self, workspace_id: int, business_number: str) -> MessageSender:
+        phone_number_id, token, number = self._credentials(workspace_id, business_number)
+        with self._lock:
+            key = (workspace_id, phone_number_id)
+            if key not in self._senders:
+                self._senders[key] = CloudApiSender(
+                    access_token=token,
+                    phone_number_id=phone_number_id,
+                    base_url=self._env.get(API_URL_VARIABLE) or GRAPH_URL,
+                )
+            sender = self._senders[key]
+            rate = number.messages_per_second if number else None
+            if not rate:
+                return sender
+            if self._buckets is None:
+                settings = Settings.from_env(self._env)
+                self._buckets = make_token_buckets(settings.redis_url, settings.var_dir)
+            return RateLimitedSender(
+                sender, self._buckets, f"{workspace_id}:{phone_number_id}", rate
+            )
+
+    def media(self, workspace_id: int, business_number: str) -> MediaTransfer:
+        """The media endpoints for a number, with the same token; no rate limit (uploads
+        and downloads do not count as messages)."""
+        phone_number_id, token, _ = self._credentials(workspace_id, business_number)
+        with self._lock:
+            key = (workspace_id, phone_number_id)
+            if key not in self._media:
+                self._media[key] = CloudApiMedia(
+                    access_token=token,
+                    phone_number_id=phone_number_id,
+                    base_url=self._env.get(API_URL_VARIABLE) or GRAPH_URL,
+                )
+            return self._media[key]
+
+    def _credentials(
+        self, workspace_id: int, business_number: str
+    ) -> tuple[str, str, BusinessNumber | None]:
+        """(phone number id, access token, the number's config) from the workspace config."""
         slug = self._slug(workspace_id)
         config = self._configs.config(slug) if slug else None
         if config is None:
@@ -70,24 +112,7 @@ class WhatsAppSenders:
             raise ExecutionFailed(
                 f"the WhatsApp access token is not set: set {variable} and retry", retryable=False
             )
-        with self._lock:
-            key = (workspace_id, phone_number_id)
-            if key not in self._senders:
-                self._senders[key] = CloudApiSender(
-                    access_token=token,
-                    phone_number_id=phone_number_id,
-                    base_url=self._env.get(API_URL_VARIABLE) or GRAPH_URL,
-                )
-            sender = self._senders[key]
-            rate = number.messages_per_second if number else None
-            if not rate:
-                return sender
-            if self._buckets is None:
-                settings = Settings.from_env(self._env)
-                self._buckets = make_token_buckets(settings.redis_url, settings.var_dir)
-            return RateLimitedSender(
-                sender, self._buckets, f"{workspace_id}:{phone_number_id}", rate
-            )
+        return phone_number_id, token, number
 
     def _slug(self, workspace_id: int) -> str | None:
         """A workspace's slug never changes, so it is read once per process, not per send."""
