@@ -65,6 +65,9 @@ NUMBER_UNKNOWN_PIPELINE = "E073"
 # At server start
 SECRET_NOT_SET = "E080"
 
+# replies.yaml
+UNKNOWN_REPLY_VARIABLE = "E090"
+
 # Warnings
 UNKNOWN_FILE = "W001"
 MEMBERSHIP_ONE_SIDED = "W020"
@@ -122,6 +125,7 @@ CATALOG: dict[str, str] = {
     UNDECLARED_NUMBER: "WhatsApp integration for a number workspace.yaml does not declare",
     NUMBER_UNKNOWN_PIPELINE: "a number starts conversations in no conversation pipeline",
     SECRET_NOT_SET: "environment variable named by a secret is not set",
+    UNKNOWN_REPLY_VARIABLE: "quick reply variable Kazi cannot fill",
     UNKNOWN_FILE: "YAML file in the folder that Kazi does not read",
     MEMBERSHIP_ONE_SIDED: "team membership declared on one side only",
     CHOICES_ON_NON_CHOICE: "choices given for a field that is not a choice",

@@ -12,6 +12,7 @@ from pathlib import Path
 from dsl.config import codes
 from dsl.config.build_integrations import build_integrations
 from dsl.config.build_pipelines import build_pipelines
+from dsl.config.build_replies import build_replies
 from dsl.config.build_routing import build_routing
 from dsl.config.build_sla import build_sla
 from dsl.config.build_templates import build_templates
@@ -19,6 +20,7 @@ from dsl.config.build_workspace import DEFAULT_BUSINESS_DAY_MINUTES, WorkspacePa
 from dsl.config.model import (
     Integration,
     Pipeline,
+    QuickReply,
     RoutingRule,
     SlaPolicy,
     Template,
@@ -77,6 +79,10 @@ def load_config(folder: Path) -> tuple[WorkspaceConfig | None, list[Diagnostic]]
     if "templates.yaml" in documents:
         templates, built = build_templates(documents["templates.yaml"])
         report.diagnostics.extend(built.diagnostics)
+    quick_replies: tuple[QuickReply, ...] = ()
+    if "replies.yaml" in documents:
+        quick_replies, built = build_replies(documents["replies.yaml"])
+        report.diagnostics.extend(built.diagnostics)
     integrations: tuple[Integration, ...] = ()
     if "integrations.yaml" in documents:
         numbers = workspace.numbers if workspace is not None else None
@@ -114,6 +120,7 @@ def load_config(folder: Path) -> tuple[WorkspaceConfig | None, list[Diagnostic]]
         default_language=workspace.default_language,
         object_kinds=workspace.object_kinds,
         business_day_minutes=workspace.business_day_minutes,
+        quick_replies=quick_replies,
     )
     return config, diagnostics
 

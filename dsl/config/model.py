@@ -185,6 +185,21 @@ class Template:
     span: Span | None = None
 
 
+# What a quick reply's text may say in {{...}}; filled per conversation and agent.
+QUICK_REPLY_VARIABLES: tuple[str, ...] = ("contact.first_name", "contact.name", "agent.first_name")
+
+
+@dataclass(frozen=True)
+class QuickReply:
+    """A saved answer an agent inserts into the reply box (replies.yaml)."""
+
+    shortcut: str  # "/price"
+    title: str
+    text: str  # may hold {{contact.first_name}} and the other QUICK_REPLY_VARIABLES
+    language: str | None = None
+    span: Span | None = None
+
+
 @dataclass(frozen=True)
 class Integration:
     name: str
@@ -216,6 +231,7 @@ class WorkspaceConfig:
     default_language: str | None = None
     object_kinds: tuple[str, ...] = ()  # kinds of business object: built-in and declared
     business_day_minutes: int = 480  # length of an average open day, for "N business days"
+    quick_replies: tuple[QuickReply, ...] = ()  # replies.yaml
 
     def teammate(self, handle: str) -> Teammate | None:
         return next((t for t in self.teammates if t.handle == handle), None)

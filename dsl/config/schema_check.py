@@ -33,6 +33,7 @@ SCHEMA_OF_FILE: dict[str, str] = {
     "sla.yaml": "sla.schema.json",
     "templates.yaml": "templates.schema.json",
     "integrations.yaml": "integrations.schema.json",
+    "replies.yaml": "replies.schema.json",
 }
 
 
