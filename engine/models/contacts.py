@@ -34,7 +34,23 @@ class Contact(WorkspaceScoped, Base):
     """A person. Their addresses are Identities, so a new number keeps the person."""
 
     __tablename__ = "contacts"
-    __table_args__ = (Index(None, "workspace_id", "name"),)
+    __table_args__ = (
+        Index(None, "workspace_id", "name"),
+        # Search finds names by any part ("ILIKE '%amina%'"): trigram indexes on
+        # PostgreSQL; on SQLite these are plain indexes the search does not need.
+        Index(
+            "ix_contacts_name_trigrams",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_contacts_profile_name_trigrams",
+            "profile_name",
+            postgresql_using="gin",
+            postgresql_ops={"profile_name": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
@@ -89,6 +105,13 @@ class Identity(WorkspaceScoped, Base):
             postgresql_where=text("is_current"),
         ),
         Index(None, "workspace_id", "channel", "address"),
+        # Search finds numbers by any run of digits ("LIKE '%722111%'").
+        Index(
+            "ix_identities_address_trigrams",
+            "address",
+            postgresql_using="gin",
+            postgresql_ops={"address": "gin_trgm_ops"},
+        ),
         CheckConstraint(
             "(is_current AND valid_to IS NULL) OR (NOT is_current AND valid_to IS NOT NULL)",
             name="current_means_open",

@@ -46,6 +46,17 @@ class Conversation(WorkspaceScoped, Base):
         ),
         Index(None, "workspace_id", "status", "owner_id"),
         Index(None, "contact_id"),
+        # The live queues read open conversations (about 1 % in a working shop)
+        # through uq_conversations_one_open above; the resolved queue, newest
+        # first, reads this one.
+        Index(
+            "ix_conversations_resolved_recent",
+            "workspace_id",
+            "resolved_at",
+            "id",
+            sqlite_where=text("status = 'resolved'"),
+            postgresql_where=text("status = 'resolved'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +140,14 @@ class Message(WorkspaceScoped, Base):
         # NULLs never collide, so this binds only messages the provider has named.
         UniqueConstraint("workspace_id", "provider_message_id"),
         Index(None, "conversation_id", "provider_timestamp"),
+        # Full-text search of message text; the expression must stay identical to
+        # engine.inbox.queues.MESSAGE_WORDS for PostgreSQL to use it. SQLite searches
+        # with LIKE and has no such index.
+        Index(
+            "ix_messages_body_words",
+            text("to_tsvector('simple', body)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import func, literal_column, select, text
+
 from engine.db import unit_of_work, workspace_session
-from engine.inbox.queues import Queue, QueueFilters, list_queue, queue_counts
+from engine.inbox.queues import (
+    MESSAGE_WORDS,
+    RESOLVED,
+    Queue,
+    QueueFilters,
+    list_queue,
+    queue_counts,
+    search_words,
+)
 from engine.inbox.work import add_tag, snooze
+from engine.models import Contact, Conversation, Identity, Message
 from tests.inbox.seed import NOW, World
 
 
@@ -74,14 +86,121 @@ def test_search_by_name_number_and_message_text(world: World) -> None:
     )
     otieno = world.conversation("Otieno", phone="+254733444555", texts=("100% cotton_shirt",))
     assert ids(world, Queue.ALL, search="amina") == [amina]
+    assert ids(world, Queue.ALL, search="NA HASS") == [amina]  # any part of a name
     assert ids(world, Queue.ALL, search="0722 111") == []  # not digits of a stored number run
     assert ids(world, Queue.ALL, search="722111") == [amina]
+    assert ids(world, Queue.ALL, search="+254 722-111") == [amina]
     assert ids(world, Queue.ALL, search="samsung") == [amina]
-    # LIKE wildcards typed by a person are literal characters.
+    assert ids(world, Queue.ALL, search="Samsung A1") == [amina]  # still typing
     assert ids(world, Queue.ALL, search="100%") == [otieno]
-    assert ids(world, Queue.ALL, search="n_shirt") == [otieno]
+    # LIKE wildcards typed by a person are literal characters.
     assert ids(world, Queue.ALL, search="5%") == []
     assert ids(world, Queue.ALL, search="a_b") == []
+    assert ids(world, Queue.ALL, search="Amina_") == []
+    # Search keeps to the queue it is typed in.
+    assert ids(world, Queue.RESOLVED, search="amina") == []
+
+
+def test_search_on_postgresql_matches_words_not_fragments(world: World) -> None:
+    if world.db.dialect.name != "postgresql":
+        pytest.skip("full-text search is PostgreSQL's; SQLite matches text as typed")
+    paid = world.conversation("Faith", texts=("Nimetuma pesa kwa M-Pesa, code SGH7K2",))
+    shirt = world.conversation("Otieno", texts=("100% cotton_shirt",))
+    assert ids(world, Queue.ALL, search="nimetuma") == [paid]
+    assert ids(world, Queue.ALL, search="NIMET") == [paid]  # the last word as a prefix
+    assert ids(world, Queue.ALL, search="pesa nimetuma") == [paid]  # any order
+    assert ids(world, Queue.ALL, search="m-pesa sgh7k2") == [paid]
+    assert ids(world, Queue.ALL, search="etuma") == []  # not a word's start
+    assert ids(world, Queue.ALL, search="nim pesa") == []  # only the last word is a prefix
+    assert ids(world, Queue.ALL, search="pesa shirt") == []  # every word, same conversation
+    assert ids(world, Queue.ALL, search="cotton shirt") == [shirt]
+    assert ids(world, Queue.ALL, search="n_shirt") == []  # "n" is no word of it
+
+
+def test_search_on_sqlite_matches_text_as_typed(world: World) -> None:
+    if world.db.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL matches words (see the full-text test)")
+    paid = world.conversation("Faith", texts=("Nimetuma pesa kwa M-Pesa",))
+    shirt = world.conversation("Otieno", texts=("100% cotton_shirt",))
+    assert ids(world, Queue.ALL, search="nimetuma") == [paid]
+    assert ids(world, Queue.ALL, search="etuma pe") == [paid]
+    assert ids(world, Queue.ALL, search="n_shirt") == [shirt]
+    assert ids(world, Queue.ALL, search="pesa nimetuma") == []
+
+
+HOSTILE = (
+    "'",
+    "''",
+    "\\",
+    "\\'",
+    "&|!:*()",
+    "a & | b",
+    "!!samsung",
+    "(samsung",
+    "samsung:*",
+    "'samsung'",
+    "sam' & 'sung",
+    "<-> samsung",
+    "'; DROP TABLE messages; --",
+    "%",
+    "_",
+    "x" * 5_000,
+    "samsung " * 400,
+    "\x00\u200b",
+)
+
+
+def test_hostile_search_text_is_only_text(world: World) -> None:
+    amina = world.conversation("Amina", texts=("Je, mna Samsung A15?",))
+    postgresql = world.db.dialect.name == "postgresql"
+    for typed in HOSTILE:
+        found = ids(world, Queue.ALL, search=typed)  # never a syntax error
+        words = search_words(typed)
+        assert words is None or all(ch.isalnum() or ch in "' &:*" for ch in words), typed
+        if postgresql and "samsung" in typed and "sam'" not in typed:
+            # Operators are dropped and the words are still searched.
+            assert found == [amina], typed
+        elif "samsung" not in typed:
+            assert found == [], typed
+    assert ids(world, Queue.ALL, search="Je, mna 'Samsung'") == ([amina] if postgresql else [])
+
+
+def test_search_words_quotes_each_word_and_drops_operators() -> None:
+    assert search_words("Je, mna Samsung A15?") == "'je' & 'mna' & 'samsung' & 'a15':*"
+    assert search_words("  M-Pesa!") == "'m' & 'pesa':*"
+    assert search_words("Habari yako, Wanjirũ") == "'habari' & 'yako' & 'wanjirũ':*"
+    for hostile in ("&|!:*()", "'", "\\", "<->", "", "   "):
+        assert search_words(hostile) is None
+    many = search_words(" ".join(f"w{n}" for n in range(50)))
+    assert many is not None and many.count("&") == 7  # eight words at most
+    long = search_words("y" * 5_000)
+    assert long is not None and len(long) < 120
+
+
+def test_search_uses_the_indexes_on_postgresql(world: World) -> None:
+    """The query's expressions must stay the ones migration 0010 indexes; with
+    sequential scans off, PostgreSQL shows whether it can use them."""
+    if world.db.dialect.name != "postgresql":
+        pytest.skip("the full-text and trigram indexes are PostgreSQL's")
+    world.conversation("Amina", phone="+254722111333", texts=("Je, mna Samsung A15?",))
+    said = MESSAGE_WORDS.bool_op("@@")(func.to_tsquery(literal_column("'simple'"), "samsung:*"))
+    checks = {
+        "ix_messages_body_words": select(Message.id).where(said),
+        "ix_contacts_name_trigrams": select(Contact.id).where(Contact.name.ilike("%amin%")),
+        "ix_identities_address_trigrams": select(Identity.id).where(
+            Identity.address.like("%722111%")
+        ),
+        "ix_conversations_resolved_recent": select(Conversation.id)
+        .where(RESOLVED)
+        .order_by(Conversation.resolved_at.desc())
+        .limit(5),
+    }
+    with world.db.connect() as connection, connection.begin():
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        for index, statement in checks.items():
+            sql = statement.compile(world.db, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(connection.execute(text(f"EXPLAIN {sql}")).scalars())
+            assert index in plan, plan
 
 
 def test_rows_carry_what_a_glance_needs(world: World) -> None:
