@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from engine.auth import Role
 from engine.db import workspace_session
-from engine.models import AuditLog, Contact
+from engine.models import AuditLog, Company, Contact, Conversation
 from tests.inbox.seed import make_world
+from tests.inbox.test_api import bearer
 from tests.inbox.web import Web
 
 
@@ -62,3 +64,52 @@ def test_an_admin_invites_by_issuing_a_password_shown_once(web: Web, web2: Web) 
     web2.client.cookies.clear()
     web2.sign_in("agent")
     assert web2.post(f"/account/team/{web.world.people['kevin']}/password").status_code == 403
+
+
+def test_an_agent_edits_the_record_and_the_audit_says_from_what_to_what(web: Web) -> None:
+    conversation = web.world.conversation("Baraka", phone="+254733000111")
+    colleague = web.world.conversation("Wanjiru")
+    web.sign_in("agent")
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        contact_id, colleague_id = (
+            session.scalars(select(Conversation.contact_id).where(Conversation.id == c)).one()
+            for c in (conversation, colleague)
+        )
+    form = {"name": "Baraka O.", "language": "sw", "company": "Duka Ltd", "fields": "city: Kisumu"}
+    assert web.post(f"/inbox/contacts/{contact_id}/edit", form).status_code == 303
+    web.post(f"/inbox/contacts/{colleague_id}/edit", {"company": "duka ltd"})  # picks, not a twin
+    page = web.client.get(f"/inbox/contacts/{contact_id}").text
+    assert "Baraka O." in page and "Duka Ltd" in page and "Kisumu" in page
+    assert f'href="/inbox/contacts/{colleague_id}">Wanjiru' in page
+    bad = web.post(f"/inbox/contacts/{contact_id}/edit", {"fields": "no colon here"})
+    assert bad.status_code == 400 and "key: value" in bad.text
+    wrong = web.post(f"/inbox/contacts/{contact_id}/edit", {"language": "not a language"})
+    assert wrong.status_code == 400 and "language" in wrong.text
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        (audit,) = session.scalars(
+            select(AuditLog).where(AuditLog.action == "edit", AuditLog.subject_id == contact_id)
+        )
+        assert audit.actor_teammate_id == web.world.people["agent"]
+        assert audit.detail["changes"]["name"] == {"from": None, "to": "Baraka O."}
+        assert audit.detail["changes"]["fields"] == {"from": {}, "to": {"city": "Kisumu"}}
+        assert len(session.scalars(select(Company)).all()) == 1
+
+
+def test_the_api_edits_a_contact_with_json_errors(web: Web) -> None:
+    conversation = web.world.conversation("Chebet")
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        contact_id = session.scalars(
+            select(Conversation.contact_id).where(Conversation.id == conversation)
+        ).one()
+    agent = bearer(web.world, Role.AGENT)
+    url = f"/api/v1/contacts/{contact_id}/edit"
+    done = web.client.post(
+        url, json={"fields": {"tier": "gold"}, "language": "en-KE"}, headers=agent
+    )
+    assert done.status_code == 200
+    assert done.json()["contact"]["fields"] == {"tier": "gold"}
+    assert done.json()["changes"]["language"] == {"from": None, "to": "en-KE"}
+    bad = web.client.post(url, json={"fields": {"Bad Key": "x"}}, headers=agent)
+    assert bad.status_code == 400 and "Bad Key" in bad.json()["error"]
+    missing = web.client.post("/api/v1/contacts/999999/edit", json={"name": "x"}, headers=agent)
+    assert missing.status_code == 404 and missing.json()["error"] == "no contact 999999"
