@@ -33,6 +33,7 @@ from engine.inbox.lookup import conversation_for
 from engine.inbox.objects import NewObject, create_for_conversation, objects_of
 from engine.inbox.ownership import assign
 from engine.inbox.queues import QueueFilters, list_queue, parse_queue, queue_counts
+from engine.inbox.quick_replies import quick_replies_for
 from engine.inbox.replies import ReplyRace, reply_template, reply_text
 from engine.inbox.stages import move_stage
 from engine.inbox.work import (
@@ -59,6 +60,8 @@ from ui.routes.api_schemas import (
     NoteCreate,
     NoteRead,
     NotNotified,
+    QuickRepliesRead,
+    QuickReplyRead,
     SnoozeUpdate,
     StageUpdate,
     StatusUpdate,
@@ -351,6 +354,34 @@ class ApiController(Controller):
                 add_note(session, principal, conversation_id, data.body, now)
             ),
         )
+
+    @get("/conversations/{conversation_id:int}/quick-replies", sync_to_thread=True)
+    def quick_replies(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> QuickRepliesRead:
+        """replies.yaml's quick replies, filled in for this conversation."""
+
+        def work(session: Session) -> QuickRepliesRead:
+            config = _config(runtime, session, principal.workspace_id)
+            offered = quick_replies_for(
+                session,
+                principal,
+                conversation_id,
+                config.quick_replies if config else (),
+                runtime.clock.now(),
+            )
+            return QuickRepliesRead(
+                available=offered.available,
+                reason=offered.reason,
+                replies=[
+                    QuickReplyRead(r.shortcut, r.title, r.language, r.text) for r in offered.replies
+                ],
+            )
+
+        return _read(runtime, principal, work)
 
     @get("/conversations/{conversation_id:int}/tasks", sync_to_thread=True)
     def tasks(

@@ -179,6 +179,21 @@ class NotNotified:
 
 
 @dataclass
+class QuickReplyRead:
+    shortcut: str
+    title: str
+    language: str | None
+    text: str  # filled in for this conversation's customer and the asking teammate
+
+
+@dataclass
+class QuickRepliesRead:
+    available: bool  # false outside the 24-hour window: free text cannot be sent
+    reason: str | None
+    replies: list[QuickReplyRead]
+
+
+@dataclass
 class TaskCreate:
     title: str
     due_at: datetime | None = None

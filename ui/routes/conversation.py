@@ -27,8 +27,11 @@ from engine.composition import Runtime
 from engine.db import workspace_session
 from engine.inbox.conversation import conversation_view
 from engine.inbox.errors import Conflict, InvalidInput
+from engine.inbox.navigation import neighbour_in_queue
 from engine.inbox.objects import NewObject, create_for_conversation
 from engine.inbox.ownership import assign, claim
+from engine.inbox.queues import parse_queue
+from engine.inbox.quick_replies import quick_replies_for
 from engine.inbox.replies import ReplyRace, reply_template, reply_text, retry_message
 from engine.inbox.stages import move_stage
 from engine.inbox.work import (
@@ -106,6 +109,13 @@ def render_conversation(
             pipelines=config.pipelines if config else (),
             now=now,
         )
+        quick = quick_replies_for(
+            session,
+            principal,
+            conversation_id,
+            config.quick_replies if config else (),
+            now,
+        )
         context = page.as_dict()
     context.update(
         view=view,
@@ -114,6 +124,7 @@ def render_conversation(
         draft=draft,
         workspace_currency=config.currency if config else None,
         unnotified=unnotified,
+        quick=quick,
     )
     return Template(template_name=template_name, context=context, status_code=status)
 
@@ -134,6 +145,25 @@ class ConversationController(Controller):
         # Handles only, never free text from the address bar: the page words the notice.
         told = tuple(h for h in (unnotified or "").split(",") if HANDLE.match(h))[:10]
         return render_conversation(runtime, principal, conversation_id, unnotified=told)
+
+    @get("/next", sync_to_thread=True)
+    def next_in_queue(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        queue: FromQuery[str | None] = None,
+        back: FromQuery[bool] = False,
+    ) -> Redirect:
+        """The keyboard's j / k on this page: the neighbour in the queue the agent came from."""
+        chosen = parse_queue(queue)
+        with workspace_session(runtime.db, principal.workspace_id) as session:
+            found = neighbour_in_queue(
+                session, principal, chosen, conversation_id, runtime.clock.now(), backwards=back
+            )
+        if found is None:
+            return Redirect(path=f"/inbox?{urlencode({'queue': chosen.value})}")
+        return Redirect(path=f"/inbox/c/{found}?{urlencode({'queue': chosen.value})}")
 
     @get("/timeline", sync_to_thread=True)
     def timeline(
