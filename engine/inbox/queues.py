@@ -217,8 +217,10 @@ def search_condition(text: str, dialect: str = "sqlite") -> ColumnElement[bool]:
 
     Names match any part, case-insensitively. Numbers match the digits typed as
     one run (three at least), spaces and signs ignored: "722 111" and "+254-722111"
-    both find +254722111333. Message text: on PostgreSQL, full-text word matching ("samsung a1"
-    finds "Je, mna Samsung A15?"); on SQLite, the text as typed, anywhere.
+    both find +254722111333. Message text: one message must hold every word. On
+    PostgreSQL that is full-text word matching, the last word also as a prefix
+    ("samsung a1" finds "Je, mna Samsung A15?"); SQLite finds each word typed
+    anywhere in the text.
     """
     # Control characters match nothing anyone typed, and PostgreSQL refuses NUL.
     text = "".join(ch for ch in text[: SEARCH_MAX_CHARS * 2] if ch.isprintable()).strip()
@@ -236,10 +238,11 @@ def search_condition(text: str, dialect: str = "sqlite") -> ColumnElement[bool]:
             said = MESSAGE_WORDS.bool_op("@@")(func.to_tsquery(literal_column("'simple'"), query))
             matches.append(exists().where(Message.conversation_id == Conversation.id, said))
     else:
+        terms = text.split()[:SEARCH_MAX_WORDS]
         matches.append(
             exists().where(
                 Message.conversation_id == Conversation.id,
-                Message.body.ilike(pattern, escape="\\"),
+                *(Message.body.ilike(_like(term), escape="\\") for term in terms),
             )
         )
     digits = "".join(ch for ch in text if ch.isdigit())

@@ -125,7 +125,8 @@ def test_search_on_sqlite_matches_text_as_typed(world: World) -> None:
     assert ids(world, Queue.ALL, search="nimetuma") == [paid]
     assert ids(world, Queue.ALL, search="etuma pe") == [paid]
     assert ids(world, Queue.ALL, search="n_shirt") == [shirt]
-    assert ids(world, Queue.ALL, search="pesa nimetuma") == []
+    assert ids(world, Queue.ALL, search="pesa nimetuma") == [paid]  # every word, any order
+    assert ids(world, Queue.ALL, search="pesa shirt") == []  # in one message
 
 
 HOSTILE = (
