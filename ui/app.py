@@ -30,6 +30,7 @@ from ui.routes.home import HomeController
 from ui.routes.inbox import InboxController
 from ui.routes.live import LiveController, PresenceController
 from ui.routes.manager import ManagerController
+from ui.routes.media import MediaApiController, MediaPageController
 from ui.routes.notifications import NotificationsController
 from ui.routes.people import PeopleController
 from ui.routes.signin import AccountController, SignInController
@@ -101,6 +102,8 @@ def create_app(runtime: Runtime) -> Litestar:
             NotificationsController,
             FailuresPageController,
             FailuresApiController,
+            MediaPageController,
+            MediaApiController,
             create_static_files_router(path="/static", directories=[UI_DIR / "static"]),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},

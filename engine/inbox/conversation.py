@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dsl.config.model import Pipeline, Template
 from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
+from engine.inbox.attachments import timeline_media
 from engine.inbox.failures import meaning_of
 from engine.inbox.lookup import conversation_for
 from engine.inbox.mentions import Piece, split_mentions
@@ -58,6 +59,11 @@ class Entry:
     failure_code: str | None = None
     failure_meaning: str | None = None
     file_name: str | None = None
+    # A stored file is served by /media/{media_file_id}; pending while being downloaded.
+    media_file_id: int | None = None
+    media_size: int | None = None
+    media_image: bool = False
+    media_pending: bool = False
     done: bool = False
     pieces: tuple[Piece, ...] = ()  # a note's text with its @mentions marked
 
@@ -73,6 +79,13 @@ class Entry:
             "read": "✓✓",
             "failed": "!",
         }.get(self.delivery_state or "", "")
+
+    @property
+    def media_size_text(self) -> str:
+        size = self.media_size or 0
+        if size >= 1024 * 1024:
+            return f"{size / (1024 * 1024):.1f} MB"
+        return f"{max(1, round(size / 1024))} KB" if size else ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,7 @@ def _message_entry(message: Message, names: dict[int, str], contact_name: str) -
         failure_code=message.failure_code,
         failure_meaning=meaning,
         file_name=str(media.get("filename")) if media.get("filename") else None,
+        **timeline_media(media),
     )
 
 

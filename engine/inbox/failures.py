@@ -7,7 +7,7 @@ from its conversation), and nothing here is ever deleted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -19,7 +19,8 @@ from engine.auth.principal import Principal
 from engine.inbound.processing import reopen_failed_event
 from engine.inbox.errors import NotFound
 from engine.inbox.queues import display_name
-from engine.models import Contact, Conversation, InboundEvent, Message
+from engine.models import Contact, Conversation, InboundEvent, Message, OutboxRow
+from engine.whatsapp.media import DOWNLOAD_KIND
 
 LIMIT = 200
 
@@ -55,9 +56,21 @@ class FailedEvent:
 
 
 @dataclass(frozen=True)
+class FailedDownload:
+    """A customer's file Kazi gave up fetching from WhatsApp."""
+
+    message_id: int
+    conversation_id: int | None
+    error: str | None
+    attempts: int
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class Failures:
     sends: list[FailedSend]
     events: list[FailedEvent]
+    downloads: list[FailedDownload] = field(default_factory=list)
 
 
 def list_failures(session: Session, principal: Principal) -> Failures:
@@ -77,6 +90,12 @@ def list_failures(session: Session, principal: Principal) -> Failures:
         select(InboundEvent)
         .where(InboundEvent.state.in_(("failed", "flagged")))
         .order_by(InboundEvent.id.desc())
+        .limit(LIMIT)
+    )
+    downloads = session.scalars(
+        select(OutboxRow)
+        .where(OutboxRow.kind == DOWNLOAD_KIND, OutboxRow.state == "failed")
+        .order_by(OutboxRow.id.desc())
         .limit(LIMIT)
     )
     return Failures(
@@ -102,6 +121,16 @@ def list_failures(session: Session, principal: Principal) -> Failures:
                 received_at=event.received_at,
             )
             for event in events
+        ],
+        downloads=[
+            FailedDownload(
+                message_id=int(row.payload["message_id"]),
+                conversation_id=row.conversation_id,
+                error=row.last_error,
+                attempts=row.attempts,
+                at=row.updated_at,
+            )
+            for row in downloads
         ],
     )
 

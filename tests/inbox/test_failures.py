@@ -75,7 +75,11 @@ def test_a_manager_sees_failures_with_their_meaning_and_retries_them(web: Web) -
         assert message is not None and message.delivery_state == "queued"
         assert row.state == "queued"
         assert event is not None and (event.state, event.attempts) == ("received", 0)
-    assert web.client.get("/api/v1/failures", headers=headers).json() == {"sends": [], "events": []}
+    assert web.client.get("/api/v1/failures", headers=headers).json() == {
+        "sends": [],
+        "events": [],
+        "downloads": [],
+    }
 
 
 def test_agents_do_not_get_the_failures_list(web: Web) -> None:

@@ -80,6 +80,7 @@ class FailuresApiController(Controller):
         return {
             "sends": [asdict(send) for send in found.sends],
             "events": [asdict(event) for event in found.events],
+            "downloads": [asdict(download) for download in found.downloads],
         }
 
     @post("/messages/{message_id:int}/retry", sync_to_thread=True, status_code=HTTP_200_OK)

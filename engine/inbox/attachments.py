@@ -1,0 +1,127 @@
+"""Files in a conversation: attaching one to send, and handing one to a teammate who may see it.
+
+Attaching stores the file and queues its send in the caller's transaction (the
+outbox uploads it to WhatsApp just before sending). Every file, inbound or
+outbound, is served only through `file_for_viewer`: it is found in the viewer's
+workspace or not at all, and the one authorisation policy decides whether they may
+see the conversation it belongs to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.auth.policy import Action
+from engine.auth.principal import Principal
+from engine.conversations.threads import lock_conversation
+from engine.core.media import (
+    INLINE_IMAGES,
+    MAX_CAPTION,
+    MediaRefused,
+    base_type,
+    check_attachment,
+    digest,
+    serving,
+)
+from engine.inbox.errors import Conflict, InvalidInput, NotFound
+from engine.inbox.lookup import conversation_for
+from engine.models import MediaFile, Message
+from engine.whatsapp.outbound import OutsideWindow, queue_media
+
+
+def attach_file(
+    session: Session,
+    principal: Principal,
+    conversation_id: int,
+    *,
+    data: bytes,
+    mime_type: str | None,
+    file_name: str | None,
+    caption: str | None,
+    now: datetime,
+) -> Message:
+    """Queue `data` to go to the customer as an image, video, audio or document."""
+    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    try:
+        attachment = check_attachment(data, mime_type, file_name)
+    except MediaRefused as refused:
+        raise InvalidInput(str(refused)) from None
+    text = (caption or "").strip() or None
+    if text is not None and len(text) > MAX_CAPTION:
+        raise InvalidInput(f"a caption may have at most {MAX_CAPTION} characters")
+    if text is not None and attachment.kind == "audio":
+        raise InvalidInput("WhatsApp sends audio without a caption; leave it empty")
+    lock_conversation(session, conversation)
+    try:
+        message = queue_media(
+            session,
+            conversation_id=conversation.id,
+            kind=attachment.kind,
+            link=None,
+            author_teammate_id=principal.teammate_id,
+            now=now,
+            caption=text,
+            filename=attachment.file_name if attachment.kind == "document" else None,
+        )
+    except OutsideWindow as closed:
+        raise Conflict(str(closed)) from None
+    file = MediaFile(
+        message_id=message.id,
+        origin="outbound",
+        sha256=digest(data),
+        mime_type=attachment.mime_type,
+        size=len(data),
+        file_name=attachment.file_name,
+        content=data,
+        created_at=now,
+    )
+    session.add(file)
+    session.flush()
+    message.body = text
+    message.media = {
+        "media_file_id": file.id,
+        "mime_type": attachment.mime_type,
+        "filename": attachment.file_name,
+        "size": len(data),
+    }
+    session.flush()
+    return message
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    data: bytes
+    content_type: str
+    disposition: str
+    inline: bool
+
+
+def file_for_viewer(session: Session, principal: Principal, media_file_id: int) -> ServedFile:
+    """The file, if this principal may see the conversation it was sent in."""
+    file = session.get(MediaFile, media_file_id)
+    if file is None:
+        raise NotFound(f"no file {media_file_id}")
+    message = session.get(Message, file.message_id)
+    if message is None:
+        raise NotFound(f"no file {media_file_id}")
+    conversation_for(session, principal, message.conversation_id, Action.VIEW_CONVERSATION)
+    how = serving(file.mime_type, file.file_name, file.content)
+    return ServedFile(file.content, how.content_type, how.disposition, how.inline)
+
+
+def timeline_media(media: dict[str, Any]) -> dict[str, Any]:
+    """A message's media reference as the timeline shows it: a stored file to link
+    (an image as a thumbnail), or a customer's file still being downloaded."""
+    file_id = media.get("media_file_id")
+    stored = isinstance(file_id, int)
+    size = media.get("size")
+    return {
+        "media_file_id": file_id if stored else None,
+        "media_size": size if isinstance(size, int) else None,
+        "media_image": stored and base_type(media.get("mime_type")) in INLINE_IMAGES,
+        "media_pending": bool(media.get("media_id")) and not stored,
+    }
