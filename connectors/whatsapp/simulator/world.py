@@ -432,6 +432,10 @@ class Simulator:
             "sends": len(self.sends),
             "duplicate_sends": self.duplicate_sends(),
             "deliveries": len(self.delivery.log),
+            "media": [
+                {"id": media_id, "mime_type": file.mime_type, "size": len(file.data)}
+                for media_id, file in self.media.files.items()
+            ],
         }
 
 
