@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 # How long one wait for notifications lasts before the connection is checked.
 HEALTH_CHECK_SECONDS = 10.0
 RECONNECT_AFTER_SECONDS = (0.5, 1.0, 2.0, 5.0)
+# Names the connection in pg_stat_activity, for operators (and the reconnect test).
+APPLICATION_NAME = "kazi-live"
 
 
 @dataclass(eq=False)
@@ -78,7 +80,7 @@ class ChangeHub:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    conninfo, autocommit=True
+                    conninfo, autocommit=True, application_name=APPLICATION_NAME
                 ) as connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
                     self.connected = True

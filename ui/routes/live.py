@@ -103,9 +103,9 @@ class LiveController(Controller):
             last, last_presence, presence_lapses = first, "", None
             try:
                 yield ServerSentEventMessage(event="ready", data="ok", retry=3000)
-                started = anyio.current_time()
-                while anyio.current_time() - started < STREAM_LIFETIME_SECONDS:
-                    wait = RECHECK_SECONDS if hub.connected else POLL_SECONDS
+                ends = anyio.current_time() + STREAM_LIFETIME_SECONDS
+                while (left := ends - anyio.current_time()) > 0:
+                    wait = min(left, RECHECK_SECONDS if hub.connected else POLL_SECONDS)
                     if presence_lapses is not None:
                         due = (presence_lapses - runtime.clock.now()).total_seconds()
                         wait = min(wait, max(0.1, due))
@@ -114,6 +114,8 @@ class LiveController(Controller):
                         await waiter.woken.wait()
                         woken = True
                     waiter.woken.clear()
+                    if not woken and anyio.current_time() >= ends:
+                        break  # the browser reconnects and starts from a fresh marker
                     if not await check_session():
                         yield ServerSentEventMessage(event="signed-out", data="sign in again")
                         return
