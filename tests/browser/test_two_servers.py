@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from engine.auth import Role, create_api_token
 from tests.browser.conftest import Server, running_server
 from tests.inbox.seed import NOW, PASSWORD, make_world
+from tests.reliability.processes import RedisServer
 
 
 def signed_in_client(server: Server) -> httpx.Client:
@@ -72,3 +73,52 @@ def test_a_stream_on_one_server_hears_a_change_made_through_another(
         assert "event: changed" in events, events
         assert time.monotonic() - started < 10
         viewer.close()
+
+
+def test_live_updates_keep_flowing_across_two_servers_after_redis_restarts(
+    db: Engine, database_url: str, tmp_path: Path, repo_root: Path
+) -> None:
+    """Live updates travel through the database (NOTIFY, or polling on SQLite), never
+    through Redis: losing Redis and getting it back leaves the streams working."""
+    world = make_world(db)
+    conversation = world.conversation("Redis restarts")
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    try:
+        with (
+            running_server(world, database_url, redis.url, tmp_path, repo_root) as first,
+            running_server(world, database_url, redis.url, tmp_path, repo_root) as second,
+        ):
+            redis.stop()
+            redis.start()
+            viewer = signed_in_client(first)
+            events: list[str] = []
+            connected = threading.Event()
+
+            def listen() -> None:
+                url = f"/inbox/live?conversation={conversation}"
+                with viewer.stream("GET", url, timeout=20) as stream:
+                    for line in stream.iter_lines():
+                        if line == "event: ready":
+                            connected.set()
+                        events.append(line)
+                        if line == "event: changed":
+                            return
+
+            listener = threading.Thread(target=listen, daemon=True)
+            listener.start()
+            assert connected.wait(10), "the stream did not open"
+            token = create_api_token(
+                db, workspace_id=world.workspace_id, role=Role.MANAGER, label="redis", now=NOW
+            )
+            note = httpx.post(
+                f"{second.url}/api/v1/conversations/{conversation}/notes",
+                json={"body": "after Redis came back"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert note.status_code == 201
+            listener.join(timeout=15)
+            assert "event: changed" in events, events
+            viewer.close()
+    finally:
+        redis.stop()
