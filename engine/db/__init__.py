@@ -1,4 +1,4 @@
-"""Storage plumbing: engines, migrations and workspace-aware sessions."""
+"""Storage plumbing: engines, migrations, workspace-aware sessions and the change feed."""
 
 from engine.db.engine import make_engine
 from engine.db.migrate import alembic_config, migrate
