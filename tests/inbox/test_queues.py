@@ -8,18 +8,20 @@ import pytest
 from sqlalchemy import func, literal_column, select, text
 
 from engine.db import unit_of_work, workspace_session
+from engine.inbox import queues
 from engine.inbox.queues import (
     MESSAGE_WORDS,
     RESOLVED,
     Queue,
     QueueFilters,
+    count_label,
     list_queue,
     queue_counts,
     search_words,
 )
 from engine.inbox.work import add_tag, snooze
 from engine.models import Contact, Conversation, Identity, Message
-from tests.inbox.seed import NOW, World
+from tests.inbox.seed import NOW, World, make_world
 
 
 def ids(world: World, queue: Queue, handle: str = "agent", **filters: object) -> list[int]:
@@ -219,3 +221,20 @@ def test_rows_carry_what_a_glance_needs(world: World) -> None:
     )
     assert row.last_message == "latest words"
     assert row.address is not None and row.address.startswith("+2547")
+
+
+def test_the_resolved_count_stops_at_its_cap(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(3):
+        world.conversation(f"Done {n}", status="resolved")
+    make_world(world.db).conversation("Another shop's", status="resolved")
+
+    def resolved() -> int:
+        with workspace_session(world.db, world.workspace_id) as session:
+            return queue_counts(session, world.principal("agent"), NOW)[Queue.RESOLVED]
+
+    assert resolved() == 3  # exact below the cap, and only this workspace's
+    monkeypatch.setattr(queues, "RESOLVED_COUNT_CAP", 2)
+    assert resolved() == 2
+    assert count_label(Queue.RESOLVED, 2) == "2+"
+    assert count_label(Queue.RESOLVED, 1) == "1"
+    assert count_label(Queue.ALL, 5) == "5"  # live queues are always exact
