@@ -114,7 +114,7 @@ def run_event(
     snapshot = conversation_snapshot(session, conversation, rules.config)
     evaluation = evaluate(rules.graph, event, snapshot, now)
     for rule, effects in _by_rule(evaluation.effects):
-        if not record_firing(session, rules, conversation, rule, event, now):
+        if not record_firing(session, rules, conversation, rule, event, now, effects):
             continue
         context = EffectContext(
             session=session,
@@ -154,8 +154,12 @@ def record_firing(
     rule: str,
     event: DomainEvent,
     now: datetime,
+    effects: Sequence[fx.Effect] = (),
 ) -> bool:
-    """True when this is the rule's first firing for the event and it may go ahead."""
+    """True when this is the rule's first firing for the event and it may go ahead.
+
+    The firing keeps what the rule decided to do, so the conversation's history can
+    say which rule did what and why (the event that set it off)."""
     recent = session.scalar(
         select(func.count())
         .select_from(RuleFiring)
@@ -175,7 +179,12 @@ def record_firing(
                     trigger_key=trigger_key(conversation.id, event.id),
                     conversation_id=conversation.id,
                     outcome=outcome,
-                    detail={"event": event.kind, "key": event.key, "caused_by": event.caused_by},
+                    detail={
+                        "event": event.kind,
+                        "key": event.key,
+                        "caused_by": event.caused_by,
+                        "actions": [fx.effect_to_json(effect) for effect in effects],
+                    },
                     config_version_id=rules.config_version_id,
                     fired_at=now,
                 )

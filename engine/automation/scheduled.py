@@ -86,7 +86,9 @@ def run_scheduled_action(
             session.commit()
             return
         trigger = DomainEvent("scheduled", f"{action.trigger_event_id}#after{action.block}", now)
-        if record_firing(session, rules, conversation, action.rule_name, trigger, now):
+        if record_firing(
+            session, rules, conversation, action.rule_name, trigger, now, outcome.effects
+        ):
             context = EffectContext(
                 session=session,
                 graph=rules.graph,

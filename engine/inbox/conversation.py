@@ -19,6 +19,7 @@ from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
 from engine.inbox.attachments import timeline_media
 from engine.inbox.failures import meaning_of
+from engine.inbox.firings import describe_firing
 from engine.inbox.lookup import conversation_for
 from engine.inbox.mentions import Piece, split_mentions
 from engine.inbox.objects import objects_of
@@ -33,6 +34,7 @@ from engine.models import (
     Identity,
     Message,
     Note,
+    RuleFiring,
     ScheduledAction,
     SlaClock,
     StageHistory,
@@ -48,7 +50,7 @@ from engine.whatsapp.outbound import window_closes_at
 class Entry:
     """One line of the history; `kind` says which fields mean something."""
 
-    kind: str  # "message" | "note" | "stage" | "task" | "activity"
+    kind: str  # "message" | "note" | "stage" | "task" | "activity" | "rule"
     id: int
     at: datetime
     text: str | None = None
@@ -222,7 +224,19 @@ def timeline(session: Session, conversation: Conversation, contact_name: str) ->
             )
         )
     ]
-    order = {"message": 0, "note": 1, "stage": 2, "task": 3, "activity": 4}
+    entries += [
+        Entry(
+            kind="rule",
+            id=firing.id,
+            at=firing.fired_at,
+            author=firing.rule_name,
+            text=describe_firing(firing),
+        )
+        for firing in session.scalars(
+            select(RuleFiring).where(RuleFiring.conversation_id == conversation.id)
+        )
+    ]
+    order = {"message": 0, "note": 1, "stage": 2, "task": 3, "activity": 4, "rule": 5}
     return sorted(entries, key=lambda e: (e.at, order[e.kind], e.id))
 
 

@@ -52,3 +52,13 @@ def test_the_page_shows_the_running_response_time_target(web: Web) -> None:
     page = web.client.get(f"/inbox/c/{conversation}").text
     section = page[page.index("Response times") :]
     assert "Resolution" in section[:600], section[:600]
+
+
+def test_the_history_says_which_rule_fired_on_what_and_what_it_did(web: Web) -> None:
+    conversation = web.world.conversation("Achieng", owner="agent", stage="inquiry")
+    web.sign_in("agent")
+    web.post(f"/inbox/c/{conversation}/stage", {"stage": "quote", "expected_stage": "inquiry"})
+    page = web.client.get(f"/inbox/c/{conversation}").text
+    line = page[page.index('class="event rule"') :].split("</li>")[0]
+    assert "<strong>Send the quote</strong>" in line
+    assert "ran on a stage being entered: send template quote_ready, wait until" in line
