@@ -187,3 +187,33 @@ def test_the_openapi_document_describes_the_api(web: Web) -> None:
     assert "/api/v1/conversations" in paths
     assert "/api/v1/conversations/{conversation_id}/messages" in paths
     assert "post" in paths["/api/v1/conversations/{conversation_id}/messages"]
+
+
+def test_rules_delayed_follow_ups_are_listed_and_cancelled_through_the_api(
+    web: Web, manager: dict[str, str]
+) -> None:
+    conversation = web.world.conversation("Follow-up", owner="agent", stage="inquiry")
+    moved = web.client.put(
+        f"/api/v1/conversations/{conversation}/stage",
+        json={"stage": "quote", "expected_stage": "inquiry"},
+        headers=manager,
+    )
+    assert moved.status_code == 200, moved.text
+    listed = web.client.get(f"/api/v1/conversations/{conversation}/scheduled", headers=manager)
+    [chase] = listed.json()
+    assert chase["rule"] == "Send the quote" and chase["state"] == "pending"
+    assert "customer replied" in chase["unless"]
+    url = f"/api/v1/conversations/{conversation}/scheduled/{chase['id']}/cancel"
+    cancelled = web.client.post(url, headers=manager)
+    assert cancelled.status_code == 200 and cancelled.json() == {"cancelled": True}
+    again = web.client.post(url, headers=manager)
+    assert again.status_code == 409 and "already ran or was cancelled" in again.json()["error"]
+    [after] = web.client.get(
+        f"/api/v1/conversations/{conversation}/scheduled", headers=manager
+    ).json()
+    assert after["state"] == "cancelled"
+    theirs = make_world(web.world.db).conversation("Theirs")
+    assert (
+        web.client.get(f"/api/v1/conversations/{theirs}/scheduled", headers=manager).status_code
+        == 404
+    )

@@ -40,13 +40,14 @@ from engine.inbox.work import (
     NoteAdded,
     add_note,
     add_tag,
+    cancel_scheduled,
     complete_task,
     create_task,
     remove_tag,
     set_status,
     snooze,
 )
-from engine.models import BusinessObject, Message, Note, Task, Workspace
+from engine.models import BusinessObject, Message, Note, ScheduledAction, Task, Workspace
 from ui.dependencies import RuntimeDependency
 from ui.routes.api_schemas import (
     AssignmentUpdate,
@@ -62,6 +63,7 @@ from ui.routes.api_schemas import (
     NotNotified,
     QuickRepliesRead,
     QuickReplyRead,
+    ScheduledActionRead,
     SnoozeUpdate,
     StageUpdate,
     StatusUpdate,
@@ -429,6 +431,58 @@ class ApiController(Controller):
                 )
             ),
         )
+
+    @get("/conversations/{conversation_id:int}/scheduled", sync_to_thread=True)
+    def scheduled(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+    ) -> list[ScheduledActionRead]:
+        """Every delayed follow-up rules scheduled here: pending ones and how the rest ended."""
+
+        def work(session: Session) -> list[ScheduledActionRead]:
+            conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
+            return [
+                ScheduledActionRead(
+                    id=a.id,
+                    rule=a.rule_name,
+                    due_at=a.due_at,
+                    unless=a.guard_text,
+                    state=a.state,
+                    outcome=a.outcome,
+                )
+                for a in session.scalars(
+                    select(ScheduledAction)
+                    .where(ScheduledAction.conversation_id == conversation_id)
+                    .order_by(ScheduledAction.due_at, ScheduledAction.id)
+                )
+            ]
+
+        return _read(runtime, principal, work)
+
+    @post(
+        "/conversations/{conversation_id:int}/scheduled/{action_id:int}/cancel",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+    )
+    def cancel_scheduled_action(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        action_id: FromPath[int],
+    ) -> dict[str, bool]:
+        """Stop a pending follow-up before it runs; 409 when it already ran or was cancelled."""
+        _write(
+            runtime,
+            principal,
+            conversation_id,
+            lambda session, now: cancel_scheduled(
+                session, principal, conversation_id, action_id, now
+            ),
+        )
+        return {"cancelled": True}
 
     @post("/tasks/{task_id:int}/done", sync_to_thread=True, status_code=HTTP_200_OK)
     def task_done(

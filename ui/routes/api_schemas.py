@@ -211,6 +211,18 @@ class TaskRead:
 
 
 @dataclass
+class ScheduledActionRead:
+    """A rule's delayed follow-up: due when, unless its guard says otherwise."""
+
+    id: int
+    rule: str
+    due_at: datetime
+    unless: str | None
+    state: str
+    outcome: str | None
+
+
+@dataclass
 class AssignmentUpdate:
     """Who should own it; `expected_owner_id` is who you believe owns it now."""
 
