@@ -22,11 +22,13 @@ from enum import StrEnum
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     and_,
     case,
     exists,
     false,
     func,
+    literal,
     literal_column,
     not_,
     or_,
@@ -206,6 +208,11 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _literal(value: str) -> ColumnElement[str]:
+    """`value` rendered into the statement by SQLAlchemy's own string quoting."""
+    return literal(value, String(), literal_execute=True)
+
+
 SEARCH_MAX_CHARS = 200
 SEARCH_MAX_WORDS = 8
 # Letters and digits only: whatever else a person types (quotes, `&|!:*()`,
@@ -244,7 +251,10 @@ def search_condition(text: str, dialect: str = "sqlite") -> ColumnElement[bool]:
     text = text[:SEARCH_MAX_CHARS]
     if not text:
         return false()
-    pattern = _like(text)
+    # The typed text goes into the SQL as a quoted literal, not a parameter: psycopg
+    # prepares a statement it sees five times, and PostgreSQL's generic plan for
+    # `LIKE $1` cannot know the pattern is rare, so it walked the whole queue.
+    pattern = _literal(_like(text))
     # The conversations that match, found once through the indexes (trigram, full
     # text), so the database can start from the few matches and sort them, instead
     # of walking a 300,000-row queue testing each one; for a very common word it may
@@ -260,18 +270,22 @@ def search_condition(text: str, dialect: str = "sqlite") -> ColumnElement[bool]:
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 3:
         people.append(
-            select(Identity.contact_id).where(Identity.address.like(_like(digits), escape="\\"))
+            select(Identity.contact_id).where(
+                Identity.address.like(_literal(_like(digits)), escape="\\")
+            )
         )
     theirs = aliased(Conversation)
     found = [select(theirs.id).where(theirs.contact_id.in_(union(*people)))]
     if dialect == "postgresql":
         query = search_words(text)
         if query is not None:
-            said = MESSAGE_WORDS.bool_op("@@")(func.to_tsquery(literal_column("'simple'"), query))
+            said = MESSAGE_WORDS.bool_op("@@")(
+                func.to_tsquery(literal_column("'simple'"), _literal(query))
+            )
             found.append(select(Message.conversation_id).where(said))
     else:
         terms = text.split()[:SEARCH_MAX_WORDS]
-        said_all = [Message.body.ilike(_like(term), escape="\\") for term in terms]
+        said_all = [Message.body.ilike(_literal(_like(term)), escape="\\") for term in terms]
         found.append(select(Message.conversation_id).where(*said_all))
     return Conversation.id.in_(union(*found))
 
