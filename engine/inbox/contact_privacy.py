@@ -10,13 +10,15 @@ under a pseudonym, because payment records must be kept. It cannot be undone.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from typing import cast as cast_result
 
-from sqlalchemy import String, cast, false, or_, select
+from sqlalchemy import CursorResult, Result, String, cast, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, require
@@ -33,11 +35,13 @@ from engine.models import (
     ConversationTag,
     Identity,
     InboundEvent,
+    MediaFile,
     Message,
     MessageStatusEvent,
     Note,
     Notification,
     OutboxRow,
+    OutboxState,
     RuleFiring,
     ScheduledAction,
     Task,
@@ -142,7 +146,6 @@ def export_contact(
                         "direction": m.direction,
                         "type": m.type,
                         "body": m.body,
-                        # Kazi keeps where the media is, not its bytes.
                         "media": m.media,
                         "author_kind": m.author_kind,
                         "delivery_state": m.delivery_state,
@@ -162,6 +165,23 @@ def export_contact(
                 ],
             }
             for c in conversations
+        ],
+        # The files themselves, so the export holds what the person sent and received.
+        "files": [
+            {
+                "message_id": f.message_id,
+                "file_name": f.file_name,
+                "mime_type": f.mime_type,
+                "size": f.size,
+                "sha256": f.sha256,
+                "content_base64": base64.b64encode(f.content).decode("ascii"),
+            }
+            for f in session.scalars(
+                select(MediaFile)
+                .join(Message, Message.id == MediaFile.message_id)
+                .where(Message.conversation_id.in_(conversation_ids))
+                .order_by(MediaFile.id)
+            )
         ],
         "business_objects": [
             {
@@ -260,6 +280,13 @@ class Erasure:
     messages: int
     notes: int
     raw_records: int  # webhook payloads, outbox payloads, audit details and the like
+    files: int = 0  # media bytes Kazi kept, deleted
+    sends_cancelled: int = 0  # messages still waiting to go out to them, never sent now
+
+
+def _count(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched."""
+    return int(cast_result(CursorResult[Any], result).rowcount)
 
 
 def _media_strings(media: dict[str, Any] | None) -> list[str]:
@@ -331,6 +358,18 @@ def erase_contact(
         message.media = None
         message.failure_detail = None
     message_ids = [m.id for m in messages]
+    files = _count(session.execute(delete(MediaFile).where(MediaFile.message_id.in_(message_ids))))
+    # A send still waiting would go out with its text scrubbed: it must not go at all.
+    sends_cancelled = _count(
+        session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.conversation_id.in_(conversation_ids),
+                OutboxRow.state.in_((OutboxState.QUEUED, OutboxState.FAILED)),
+            )
+            .values(state=OutboxState.DEAD, last_error="the contact was erased")
+        )
+    )
     for event in session.scalars(
         select(MessageStatusEvent).where(MessageStatusEvent.message_id.in_(message_ids))
     ):
@@ -385,6 +424,8 @@ def erase_contact(
         messages=len(messages),
         notes=len(notes),
         raw_records=raw_records,
+        files=files,
+        sends_cancelled=sends_cancelled,
     )
     record(
         session,
@@ -398,6 +439,8 @@ def erase_contact(
         messages=erasure.messages,
         notes=erasure.notes,
         raw_records=erasure.raw_records,
+        files=erasure.files,
+        sends_cancelled=erasure.sends_cancelled,
     )
     return erasure
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import timedelta
 from decimal import Decimal
@@ -14,7 +16,7 @@ from engine.auth import Role
 from engine.auth.policy import Forbidden
 from engine.db import system_session, workspace_session
 from engine.identity import identify
-from engine.inbox.contact_privacy import erase_contact, scrub, secrets_of
+from engine.inbox.contact_privacy import erase_contact, export_contact, scrub, secrets_of
 from engine.inbox.contacts import ContactEdit, edit_contact
 from engine.inbox.errors import InvalidInput
 from engine.models import (
@@ -25,6 +27,7 @@ from engine.models import (
     Contact,
     Conversation,
     InboundEvent,
+    MediaFile,
     Message,
     MessageStatusEvent,
     Note,
@@ -276,3 +279,49 @@ def test_the_api_erases_with_a_confirmation_and_clear_errors(web: Web) -> None:
         ).status_code
         == 404
     )
+
+
+def _file_on_first_message(world: World, conversation_id: int) -> bytes:
+    content = b"%PDF-1.4 the customer's ID card"
+    with workspace_session(world.db, world.workspace_id) as session:
+        first = session.scalars(
+            select(Message.id).where(Message.conversation_id == conversation_id).limit(1)
+        ).one()
+        session.add(
+            MediaFile(
+                message_id=first,
+                origin="inbound",
+                sha256=hashlib.sha256(content).hexdigest(),
+                mime_type="application/pdf",
+                size=len(content),
+                file_name="zawadi-id.pdf",
+                content=content,
+                created_at=NOW,
+            )
+        )
+        session.commit()
+    return content
+
+
+def test_export_carries_the_files_and_erasure_deletes_them_and_stops_waiting_sends(
+    world: World,
+) -> None:
+    contact_id, conversation_id, _ = personal_world(world)
+    content = _file_on_first_message(world, conversation_id)
+    with workspace_session(world.db, world.workspace_id) as session:
+        document = export_contact(session, world.principal("manager"), contact_id, NOW)
+        session.commit()
+    (exported,) = document["files"]
+    assert exported["file_name"] == "zawadi-id.pdf"
+    assert base64.b64decode(exported["content_base64"]) == content
+
+    with workspace_session(world.db, world.workspace_id) as session:
+        erasure = erase_contact(session, world.principal("boss"), contact_id, "ERASE", NOW)
+        session.commit()
+    assert erasure.files == 1 and erasure.sends_cancelled == 1
+    with workspace_session(world.db, world.workspace_id) as session:
+        assert session.scalars(select(MediaFile.id)).all() == []
+        (send,) = session.scalars(
+            select(OutboxRow).where(OutboxRow.conversation_id == conversation_id)
+        ).all()
+        assert send.state == "dead" and send.last_error == "the contact was erased"
