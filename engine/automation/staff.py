@@ -10,11 +10,11 @@ integration or a teammate moved the conversation.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from engine.automation.runner import rules_in_force, run_event
@@ -79,4 +79,29 @@ def act_on_conversation(
         before = observe(session, conversation_id)
         result = work(session)
         run_staff_changes(session, configs, workspace_id, conversation_id, before, now)
+        return result
+
+
+def act_on_contacts(
+    db: Engine,
+    configs: ConfigDirectory,
+    workspace_id: int,
+    contact_ids: Callable[[Session], Iterable[int | None]],
+    work: Callable[[Session], T],
+    now: datetime,
+) -> T:
+    """A staff action on whole contacts (a merge, its undo) that may resolve or reopen
+    their conversations: the rules and the SLA clocks see each change, as they would
+    had a teammate resolved or reopened those conversations by hand."""
+    with unit_of_work(db, workspace_id) as session:
+        contacts = sorted({c for c in contact_ids(session) if c is not None})
+        conversations = session.scalars(
+            select(Conversation.id)
+            .where(Conversation.contact_id.in_(contacts))
+            .order_by(Conversation.id)
+        ).all()
+        before = {conversation: observe(session, conversation) for conversation in conversations}
+        result = work(session)
+        for conversation, seen in before.items():
+            run_staff_changes(session, configs, workspace_id, conversation, seen, now)
         return result

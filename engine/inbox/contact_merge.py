@@ -358,6 +358,12 @@ class UndoResult:
     kept_resolved: list[int]
 
 
+def merged_contact_of(session: Session, merge_id: int) -> int | None:
+    """The contact a merge folded away, or None when there is no such merge here."""
+    merge = session.get(ContactMerge, merge_id)
+    return merge.merged_id if merge is not None else None
+
+
 def undo_merge(
     session: Session,
     principal: Principal,

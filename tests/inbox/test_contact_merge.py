@@ -28,6 +28,7 @@ from engine.models import (
     Identity,
     Message,
     Note,
+    SlaClock,
     Task,
 )
 from tests.inbox.seed import NOW, World, customer_writes, make_world
@@ -310,3 +311,34 @@ def test_the_api_merges_and_undoes_with_json_errors(web: Web) -> None:
     theirs = contact_of(other, other.conversation("Theirs"))
     foreign = web.client.post(f"{base}/merges", json={"merged_id": theirs}, headers=manager)
     assert foreign.status_code == 404 and foreign.json()["error"]
+
+
+def test_a_conversation_a_merge_resolves_stops_its_clocks_and_undo_restarts_them(
+    web: Web,
+) -> None:
+    survivor_id, duplicate_id, _, dup = pair(web.world, duplicate_status="waiting_on_us")
+    manager = bearer(web.world, Role.MANAGER)
+
+    def running_clocks(conversation: int) -> list[str]:
+        with workspace_session(web.world.db, web.world.workspace_id) as session:
+            return list(
+                session.scalars(
+                    select(SlaClock.kind).where(
+                        SlaClock.conversation_id == conversation, SlaClock.stopped_at.is_(None)
+                    )
+                )
+            )
+
+    # A staff action starts the duplicate's clocks, as any page action would.
+    tagged = web.client.post(
+        f"/api/v1/conversations/{dup}/tags", json={"name": "vip"}, headers=manager
+    )
+    assert tagged.status_code == 201, tagged.text
+    assert running_clocks(dup), "the duplicate's response-time clocks never started"
+    base = f"/api/v1/contacts/{survivor_id}"
+    done = web.client.post(f"{base}/merges", json={"merged_id": duplicate_id}, headers=manager)
+    assert done.status_code == 201 and done.json()["resolved"] == [dup]
+    assert running_clocks(dup) == [], "a resolved conversation's clocks must stop"
+    undone = web.client.post(f"{base}/merges/{done.json()['merge_id']}/undo", headers=manager)
+    assert undone.status_code == 200
+    assert running_clocks(dup), "the reopened conversation's clocks run again"

@@ -16,9 +16,16 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from engine.auth import Principal
+from engine.automation.staff import act_on_contacts
 from engine.composition import Runtime
 from engine.db import unit_of_work
-from engine.inbox.contact_merge import MergePreview, merge_contacts, preview_merge, undo_merge
+from engine.inbox.contact_merge import (
+    MergePreview,
+    merge_contacts,
+    merged_contact_of,
+    preview_merge,
+    undo_merge,
+)
 from engine.inbox.contact_privacy import Erasure, erase_contact, export_contact
 from engine.inbox.contacts import ContactEdit, ContactView, contact_view, edit_contact
 from ui.dependencies import RuntimeDependency
@@ -132,17 +139,23 @@ class ContactsApiController(Controller):
         data: JSONBody[MergeCreate],
     ) -> MergeDone:
         """Merge `merged_id` into this contact; everything of theirs moves here."""
-        with unit_of_work(runtime.db, principal.workspace_id) as session:
-            merge = merge_contacts(
+        merge = act_on_contacts(
+            runtime.db,
+            runtime.configs,
+            principal.workspace_id,
+            lambda session: (contact_id, data.merged_id),
+            lambda session: merge_contacts(
                 session, principal, contact_id, data.merged_id, runtime.clock.now()
-            )
-            return MergeDone(
-                merge_id=merge.id,
-                survivor_id=merge.survivor_id,
-                merged_id=merge.merged_id,
-                moved={k: len(v) for k, v in merge.moved.items() if isinstance(v, list)},
-                resolved=[entry["conversation_id"] for entry in merge.moved.get("resolved", [])],
-            )
+            ),
+            runtime.clock.now(),
+        )
+        return MergeDone(
+            merge_id=merge.id,
+            survivor_id=merge.survivor_id,
+            merged_id=merge.merged_id,
+            moved={k: len(v) for k, v in merge.moved.items() if isinstance(v, list)},
+            resolved=[entry["conversation_id"] for entry in merge.moved.get("resolved", [])],
+        )
 
     @post(
         "/{contact_id:int}/merges/{merge_id:int}/undo", sync_to_thread=True, status_code=HTTP_200_OK
@@ -155,16 +168,22 @@ class ContactsApiController(Controller):
         merge_id: FromPath[int],
     ) -> MergeUndone:
         """Move exactly what the merge moved back to the merged contact."""
-        with unit_of_work(runtime.db, principal.workspace_id) as session:
-            result = undo_merge(
+        result = act_on_contacts(
+            runtime.db,
+            runtime.configs,
+            principal.workspace_id,
+            lambda session: (contact_id, merged_contact_of(session, merge_id)),
+            lambda session: undo_merge(
                 session, principal, merge_id, runtime.clock.now(), survivor_id=contact_id
-            )
-            return MergeUndone(
-                merge_id=result.merge.id,
-                survivor_id=result.merge.survivor_id,
-                merged_id=result.merge.merged_id,
-                kept_resolved=result.kept_resolved,
-            )
+            ),
+            runtime.clock.now(),
+        )
+        return MergeUndone(
+            merge_id=result.merge.id,
+            survivor_id=result.merge.survivor_id,
+            merged_id=result.merge.merged_id,
+            kept_resolved=result.kept_resolved,
+        )
 
     @get("/{contact_id:int}/export", sync_to_thread=True)
     def export(

@@ -14,9 +14,15 @@ from litestar.response import Redirect, Template
 from engine.auth import Principal
 from engine.auth.passwords_admin import UnknownTeammate, end_sessions_of, reset_password_of
 from engine.auth.policy import Action, may
+from engine.automation.staff import act_on_contacts
 from engine.composition import Runtime
 from engine.db import unit_of_work, workspace_session
-from engine.inbox.contact_merge import merge_contacts, preview_merge, undo_merge
+from engine.inbox.contact_merge import (
+    merge_contacts,
+    merged_contact_of,
+    preview_merge,
+    undo_merge,
+)
 from engine.inbox.contact_privacy import CONFIRMATION, erase_contact
 from engine.inbox.contacts import (
     ContactEdit,
@@ -129,8 +135,16 @@ class PeopleController(Controller):
             merged_id = int(data.get("merged_id", ""))
         except ValueError:
             raise InvalidInput("pick the contact to merge into this one") from None
-        with unit_of_work(runtime.db, principal.workspace_id) as session:
-            merge_contacts(session, principal, contact_id, merged_id, runtime.clock.now())
+        act_on_contacts(
+            runtime.db,
+            runtime.configs,
+            principal.workspace_id,
+            lambda session: (contact_id, merged_id),
+            lambda session: merge_contacts(
+                session, principal, contact_id, merged_id, runtime.clock.now()
+            ),
+            runtime.clock.now(),
+        )
         return Redirect(path=f"/inbox/contacts/{contact_id}", status_code=303)
 
     @post("/inbox/contacts/{contact_id:int}/merges/{merge_id:int}/undo", sync_to_thread=True)
@@ -142,8 +156,16 @@ class PeopleController(Controller):
         merge_id: FromPath[int],
         data: Form,
     ) -> Redirect:
-        with unit_of_work(runtime.db, principal.workspace_id) as session:
-            undo_merge(session, principal, merge_id, runtime.clock.now(), survivor_id=contact_id)
+        act_on_contacts(
+            runtime.db,
+            runtime.configs,
+            principal.workspace_id,
+            lambda session: (contact_id, merged_contact_of(session, merge_id)),
+            lambda session: undo_merge(
+                session, principal, merge_id, runtime.clock.now(), survivor_id=contact_id
+            ),
+            runtime.clock.now(),
+        )
         return Redirect(path=f"/inbox/contacts/{contact_id}", status_code=303)
 
     @get("/inbox/contacts/{contact_id:int}/export", sync_to_thread=True)
