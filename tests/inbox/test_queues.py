@@ -18,9 +18,11 @@ from engine.inbox.queues import (
     list_queue,
     queue_counts,
     search_words,
+    tags_in_use,
 )
 from engine.inbox.work import add_tag, snooze
 from engine.models import Contact, Conversation, Identity, Message
+from tests.conftest import BACKEND
 from tests.inbox.seed import NOW, World, make_world
 
 
@@ -103,32 +105,32 @@ def test_search_by_name_number_and_message_text(world: World) -> None:
     assert ids(world, Queue.RESOLVED, search="amina") == []
 
 
-def test_search_on_postgresql_matches_words_not_fragments(world: World) -> None:
-    if world.db.dialect.name != "postgresql":
-        pytest.skip("full-text search is PostgreSQL's; SQLite matches text as typed")
-    paid = world.conversation("Faith", texts=("Nimetuma pesa kwa M-Pesa, code SGH7K2",))
-    shirt = world.conversation("Otieno", texts=("100% cotton_shirt",))
-    assert ids(world, Queue.ALL, search="nimetuma") == [paid]
-    assert ids(world, Queue.ALL, search="NIMET") == [paid]  # the last word as a prefix
-    assert ids(world, Queue.ALL, search="pesa nimetuma") == [paid]  # any order
-    assert ids(world, Queue.ALL, search="m-pesa sgh7k2") == [paid]
-    assert ids(world, Queue.ALL, search="etuma") == []  # not a word's start
-    assert ids(world, Queue.ALL, search="nim pesa") == []  # only the last word is a prefix
-    assert ids(world, Queue.ALL, search="pesa shirt") == []  # every word, same conversation
-    assert ids(world, Queue.ALL, search="cotton shirt") == [shirt]
-    assert ids(world, Queue.ALL, search="n_shirt") == []  # "n" is no word of it
+if BACKEND == "postgres":
+
+    def test_search_on_postgresql_matches_words_not_fragments(world: World) -> None:
+        paid = world.conversation("Faith", texts=("Nimetuma pesa kwa M-Pesa, code SGH7K2",))
+        shirt = world.conversation("Otieno", texts=("100% cotton_shirt",))
+        assert ids(world, Queue.ALL, search="nimetuma") == [paid]
+        assert ids(world, Queue.ALL, search="NIMET") == [paid]  # the last word as a prefix
+        assert ids(world, Queue.ALL, search="pesa nimetuma") == [paid]  # any order
+        assert ids(world, Queue.ALL, search="m-pesa sgh7k2") == [paid]
+        assert ids(world, Queue.ALL, search="etuma") == []  # not a word's start
+        assert ids(world, Queue.ALL, search="nim pesa") == []  # only the last word is a prefix
+        assert ids(world, Queue.ALL, search="pesa shirt") == []  # every word, same conversation
+        assert ids(world, Queue.ALL, search="cotton shirt") == [shirt]
+        assert ids(world, Queue.ALL, search="n_shirt") == []  # "n" is no word of it
 
 
-def test_search_on_sqlite_matches_text_as_typed(world: World) -> None:
-    if world.db.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL matches words (see the full-text test)")
-    paid = world.conversation("Faith", texts=("Nimetuma pesa kwa M-Pesa",))
-    shirt = world.conversation("Otieno", texts=("100% cotton_shirt",))
-    assert ids(world, Queue.ALL, search="nimetuma") == [paid]
-    assert ids(world, Queue.ALL, search="etuma pe") == [paid]
-    assert ids(world, Queue.ALL, search="n_shirt") == [shirt]
-    assert ids(world, Queue.ALL, search="pesa nimetuma") == [paid]  # every word, any order
-    assert ids(world, Queue.ALL, search="pesa shirt") == []  # in one message
+if BACKEND == "sqlite":
+
+    def test_search_on_sqlite_matches_text_as_typed(world: World) -> None:
+        paid = world.conversation("Faith", texts=("Nimetuma pesa kwa M-Pesa",))
+        shirt = world.conversation("Otieno", texts=("100% cotton_shirt",))
+        assert ids(world, Queue.ALL, search="nimetuma") == [paid]
+        assert ids(world, Queue.ALL, search="etuma pe") == [paid]
+        assert ids(world, Queue.ALL, search="n_shirt") == [shirt]
+        assert ids(world, Queue.ALL, search="pesa nimetuma") == [paid]  # every word, any order
+        assert ids(world, Queue.ALL, search="pesa shirt") == []  # in one message
 
 
 HOSTILE = (
@@ -180,30 +182,30 @@ def test_search_words_quotes_each_word_and_drops_operators() -> None:
     assert long is not None and len(long) < 120
 
 
-def test_search_uses_the_indexes_on_postgresql(world: World) -> None:
-    """The query's expressions must stay the ones migration 0010 indexes; with
-    sequential scans off, PostgreSQL shows whether it can use them."""
-    if world.db.dialect.name != "postgresql":
-        pytest.skip("the full-text and trigram indexes are PostgreSQL's")
-    world.conversation("Amina", phone="+254722111333", texts=("Je, mna Samsung A15?",))
-    said = MESSAGE_WORDS.bool_op("@@")(func.to_tsquery(literal_column("'simple'"), "samsung:*"))
-    checks = {
-        "ix_messages_body_words": select(Message.id).where(said),
-        "ix_contacts_name_trigrams": select(Contact.id).where(Contact.name.ilike("%amin%")),
-        "ix_identities_address_trigrams": select(Identity.id).where(
-            Identity.address.like("%722111%")
-        ),
-        "ix_conversations_resolved_recent": select(Conversation.id)
-        .where(RESOLVED)
-        .order_by(Conversation.resolved_at.desc())
-        .limit(5),
-    }
-    with world.db.connect() as connection, connection.begin():
-        connection.execute(text("SET LOCAL enable_seqscan = off"))
-        for index, statement in checks.items():
-            sql = statement.compile(world.db, compile_kwargs={"literal_binds": True})
-            plan = "\n".join(connection.execute(text(f"EXPLAIN {sql}")).scalars())
-            assert index in plan, plan
+if BACKEND == "postgres":
+
+    def test_search_uses_the_indexes_on_postgresql(world: World) -> None:
+        """The query's expressions must stay the ones migration 0010 indexes; with
+        sequential scans off, PostgreSQL shows whether it can use them."""
+        world.conversation("Amina", phone="+254722111333", texts=("Je, mna Samsung A15?",))
+        said = MESSAGE_WORDS.bool_op("@@")(func.to_tsquery(literal_column("'simple'"), "samsung:*"))
+        checks = {
+            "ix_messages_body_words": select(Message.id).where(said),
+            "ix_contacts_name_trigrams": select(Contact.id).where(Contact.name.ilike("%amin%")),
+            "ix_identities_address_trigrams": select(Identity.id).where(
+                Identity.address.like("%722111%")
+            ),
+            "ix_conversations_resolved_recent": select(Conversation.id)
+            .where(RESOLVED)
+            .order_by(Conversation.resolved_at.desc())
+            .limit(5),
+        }
+        with world.db.connect() as connection, connection.begin():
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            for index, statement in checks.items():
+                sql = statement.compile(world.db, compile_kwargs={"literal_binds": True})
+                plan = "\n".join(connection.execute(text(f"EXPLAIN {sql}")).scalars())
+                assert index in plan, plan
 
 
 def test_rows_carry_what_a_glance_needs(world: World) -> None:
@@ -238,3 +240,25 @@ def test_the_resolved_count_stops_at_its_cap(world: World, monkeypatch: pytest.M
     assert count_label(Queue.RESOLVED, 2) == "2+"
     assert count_label(Queue.RESOLVED, 1) == "1"
     assert count_label(Queue.ALL, 5) == "5"  # live queues are always exact
+
+
+def test_the_tag_filter_offers_each_tag_in_use_once_in_this_workspace_only(
+    world: World,
+) -> None:
+    agent = world.principal("agent")
+    first, second = world.conversation("Tags A"), world.conversation("Tags B")
+    with unit_of_work(world.db, world.workspace_id) as session:
+        for conversation, tag in [
+            (first, "vip"),
+            (second, "vip"),
+            (second, "b2b"),
+            (first, "lead"),
+        ]:
+            add_tag(session, agent, conversation, tag, NOW)
+    other = make_world(world.db)
+    with unit_of_work(other.db, other.workspace_id) as session:
+        add_tag(session, other.principal("agent"), other.conversation("Theirs"), "secret", NOW)
+    with workspace_session(world.db, world.workspace_id) as session:
+        assert tags_in_use(session) == ["b2b", "lead", "vip"]
+    with workspace_session(world.db, make_world(world.db).workspace_id) as session:
+        assert tags_in_use(session) == []

@@ -8,12 +8,18 @@ from litestar import Controller, get
 from litestar.di import Provide
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy import distinct, select
 
 from engine.db import workspace_session
 from engine.inbox.lookup import directory
-from engine.inbox.queues import Queue, QueueFilters, list_queue, parse_queue, queue_counts
-from engine.models import Conversation, ConversationTag
+from engine.inbox.queues import (
+    Queue,
+    QueueFilters,
+    count_label,
+    list_queue,
+    parse_queue,
+    queue_counts,
+    tags_in_use,
+)
 from ui.dependencies import RuntimeDependency
 from ui.routes.presentation import PAGE_ERRORS, page_context
 from ui.security.auth import PrincipalDependency, page_principal
@@ -50,14 +56,20 @@ class InboxController(Controller):
             search=(q or "").strip()[:200] or None,
         )
         with workspace_session(runtime.db, principal.workspace_id) as session:
-            context = page_context(session, principal, now).as_dict()
+            header = page_context(session, principal, now)
+            context = header.as_dict()
             listing = list_queue(session, principal, chosen, now, filters, page)
             counts = queue_counts(session, principal, now)
             teammates, _teams = directory(session)
-            stages = sorted(
-                s for s in session.scalars(select(distinct(Conversation.stage))) if s is not None
-            )
-            tags = sorted(session.scalars(select(distinct(ConversationTag.name))))
+            tags = tags_in_use(session)
+            slug = header.workspace.slug
+        # The stages to filter by are the pipelines' own, from the config in force.
+        config = runtime.configs.config(slug)
+        stages = sorted(
+            {stage for pipeline in config.pipelines for stage in pipeline.stage_names()}
+            if config
+            else set()
+        )
         wanted = {"queue": chosen.value, "q": q, "stage": stage, "tag": tag, "owner": owner}
         if page > 1:
             wanted["page"] = str(page)
@@ -66,6 +78,7 @@ class InboxController(Controller):
             queues=list(Queue),
             current=chosen,
             counts=counts,
+            count_labels={queue: count_label(queue, n) for queue, n in counts.items()},
             listing=listing,
             filters=filters,
             owner_filter=owner or "",
