@@ -19,11 +19,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Integer,
+    Select,
     String,
     and_,
+    bindparam,
     case,
     exists,
     false,
@@ -49,6 +54,7 @@ from engine.models import (
     Message,
     Team,
     Teammate,
+    UTCDateTime,
     WaitingOn,
 )
 
@@ -96,7 +102,14 @@ NOT_RESOLVED = Conversation.status.op("<>", is_comparison=True)(literal_column("
 RESOLVED = Conversation.status.op("=", is_comparison=True)(literal_column("'resolved'"))
 
 
-def _snoozed(now: datetime) -> ColumnElement[bool]:
+# Who is asking and when, either as values (a listing) or as bind parameters (the
+# counting statement, built once and reused with each principal's values).
+Me = int | BindParameter[int] | None
+Teams = list[int] | BindParameter[list[int]] | None
+Now = datetime | BindParameter[datetime]
+
+
+def _snoozed(now: Now) -> ColumnElement[bool]:
     """Snoozed and not yet due: a snooze whose time has passed is back in the queues."""
     return and_(
         Conversation.status == ConversationStatus.SNOOZED,
@@ -104,19 +117,15 @@ def _snoozed(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def queue_condition(queue: Queue, principal: Principal, now: datetime) -> ColumnElement[bool]:
+def _condition(queue: Queue, me: Me, teams: Teams, now: Now) -> ColumnElement[bool]:
     live = and_(NOT_RESOLVED, not_(_snoozed(now)))
     match queue:
         case Queue.MINE:
-            if principal.teammate_id is None:
-                return false()
-            return and_(live, Conversation.owner_id == principal.teammate_id)
+            return false() if me is None else and_(live, Conversation.owner_id == me)
         case Queue.UNASSIGNED:
             return and_(live, Conversation.owner_id.is_(None))
         case Queue.TEAM:
-            if not principal.team_ids:
-                return false()
-            return and_(live, Conversation.team_id.in_(sorted(principal.team_ids)))
+            return false() if teams is None else and_(live, Conversation.team_id.in_(teams))
         case Queue.ALL:
             return live
         case Queue.WAITING_ON_US:
@@ -127,6 +136,28 @@ def queue_condition(queue: Queue, principal: Principal, now: datetime) -> Column
             return _snoozed(now)
         case Queue.RESOLVED:
             return RESOLVED
+
+
+def queue_condition(queue: Queue, principal: Principal, now: datetime) -> ColumnElement[bool]:
+    teams = sorted(principal.team_ids) or None
+    return _condition(queue, principal.teammate_id, teams, now)
+
+
+LIVE_QUEUES: tuple[Queue, ...] = tuple(queue for queue in Queue if queue != Queue.RESOLVED)
+
+
+@lru_cache(maxsize=4)
+def _live_counts(has_me: bool, has_teams: bool) -> Select[tuple[int, ...]]:
+    """The live queues' counting statement, built once: every page and every live
+    update counts, and building the expression cost more than running it."""
+    me: Me = bindparam("me", type_=Integer) if has_me else None
+    teams: Teams = bindparam("teams", expanding=True) if has_teams else None
+    now: Now = bindparam("now", type_=UTCDateTime())
+    columns = [
+        func.coalesce(func.sum(case((_condition(q, me, teams, now), 1), else_=0)), 0)
+        for q in LIVE_QUEUES
+    ]
+    return select(*columns).select_from(Conversation).where(NOT_RESOLVED)
 
 
 # Resolved conversations pile up forever (297,000 of 300,000 in the benchmark), and
@@ -142,13 +173,11 @@ def queue_counts(session: Session, principal: Principal, now: datetime) -> dict[
     The resolved queue has its own capped count because folding it into the same
     pass would read the whole table for the others."""
     require(principal, Action.VIEW_CONVERSATION)
-    live = [queue for queue in Queue if queue != Queue.RESOLVED]
-    columns = [
-        func.coalesce(func.sum(case((queue_condition(q, principal, now), 1), else_=0)), 0)
-        for q in live
-    ]
-    row = session.execute(select(*columns).select_from(Conversation).where(NOT_RESOLVED)).one()
-    counts: dict[Queue, int] = {q: int(value) for q, value in zip(live, row, strict=True)}
+    teams = sorted(principal.team_ids)
+    statement = _live_counts(principal.teammate_id is not None, bool(teams))
+    parameters = {"me": principal.teammate_id, "teams": teams, "now": now}
+    row = session.execute(statement, parameters).one()
+    counts: dict[Queue, int] = {q: int(v) for q, v in zip(LIVE_QUEUES, row, strict=True)}
     first_resolved = select(Conversation.id).where(RESOLVED).limit(RESOLVED_COUNT_CAP).subquery()
     resolved = session.scalar(select(func.count()).select_from(first_resolved))
     counts[Queue.RESOLVED] = int(resolved or 0)
