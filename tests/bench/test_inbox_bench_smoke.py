@@ -58,7 +58,7 @@ def test_the_inbox_benchmark_seeds_and_measures_every_view(db: Engine, database_
             figures += bench.measure_pages(
                 database_url, seeded, RUNS, NOW, configs, Path(folder) / "var"
             )
-    assert len(figures) == 16 + 11
+    assert len(figures) == 16 + 11 + 5  # services, inbox pages, the other pages
     for figure in figures:
         assert len(figure.times_ms) == RUNS, figure.name
         assert max(figure.rows) > 0, f"{figure.name} showed no rows"
