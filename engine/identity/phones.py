@@ -36,7 +36,25 @@ def to_e164(raw: str, default_region: str | None = None, *, strict: bool = True)
                 "or give a default region"
             ) from None
         raise ValueError(f"{raw!r} is not a phone number") from None
-    check = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
-    if not check(number):
+    if not (_valid(number) if strict else _possible_whatsapp_id(number)):
         raise ValueError(f"{raw!r} is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _valid(number: phonenumbers.PhoneNumber) -> bool:
+    return bool(phonenumbers.is_valid_number(number))
+
+
+# E.164 allows at most 15 digits, country code included.
+E164_MAX_DIGITS = 15
+
+
+def _possible_whatsapp_id(number: phonenumbers.PhoneNumber) -> bool:
+    """Possible by length, or longer than the plan allows but still E.164: WhatsApp
+    reports many Mexican mobiles in the retired 52 1 form, a digit longer than today's
+    plan, and a customer writing from one must not be turned away."""
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
+        return True
+    digits = len(str(number.country_code)) + len(str(number.national_number))
+    return reason == phonenumbers.ValidationResult.TOO_LONG and digits <= E164_MAX_DIGITS

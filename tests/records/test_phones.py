@@ -50,6 +50,12 @@ def test_a_whatsapp_id_outside_the_known_plan_is_still_a_customer() -> None:
         normalise_address("phone", "+15550000000")
     with pytest.raises(ValueError, match="not a valid phone number"):
         to_e164("+2541234", strict=False)
+    # Mexico's old mobile form (52 1 ...) is a digit too long for today's plan.
+    assert to_e164("5215512345678", strict=False) == "+5215512345678"
+    with pytest.raises(ValueError, match="not a valid phone number"):
+        to_e164("+5215512345678")
+    with pytest.raises(ValueError, match="not a valid phone number"):
+        to_e164("+52155123456789012", strict=False)  # longer than E.164 allows
 
 
 def test_addresses_are_normalised_per_channel() -> None:

@@ -103,6 +103,21 @@ def test_brazilian_number_forms_are_one_contact(db: Engine, workspace_id: int) -
         assert session.scalar(select(func.count()).select_from(Conversation)) == 1
 
 
+def test_mexican_and_argentine_number_forms_are_one_contact_each(
+    db: Engine, workspace_id: int
+) -> None:
+    # WhatsApp still reports many Mexican mobiles in the old 52 1 form, one digit
+    # longer than today's numbering plan allows: a customer all the same.
+    receive(db, workspace_id, "wamid.M1", "5215512345678", "Hola")
+    receive(db, workspace_id, "wamid.M2", "525512345678", "¿Tienen la TV?")
+    receive(db, workspace_id, "wamid.A1", "5491123456789", "Hola, che")
+    receive(db, workspace_id, "wamid.A2", "541123456789", "¿Precio?")
+    with workspace_session(db, workspace_id) as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 2
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 2
+        assert session.scalar(select(func.count()).select_from(Message)) == 4
+
+
 def test_a_number_change_keeps_the_contact_and_its_history(db: Engine, workspace_id: int) -> None:
     receive(db, workspace_id, "wamid.E1", "254722000005", "Habari")
     change = {
