@@ -166,6 +166,9 @@ def _demo(arguments: argparse.Namespace) -> int:
     for login in logins:
         print(f"  {login.role:<8} {login.handle:<10} password {login.password}   ({login.name})")
     print("Ctrl-C stops everything.\n", flush=True)
+    # A service manager (or `kill`) stops the demo with SIGTERM: stop the children too,
+    # as Ctrl-C does, instead of leaving a server, worker and simulator behind.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
