@@ -265,9 +265,7 @@ def search_words(text: str) -> str | None:
     return " & ".join(terms)
 
 
-def search_condition(
-    text: str, dialect: str = "sqlite", *, walk_the_queue: bool = False
-) -> ColumnElement[bool]:
+def search_condition(text: str, dialect: str = "sqlite") -> ColumnElement[bool]:
     """Name or number contains `text`, or the messages say it.
 
     Names match any part, case-insensitively. Numbers match the digits typed as
@@ -310,24 +308,9 @@ def search_condition(
     if dialect == "postgresql":
         query = search_words(text)
         if query is not None:
-            tsquery = func.to_tsquery(literal_column("'simple'"), _literal(query))
-            if walk_the_queue:
-                # A live queue holds a few thousand conversations, and common words
-                # match a twentieth of all messages ever: reading the queue in order
-                # and checking each one's messages stops at the first page of matches
-                # and costs at most the queue's size, where the index would fetch
-                # every match in history. The coalesce keeps the planner off the index.
-                unindexed = func.to_tsvector(
-                    literal_column("'simple'"), func.coalesce(Message.body, "")
-                )
-                return or_(
-                    Conversation.id.in_(union(*found)),
-                    exists().where(
-                        Message.conversation_id == Conversation.id,
-                        unindexed.bool_op("@@")(tsquery),
-                    ),
-                )
-            said = MESSAGE_WORDS.bool_op("@@")(tsquery)
+            said = MESSAGE_WORDS.bool_op("@@")(
+                func.to_tsquery(literal_column("'simple'"), _literal(query))
+            )
             found.append(select(Message.conversation_id).where(said))
     else:
         terms = text.split()[:SEARCH_MAX_WORDS]
@@ -371,8 +354,7 @@ def list_queue(
         statement = statement.where(Conversation.owner_id.is_(None))
     if filters.search and filters.search.strip():
         dialect = session.get_bind().dialect.name
-        walk = queue != Queue.RESOLVED
-        statement = statement.where(search_condition(filters.search, dialect, walk_the_queue=walk))
+        statement = statement.where(search_condition(filters.search, dialect))
     if queue == Queue.RESOLVED:
         statement = statement.order_by(Conversation.resolved_at.desc(), Conversation.id.desc())
     else:
