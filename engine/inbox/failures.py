@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.whatsapp.errors import classify
@@ -73,16 +73,25 @@ class Failures:
     downloads: list[FailedDownload] = field(default_factory=list)
 
 
+# Values written as literals, not parameters, so PostgreSQL matches the partial index
+# ix_messages_failed_sends (engine.models.conversations.FAILED_SEND_SQL): a generic
+# plan cannot prove that `= $1` implies the index's predicate.
+FAILED_SEND = and_(
+    Message.direction == literal_column("'outbound'"),
+    or_(
+        Message.delivery_state == literal_column("'failed'"),
+        Message.failure_code == literal_column("'unknown'"),
+    ),
+)
+
+
 def list_failures(session: Session, principal: Principal) -> Failures:
     require(principal, Action.VIEW_REPORTS)
     sends = session.execute(
         select(Message, Contact)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(
-            Message.direction == "outbound",
-            or_(Message.delivery_state == "failed", Message.failure_code == "unknown"),
-        )
+        .where(FAILED_SEND)
         .order_by(Message.id.desc())
         .limit(LIMIT)
     )

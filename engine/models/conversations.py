@@ -132,6 +132,12 @@ class ConversationTag(WorkspaceScoped, Base):
     conversation: Mapped[Conversation] = relationship(back_populates="tags")
 
 
+# Outbound messages that failed, or whose fate is unknown: what staff must look at.
+FAILED_SEND_SQL = (
+    "direction = 'outbound' AND (delivery_state = 'failed' OR failure_code = 'unknown')"
+)
+
+
 class Message(WorkspaceScoped, Base):
     """One message in or out. Outbound ones carry a delivery state (DESIGN rule 3)."""
 
@@ -140,6 +146,15 @@ class Message(WorkspaceScoped, Base):
         # NULLs never collide, so this binds only messages the provider has named.
         UniqueConstraint("workspace_id", "provider_message_id"),
         Index(None, "conversation_id", "provider_timestamp"),
+        # The failures page's sends, newest first, without reading every message;
+        # the predicate must stay identical to engine.inbox.failures.FAILED_SEND.
+        Index(
+            "ix_messages_failed_sends",
+            "workspace_id",
+            "id",
+            postgresql_where=text(FAILED_SEND_SQL),
+            sqlite_where=text(FAILED_SEND_SQL),
+        ),
         # Full-text search of message text; the expression must stay identical to
         # engine.inbox.queues.MESSAGE_WORDS for PostgreSQL to use it. SQLite searches
         # with LIKE and has no such index.

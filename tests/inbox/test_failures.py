@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine.auth import Role
 from engine.db import workspace_session
+from engine.inbox.failures import FAILED_SEND
 from engine.models import InboundEvent, Message, OutboxRow
-from tests.inbox.seed import NOW
+from tests.conftest import BACKEND
+from tests.inbox.seed import NOW, World
 from tests.inbox.test_api import bearer
 from tests.inbox.web import Web
 
@@ -88,3 +90,21 @@ def test_agents_do_not_get_the_failures_list(web: Web) -> None:
     assert web.client.get("/failures").status_code == 403
     headers = bearer(web.world, Role.AGENT)
     assert web.client.get("/api/v1/failures", headers=headers).status_code == 403
+
+
+if BACKEND == "postgres":
+
+    def test_failed_sends_are_found_through_their_partial_index(world: World) -> None:
+        """The failures page must not read every message: its predicate has to stay
+        the one ix_messages_failed_sends indexes."""
+        statement = (
+            select(Message.id)
+            .where(Message.workspace_id == world.workspace_id, FAILED_SEND)
+            .order_by(Message.id.desc())
+            .limit(50)
+        )
+        sql = statement.compile(world.db, compile_kwargs={"literal_binds": True})
+        with world.db.connect() as connection, connection.begin():
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(connection.execute(text(f"EXPLAIN {sql}")).scalars())
+        assert "ix_messages_failed_sends" in plan, plan
