@@ -18,6 +18,7 @@ from engine.auth.policy import Action, require
 from engine.auth.principal import Principal
 from engine.inbound.processing import reopen_failed_event
 from engine.inbox.errors import NotFound
+from engine.inbox.lookup import conversation_for
 from engine.inbox.queues import display_name
 from engine.models import Contact, Conversation, InboundEvent, Message, OutboxRow
 from engine.whatsapp.media import DOWNLOAD_KIND
@@ -150,3 +151,28 @@ def retry_event(session: Session, principal: Principal, event_id: int) -> None:
     event = session.get(InboundEvent, event_id)
     if event is None or not reopen_failed_event(event):
         raise NotFound(f"no failed event {event_id}")
+
+
+def retry_download(session: Session, principal: Principal, message_id: int, now: datetime) -> int:
+    """Fetch a customer's file again after Kazi gave up (WhatsApp keeps it for a while);
+    the outbox row goes back to the queue as if new. Returns its conversation."""
+    require(principal, Action.VIEW_REPORTS)
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFound(f"no message {message_id}")
+    conversation_for(session, principal, message.conversation_id, Action.VIEW_CONVERSATION)
+    rows = session.scalars(
+        select(OutboxRow).where(
+            OutboxRow.kind == DOWNLOAD_KIND,
+            OutboxRow.state == "failed",
+            OutboxRow.conversation_id == message.conversation_id,
+        )
+    ).all()
+    mine = [r for r in rows if int(r.payload.get("message_id", 0)) == message.id]
+    if not mine:
+        raise NotFound(f"no failed download for message {message_id}")
+    for download in mine:
+        download.state, download.attempts, download.next_attempt_at = "queued", 0, now
+        download.enqueued_at = None
+        download.last_error = None
+    return message.conversation_id

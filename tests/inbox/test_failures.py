@@ -8,6 +8,7 @@ from engine.auth import Role
 from engine.db import workspace_session
 from engine.inbox.failures import FAILED_SEND
 from engine.models import InboundEvent, Message, OutboxRow
+from engine.whatsapp.media import DOWNLOAD_KIND
 from tests.conftest import BACKEND
 from tests.inbox.seed import NOW, World
 from tests.inbox.test_api import bearer
@@ -108,3 +109,42 @@ if BACKEND == "postgres":
             connection.execute(text("SET LOCAL enable_seqscan = off"))
             plan = "\n".join(connection.execute(text(f"EXPLAIN {sql}")).scalars())
         assert "ix_messages_failed_sends" in plan, plan
+
+
+def test_a_file_kazi_gave_up_fetching_is_fetched_again_from_the_page_or_the_api(
+    web: Web,
+) -> None:
+    conversation = web.world.conversation("Photo Sender", texts=("see photo",))
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        message_id = session.scalars(
+            select(Message.id).where(Message.conversation_id == conversation)
+        ).one()
+        session.add(
+            OutboxRow(
+                kind=DOWNLOAD_KIND,
+                payload={"message_id": message_id, "media_id": "m-gone"},
+                idempotency_key=f"download:{message_id}",
+                conversation_id=conversation,
+                state="failed",
+                attempts=6,
+                last_error="HTTP 404 from WhatsApp",
+            )
+        )
+        session.commit()
+    web.sign_in("manager")
+    page = web.client.get("/failures").text
+    assert "HTTP 404 from WhatsApp" in page
+    assert f'action="/failures/downloads/{message_id}/retry"' in page
+    again = web.post(f"/failures/downloads/{message_id}/retry")
+    assert again.status_code == 303
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        row = session.scalars(select(OutboxRow).where(OutboxRow.kind == DOWNLOAD_KIND)).one()
+        assert (row.state, row.attempts, row.last_error) == ("queued", 0, None)
+    headers = bearer(web.world, Role.MANAGER)
+    # Queued again, it is no longer a failure to retry.
+    missing = web.client.post(f"/api/v1/downloads/{message_id}/retry", headers=headers)
+    assert missing.status_code == 404 and "no failed download" in missing.json()["error"]
+    agent = bearer(web.world, Role.AGENT)
+    assert (
+        web.client.post(f"/api/v1/downloads/{message_id}/retry", headers=agent).status_code == 403
+    )

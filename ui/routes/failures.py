@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK
 from engine.auth import Principal
 from engine.composition import Runtime
 from engine.db import unit_of_work, workspace_session
-from engine.inbox.failures import list_failures, retry_event
+from engine.inbox.failures import list_failures, retry_download, retry_event
 from engine.inbox.replies import retry_message
 from ui.dependencies import RuntimeDependency
 from ui.routes.api import API_ERRORS
@@ -27,6 +27,12 @@ def _retry_send(runtime: Runtime, principal: Principal, message_id: int) -> None
     with unit_of_work(runtime.db, principal.workspace_id) as session:
         message = retry_message(session, principal, message_id, runtime.clock.now())
         conversation_id = message.conversation_id
+    kick_outbox(runtime, principal.workspace_id, conversation_id)
+
+
+def _retry_download(runtime: Runtime, principal: Principal, message_id: int) -> None:
+    with unit_of_work(runtime.db, principal.workspace_id) as session:
+        conversation_id = retry_download(session, principal, message_id, runtime.clock.now())
     kick_outbox(runtime, principal.workspace_id, conversation_id)
 
 
@@ -54,6 +60,13 @@ class FailuresPageController(Controller):
         self, runtime: RuntimeDependency, principal: PrincipalDependency, message_id: FromPath[int]
     ) -> Redirect:
         _retry_send(runtime, principal, message_id)
+        return Redirect(path="/failures", status_code=303)
+
+    @post("/downloads/{message_id:int}/retry", sync_to_thread=True)
+    def retry_download(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, message_id: FromPath[int]
+    ) -> Redirect:
+        _retry_download(runtime, principal, message_id)
         return Redirect(path="/failures", status_code=303)
 
     @post("/events/{event_id:int}/retry", sync_to_thread=True)
@@ -88,6 +101,14 @@ class FailuresApiController(Controller):
         self, runtime: RuntimeDependency, principal: PrincipalDependency, message_id: FromPath[int]
     ) -> dict[str, str]:
         _retry_send(runtime, principal, message_id)
+        return {"status": "queued"}
+
+    @post("/downloads/{message_id:int}/retry", sync_to_thread=True, status_code=HTTP_200_OK)
+    def retry_download(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, message_id: FromPath[int]
+    ) -> dict[str, str]:
+        """Fetch a customer's file again after Kazi gave up on it."""
+        _retry_download(runtime, principal, message_id)
         return {"status": "queued"}
 
     @post("/events/{event_id:int}/retry", sync_to_thread=True, status_code=HTTP_200_OK)
