@@ -390,6 +390,9 @@ def list_queue(
 
 
 def display_name(contact: Contact) -> str:
+    if contact.erased_at is not None:
+        # Said plainly, so nobody takes an empty record for a new customer.
+        return f"Erased contact {contact.id}"
     return contact.name or contact.profile_name or f"Contact {contact.id}"
 
 

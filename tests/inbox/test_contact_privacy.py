@@ -19,6 +19,7 @@ from engine.identity import identify
 from engine.inbox.contact_privacy import erase_contact, export_contact, scrub, secrets_of
 from engine.inbox.contacts import ContactEdit, edit_contact
 from engine.inbox.errors import InvalidInput
+from engine.inbox.queues import display_name
 from engine.models import (
     AuditLog,
     Base,
@@ -189,6 +190,7 @@ def test_erasing_leaves_no_personal_data_anywhere(world: World) -> None:
         )
         contact = session.get(Contact, contact_id)
         assert contact is not None and contact.erased_at is not None
+        assert display_name(contact) == f"Erased contact {contact_id}"
         assert session.get(Conversation, conversation_id) is not None
         (audit,) = session.scalars(select(AuditLog).where(AuditLog.action == "erase"))
         assert audit.subject_id == contact_id and "2" in json.dumps(audit.detail)
