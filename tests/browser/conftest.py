@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
 from engine.db import make_engine, migrate
@@ -134,3 +135,14 @@ def chromium_path() -> Path:
             "the browser tests never download a browser"
         )
     return CHROMIUM
+
+
+@pytest.fixture()
+def browser(chromium_path: Path) -> Iterator[Browser]:
+    """Debian's chromium, driven by Playwright; never a browser Playwright downloaded."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -4,25 +4,12 @@ reply box and out, keyboard shortcuts, and the conversation page at phone width.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import CHROMIUM_ARGS, Server
+from tests.browser.conftest import Server
 from tests.inbox.seed import PASSWORD
-
-
-@pytest.fixture()
-def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def signed_in(browser: Browser, server: Server, handle: str, **context: object) -> Page:

@@ -3,32 +3,19 @@ delivered and read statuses move its tick on the open page without a reload."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from connectors.whatsapp.parse import parse_envelope
 from engine.db import unit_of_work, workspace_session
 from engine.models import Conversation, Identity, Message
 from engine.whatsapp.apply import apply_item
-from tests.browser.conftest import CHROMIUM_ARGS, Server
+from tests.browser.conftest import Server
 from tests.browser.test_inbox_in_chromium import sign_in
 from tests.browser.test_media import Worker
 from tests.whatsapp.payloads import status_webhook
-
-
-@pytest.fixture()
-def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def whatsapp_reports(server: Server, wamid: str, status: str, recipient: str) -> None:

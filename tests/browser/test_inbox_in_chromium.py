@@ -4,28 +4,15 @@ text that tries to run script does nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import CHROMIUM_ARGS, Server
+from tests.browser.conftest import Server
 from tests.inbox.seed import PASSWORD, customer_writes
 
 HOSTILE_NAME = "<img src=x onerror=\"document.title='pwned'\">Mallory"
 HOSTILE_TEXT = '<script>document.title="pwned"</script><b hx-get="/logout" hx-trigger="load">hi</b>'
-
-
-@pytest.fixture()
-def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def sign_in(page: Page, server: Server, handle: str) -> None:

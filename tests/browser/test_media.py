@@ -7,12 +7,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from connectors.whatsapp.fake import FakeSender
@@ -24,20 +21,10 @@ from engine.models import Conversation, Message, OutboxRow
 from engine.outbox.dispatch import dispatch_outbox_row
 from engine.whatsapp.media import DOWNLOAD_KIND, make_download_executor, make_uploader
 from engine.whatsapp.outbound import SEND_KIND, make_send_executor
-from tests.browser.conftest import CHROMIUM_ARGS, Server
+from tests.browser.conftest import Server
 from tests.inbox.seed import PASSWORD, World
 
 PHOTO = sample_png(64, 40, (200, 60, 20))
-
-
-@pytest.fixture()
-def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def signed_in(browser: Browser, server: Server, handle: str) -> Page:

@@ -3,25 +3,12 @@ and their typing shows as it happens, through the page's heartbeat and the live 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import CHROMIUM_ARGS, Server
+from tests.browser.conftest import Server
 from tests.browser.test_inbox_in_chromium import sign_in
-
-
-@pytest.fixture()
-def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_a_colleague_viewing_then_typing_shows_live(server: Server, browser: Browser) -> None:
