@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -49,27 +50,32 @@ STREAM_LIFETIME_SECONDS = 300.0
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _marker(runtime: Runtime, principal: Principal, conversation: int | None) -> str:
+@dataclass(frozen=True)
+class Seen:
+    """What one check of a page found: its marker, and for a conversation page who
+    else is there (as the event's JSON) and when that lapses by the clock alone."""
+
+    marker: str
+    presence: str = ""
+    presence_lapses: datetime | None = None
+
+
+def _look(runtime: Runtime, principal: Principal, conversation: int | None) -> Seen:
+    """One workspace session per check, however much the page shows."""
+    now = runtime.clock.now()
     with workspace_session(runtime.db, principal.workspace_id) as session:
         if conversation is None:
-            return queue_marker(session, principal, runtime.clock.now())
-        return conversation_marker(session, principal, conversation)
-
-
-def _presence(
-    runtime: Runtime, principal: Principal, conversation: int
-) -> tuple[str, datetime | None]:
-    """What the page should say about colleagues here, and when that lapses by itself."""
-    with workspace_session(runtime.db, principal.workspace_id) as session:
-        view = presence_in(session, principal, conversation, runtime.clock.now())
-    data = json.dumps(
+            return Seen(queue_marker(session, principal, now))
+        marker = conversation_marker(session, principal, conversation)
+        view = presence_in(session, principal, conversation, now)
+    presence = json.dumps(
         {
             "text": view.describe(),
             "typing": [p.name for p in view.people if p.typing],
             "viewing": [p.name for p in view.people if not p.typing],
         }
     )
-    return data, view.changes_at
+    return Seen(marker, presence, view.changes_at)
 
 
 class LiveController(Controller):
@@ -88,7 +94,7 @@ class LiveController(Controller):
         cookie = request.cookies.get(SESSION_COOKIE)
         hub: ChangeHub = request.app.state.live_hub
         # Checked before streaming, so another workspace's conversation is a 404 up front.
-        first = _marker(runtime, principal, conversation)
+        first = _look(runtime, principal, conversation).marker
 
         async def check_session() -> bool:
             still = await anyio.to_thread.run_sync(
@@ -119,20 +125,17 @@ class LiveController(Controller):
                     if not await check_session():
                         yield ServerSentEventMessage(event="signed-out", data="sign in again")
                         return
-                    marker = await anyio.to_thread.run_sync(
-                        lambda: _marker(runtime, principal, conversation)
+                    seen = await anyio.to_thread.run_sync(
+                        lambda: _look(runtime, principal, conversation)
                     )
                     sent = False
-                    if marker != last:
-                        last, sent = marker, True
+                    if seen.marker != last:
+                        last, sent = seen.marker, True
                         yield ServerSentEventMessage(event="changed", data="refresh")
-                    if conversation is not None:
-                        data, presence_lapses = await anyio.to_thread.run_sync(
-                            lambda: _presence(runtime, principal, conversation)
-                        )
-                        if data != last_presence:
-                            last_presence, sent = data, True
-                            yield ServerSentEventMessage(event="presence", data=data)
+                    presence_lapses = seen.presence_lapses
+                    if conversation is not None and seen.presence != last_presence:
+                        last_presence, sent = seen.presence, True
+                        yield ServerSentEventMessage(event="presence", data=seen.presence)
                     if not sent and not woken:
                         yield ServerSentEventMessage(comment="still here")
                     if woken:
