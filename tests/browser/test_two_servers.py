@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from engine.auth import Role, create_api_token
 from tests.browser.conftest import Server, running_server
-from tests.inbox.seed import NOW, PASSWORD, make_world
+from tests.inbox.seed import NOW, PASSWORD, World, make_world
 from tests.reliability.processes import RedisServer
 
 
@@ -33,6 +33,42 @@ def signed_in_client(server: Server) -> httpx.Client:
     return client
 
 
+def a_note_through_one_server_reaches_a_stream_on_the_other(
+    db: Engine, world: World, conversation: int, first: Server, second: Server
+) -> None:
+    viewer = signed_in_client(first)
+    events: list[str] = []
+    connected = threading.Event()
+
+    def listen() -> None:
+        url = f"/inbox/live?conversation={conversation}"
+        with viewer.stream("GET", url, timeout=20) as stream:
+            for line in stream.iter_lines():
+                if line == "event: ready":
+                    connected.set()
+                events.append(line)
+                if line == "event: changed":
+                    return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert connected.wait(10), "the stream did not open"
+    token = create_api_token(
+        db, workspace_id=world.workspace_id, role=Role.MANAGER, label="two servers", now=NOW
+    )
+    note = httpx.post(
+        f"{second.url}/api/v1/conversations/{conversation}/notes",
+        json={"body": "written through the other server"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert note.status_code == 201
+    started = time.monotonic()
+    listener.join(timeout=15)
+    assert "event: changed" in events, events
+    assert time.monotonic() - started < 10
+    viewer.close()
+
+
 def test_a_stream_on_one_server_hears_a_change_made_through_another(
     db: Engine, database_url: str, redis_url: str | None, tmp_path: Path, repo_root: Path
 ) -> None:
@@ -42,37 +78,9 @@ def test_a_stream_on_one_server_hears_a_change_made_through_another(
         running_server(world, database_url, redis_url, tmp_path, repo_root) as first,
         running_server(world, database_url, redis_url, tmp_path, repo_root) as second,
     ):
-        viewer = signed_in_client(first)
-        events: list[str] = []
-        connected = threading.Event()
-
-        def listen() -> None:
-            url = f"/inbox/live?conversation={conversation}"
-            with viewer.stream("GET", url, timeout=20) as stream:
-                for line in stream.iter_lines():
-                    if line == "event: ready":
-                        connected.set()
-                    events.append(line)
-                    if line == "event: changed":
-                        return
-
-        listener = threading.Thread(target=listen, daemon=True)
-        listener.start()
-        assert connected.wait(10), "the stream did not open"
-        token = create_api_token(
-            db, workspace_id=world.workspace_id, role=Role.MANAGER, label="two servers", now=NOW
+        a_note_through_one_server_reaches_a_stream_on_the_other(
+            db, world, conversation, first, second
         )
-        note = httpx.post(
-            f"{second.url}/api/v1/conversations/{conversation}/notes",
-            json={"body": "written through the other server"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert note.status_code == 201
-        started = time.monotonic()
-        listener.join(timeout=15)
-        assert "event: changed" in events, events
-        assert time.monotonic() - started < 10
-        viewer.close()
 
 
 def test_live_updates_keep_flowing_across_two_servers_after_redis_restarts(
@@ -91,34 +99,8 @@ def test_live_updates_keep_flowing_across_two_servers_after_redis_restarts(
         ):
             redis.stop()
             redis.start()
-            viewer = signed_in_client(first)
-            events: list[str] = []
-            connected = threading.Event()
-
-            def listen() -> None:
-                url = f"/inbox/live?conversation={conversation}"
-                with viewer.stream("GET", url, timeout=20) as stream:
-                    for line in stream.iter_lines():
-                        if line == "event: ready":
-                            connected.set()
-                        events.append(line)
-                        if line == "event: changed":
-                            return
-
-            listener = threading.Thread(target=listen, daemon=True)
-            listener.start()
-            assert connected.wait(10), "the stream did not open"
-            token = create_api_token(
-                db, workspace_id=world.workspace_id, role=Role.MANAGER, label="redis", now=NOW
+            a_note_through_one_server_reaches_a_stream_on_the_other(
+                db, world, conversation, first, second
             )
-            note = httpx.post(
-                f"{second.url}/api/v1/conversations/{conversation}/notes",
-                json={"body": "after Redis came back"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            assert note.status_code == 201
-            listener.join(timeout=15)
-            assert "event: changed" in events, events
-            viewer.close()
     finally:
         redis.stop()
