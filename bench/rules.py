@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dsl.config import load_config  # noqa: E402
-from dsl.config.model import WorkspaceConfig  # noqa: E402
 from dsl.rules import build_graph  # noqa: E402
+from engine.core.config import WorkspaceConfig  # noqa: E402
 from engine.core.rules import AddTag, DomainEvent, RuleGraph, Snapshot, evaluate  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

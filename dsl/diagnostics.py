@@ -6,21 +6,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from engine.core.source import Span
+
+__all__ = ["Diagnostic", "Severity", "Span", "has_errors", "sort_diagnostics"]
+
 
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
-
-
-@dataclass(frozen=True, order=True)
-class Span:
-    """Where something is in a source file; lines and columns count from 1."""
-
-    file: str
-    line: int
-    column: int
-    end_line: int | None = None
-    end_column: int | None = None
 
 
 @dataclass(frozen=True)

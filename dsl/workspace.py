@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsl.config import load_config
-from dsl.config.model import WorkspaceConfig
 from dsl.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
 from dsl.rules import build_graph, parse_rules
+from engine.core.config import WorkspaceConfig
 from engine.core.rules import RuleGraph
 
 

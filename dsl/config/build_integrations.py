@@ -6,10 +6,10 @@ from functools import cache
 from typing import Any
 
 from dsl.config import codes
-from dsl.config.model import BusinessNumber, Integration
 from dsl.config.report import Report
 from dsl.config.schema_check import load_schema
 from dsl.config.yaml_source import YamlDocument
+from engine.core.config import BusinessNumber, Integration
 
 SECRET_REF = "#/$defs/secret"
 SECRET_PREFIX = "env:"

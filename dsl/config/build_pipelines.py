@@ -6,10 +6,10 @@ from collections import deque
 from typing import Any
 
 from dsl.config import codes
-from dsl.config.model import Move, Pipeline, Stage
 from dsl.config.report import Report
 from dsl.config.suggest import did_you_mean, known_list
 from dsl.config.yaml_source import YamlDocument
+from engine.core.config import Move, Pipeline, Stage
 
 
 def build_pipelines(

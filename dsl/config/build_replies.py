@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 from dsl.config import codes
-from dsl.config.model import QUICK_REPLY_VARIABLES, QuickReply
 from dsl.config.report import Report, locate_in_scalar
 from dsl.config.suggest import did_you_mean, known_list
 from dsl.config.yaml_source import YamlDocument
+from engine.core.config import QUICK_REPLY_VARIABLES, QuickReply
 
 # Any {{...}}: an unknown or misspelt name must be an error, never text the customer sees.
 VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")

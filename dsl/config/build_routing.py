@@ -6,10 +6,10 @@ from typing import Any
 
 from dsl.config import codes
 from dsl.config.build_workspace import WorkspacePart
-from dsl.config.model import Expression, RoutingRule
 from dsl.config.report import Report
 from dsl.config.suggest import did_you_mean, known_list
 from dsl.config.yaml_source import YamlDocument
+from engine.core.config import Expression, RoutingRule
 
 DEFAULT_STRATEGY = "round_robin"
 

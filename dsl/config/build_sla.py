@@ -6,9 +6,9 @@ from typing import Any
 
 from dsl.config import codes
 from dsl.config.durations import EXAMPLES, ParsedDuration, parse_duration
-from dsl.config.model import Duration, Expression, SlaPolicy
 from dsl.config.report import Report
 from dsl.config.yaml_source import YamlDocument
+from engine.core.config import Duration, Expression, SlaPolicy
 
 TARGETS = ("first_response", "next_response", "resolution")
 

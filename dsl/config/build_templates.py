@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from dsl.config import codes
-from dsl.config.model import Expression, Template, TemplateVariable
 from dsl.config.report import Report, locate_in_scalar
 from dsl.config.yaml_source import YamlDocument
+from engine.core.config import Expression, Template, TemplateVariable
 
 PLACEHOLDER = re.compile(r"\{\{\s*([0-9]+)\s*\}\}")
 COMPONENTS = ("header", "body")

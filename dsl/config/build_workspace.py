@@ -12,7 +12,10 @@ from typing import Any
 from dsl.config import codes
 from dsl.config.builtins import BUILTIN_OBJECT_KINDS, builtin_fields_of
 from dsl.config.hours import WEEKDAYS, minutes_between, parse_day
-from dsl.config.model import (
+from dsl.config.report import Report, locate_in_scalar
+from dsl.config.suggest import did_you_mean, known_list
+from dsl.config.yaml_source import YamlDocument
+from engine.core.config import (
     BusinessNumber,
     CustomField,
     FieldType,
@@ -21,9 +24,6 @@ from dsl.config.model import (
     Team,
     Teammate,
 )
-from dsl.config.report import Report, locate_in_scalar
-from dsl.config.suggest import did_you_mean, known_list
-from dsl.config.yaml_source import YamlDocument
 
 DEFAULT_BUSINESS_DAY_MINUTES = 480
 

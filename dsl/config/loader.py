@@ -17,7 +17,12 @@ from dsl.config.build_routing import build_routing
 from dsl.config.build_sla import build_sla
 from dsl.config.build_templates import build_templates
 from dsl.config.build_workspace import DEFAULT_BUSINESS_DAY_MINUTES, WorkspacePart, build_workspace
-from dsl.config.model import (
+from dsl.config.report import Report
+from dsl.config.schema_check import SCHEMA_OF_FILE, validate_document
+from dsl.config.suggest import did_you_mean
+from dsl.config.yaml_source import YamlDocument, parse_yaml
+from dsl.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
+from engine.core.config import (
     Integration,
     Pipeline,
     QuickReply,
@@ -26,11 +31,6 @@ from dsl.config.model import (
     Template,
     WorkspaceConfig,
 )
-from dsl.config.report import Report
-from dsl.config.schema_check import SCHEMA_OF_FILE, validate_document
-from dsl.config.suggest import did_you_mean
-from dsl.config.yaml_source import YamlDocument, parse_yaml
-from dsl.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
 
 REQUIRED_FILES = frozenset({"workspace.yaml"})
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dsl.config import codes
-from dsl.config.model import WorkspaceConfig
 from dsl.diagnostics import Diagnostic, Severity, Span
+from engine.core.config import WorkspaceConfig
 
 
 def check_secrets(config: WorkspaceConfig, env: Mapping[str, str]) -> list[Diagnostic]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dsl.config.model import Expression, WorkspaceConfig
 from dsl.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from dsl.rules import ast
 from dsl.rules.checker import Embedded, check_rules, template_slot
 from dsl.rules.compiler import compile_graph
 from dsl.rules.parser import parse_expression, parse_rules
+from engine.core.config import Expression, WorkspaceConfig
 from engine.core.rules import RuleGraph
 
 

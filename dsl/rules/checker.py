@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dsl.config.model import Pipeline, WorkspaceConfig
 from dsl.diagnostics import Diagnostic, Severity, Span
 from dsl.rules import ast
 from dsl.rules.expressions import (
@@ -19,6 +18,7 @@ from dsl.rules.fields import ALWAYS_ROOTS, CONVERSATION_STATUSES, EVENT_ROOTS, C
 from dsl.rules.interpolate import pieces
 from dsl.rules.loops import find_loops
 from dsl.rules.names import suggest
+from engine.core.config import Pipeline, WorkspaceConfig
 
 _WINDOW_SECONDS = 24 * 3600
 _SENDS = ("send_template", "send_text")

@@ -10,13 +10,13 @@ from datetime import time
 from types import MappingProxyType
 from typing import Any
 
-from dsl.config.model import WorkspaceConfig
 from dsl.diagnostics import Span
 from dsl.rules import ast
 from dsl.rules.checker import Embedded, template_slot
 from dsl.rules.fields import Catalog
 from dsl.rules.interpolate import pieces
 from dsl.rules.pygen import Constants, FunctionBody, function
+from engine.core.config import WorkspaceConfig
 from engine.core.rules import (
     ActionSpec,
     Block,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dsl.config.model import WorkspaceConfig
 from dsl.diagnostics import Diagnostic, Severity, Span
 from dsl.rules import ast
 from dsl.rules.fields import Catalog, FieldInfo, Type
 from dsl.rules.names import suggest
+from engine.core.config import WorkspaceConfig
 
 _ORDERED = (Type.NUMBER, Type.DATETIME, Type.DURATION)
 

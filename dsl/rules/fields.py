@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dsl.config.model import FieldType, WorkspaceConfig
+from engine.core.config import FieldType, WorkspaceConfig
 
 
 class Type(StrEnum):

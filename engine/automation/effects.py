@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dsl.config.model import WorkspaceConfig
 from engine.automation.routing import route
 from engine.automation.snapshot import conversation_snapshot
+from engine.core.config import WorkspaceConfig
 from engine.core.rules import effects as fx
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.core.rules.graph import RuleGraph

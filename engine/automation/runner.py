@@ -21,11 +21,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dsl.config.model import WorkspaceConfig
 from engine.automation.effects import EffectContext, apply_effect
 from engine.automation.routing import route
 from engine.automation.snapshot import conversation_snapshot
 from engine.conversations.events import ConversationEvent
+from engine.core.config import WorkspaceConfig
 from engine.core.rules import effects as fx
 from engine.core.rules.evaluate import evaluate
 from engine.core.rules.events import DomainEvent, TriggerKind

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dsl.config.model import WorkspaceConfig
+from engine.core.config import WorkspaceConfig
 from engine.core.rules.events import Snapshot
 from engine.models import BusinessObject, Contact, Conversation, Identity, Message
 

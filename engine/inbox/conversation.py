@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dsl.config.model import Pipeline, Template
 from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
+from engine.core.config import Pipeline, Template
 from engine.inbox.attachments import timeline_media
 from engine.inbox.failures import meaning_of
 from engine.inbox.firings import describe_firing

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from dsl.config.model import QuickReply
 from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
+from engine.core.config import QuickReply
 from engine.inbox.lookup import conversation_for
 from engine.models import Teammate
 from engine.whatsapp.outbound import window_is_open

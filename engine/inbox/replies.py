@@ -16,10 +16,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dsl.config.model import Template
 from engine.auth.policy import Action
 from engine.auth.principal import Principal
 from engine.conversations.threads import lock_conversation
+from engine.core.config import Template
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
 from engine.models import AuthorKind, Contact, Direction, Message, Teammate

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from dsl.config.model import Pipeline
 from engine.auth.policy import Action
 from engine.auth.principal import Principal
 from engine.conversations.threads import lock_conversation
+from engine.core.config import Pipeline
 from engine.inbox.errors import Conflict, InvalidInput
 from engine.inbox.lookup import conversation_for
 from engine.models import ActorKind, Conversation, StageHistory, SubjectKind

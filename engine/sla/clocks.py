@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from dsl.config.model import Duration as ConfiguredDuration
-from dsl.config.model import SlaPolicy
 from engine.automation.runner import RulesInForce, rules_in_force, run_event
 from engine.automation.snapshot import conversation_snapshot
 from engine.conversations.threads import lock_conversation
 from engine.core.clock import Clock
+from engine.core.config import Duration as ConfiguredDuration
+from engine.core.config import SlaPolicy
 from engine.core.rules.calendar import Duration
 from engine.core.rules.evaluate import roots
 from engine.core.rules.events import DomainEvent, TriggerKind

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from connectors.whatsapp.client import GRAPH_URL, CloudApiSender
 from connectors.whatsapp.media import CloudApiMedia
-from dsl.config.model import BusinessNumber
+from engine.core.config import BusinessNumber
 from engine.core.media import MediaTransfer
 from engine.core.messaging import MessageSender, OutboundMessage, SendResult
 from engine.db import system_session

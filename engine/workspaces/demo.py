@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from dsl.config.model import WorkspaceConfig
 from engine.auth.passwords_admin import find_teammate, generate_password, set_password
+from engine.core.config import WorkspaceConfig
 from engine.db import unit_of_work
 
 

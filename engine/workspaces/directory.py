@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from dsl.config.model import WorkspaceConfig
 from dsl.diagnostics import Diagnostic
 from dsl.workspace import CompileResult, compile_workspace
+from engine.core.config import WorkspaceConfig
 from engine.whatsapp.webhook import WhatsAppSecrets
 
 logger = logging.getLogger(__name__)

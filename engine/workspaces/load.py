@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select, update
 
-from dsl.config.model import WorkspaceConfig
+from engine.core.config import WorkspaceConfig
 from engine.db import system_session, workspace_session
 from engine.models import Team, Teammate, TeamMembership, Workspace
 from engine.models.history import ConfigVersion

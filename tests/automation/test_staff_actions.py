@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from dsl.config.model import Pipeline
 from engine.auth.principal import Principal, Role
 from engine.automation.runner import rules_in_force
 from engine.automation.staff import observe, run_staff_changes
+from engine.core.config import Pipeline
 from engine.core.rules.changes import Observed, changes
 from engine.db import unit_of_work
 from engine.inbox.stages import move_stage

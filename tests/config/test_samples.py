@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dsl.config import load_config
-from dsl.config.model import FieldType, WorkspaceConfig
+from engine.core.config import FieldType, WorkspaceConfig
 
 SAMPLES = ("retail", "firm", "distributor")
 

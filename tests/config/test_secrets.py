@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dsl.config import check_secrets, load_config
-from dsl.config.model import WorkspaceConfig
+from engine.core.config import WorkspaceConfig
 
 HERE = Path(__file__).parent
 NAMES = ("SHOP_WA_APP_SECRET", "SHOP_WA_ACCESS_TOKEN", "SHOP_WA_VERIFY_TOKEN")

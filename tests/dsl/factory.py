@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import time
 from itertools import pairwise
 
-from dsl.config.model import (
+from dsl.diagnostics import Span
+from engine.core.config import (
     CustomField,
     Expression,
     FieldType,
@@ -22,7 +23,6 @@ from dsl.config.model import (
     TemplateVariable,
     WorkspaceConfig,
 )
-from dsl.diagnostics import Span
 
 Y = Span("workspace.yaml", 1, 1)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from dsl.config.model import Move, Pipeline, Stage
 from dsl.rules import build_graph
+from engine.core.config import Move, Pipeline, Stage
 from tests.dsl.factory import shop_config
 from tests.dsl.helpers import compile_text
 

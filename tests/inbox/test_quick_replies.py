@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
-from dsl.config.model import QuickReply
 from engine.auth import Role
+from engine.core.config import QuickReply
 from engine.db import workspace_session
 from engine.inbox.quick_replies import WINDOW_CLOSED, fill, offer
 from engine.models import Contact, Conversation

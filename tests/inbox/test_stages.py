@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dsl.config.model import Pipeline
 from engine.auth import Role, create_api_token
+from engine.core.config import Pipeline
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.conversation import conversation_view
 from engine.inbox.errors import Conflict, InvalidInput

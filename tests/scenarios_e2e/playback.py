@@ -39,13 +39,13 @@ from connectors.whatsapp.simulator.payloads import (
     message_webhook,
     new_wamid,
 )
-from dsl.config.model import BusinessNumber, WorkspaceConfig
 from dsl.scenarios import instant, plain
 from engine.auth.principal import Principal, Role
 from engine.automation.runner import rules_in_force, run_event
 from engine.automation.schedules import run_due_schedules
 from engine.conversations.threads import lock_conversation
 from engine.core.clock import FrozenClock
+from engine.core.config import BusinessNumber, WorkspaceConfig
 from engine.core.rules.events import DomainEvent
 from engine.core.rules.graph import RuleGraph
 from engine.db import workspace_session

@@ -30,7 +30,7 @@ from connectors.whatsapp.simulator import (
 )
 from connectors.whatsapp.simulator.payloads import Business
 from connectors.whatsapp.simulator.world import DEFAULT_BUSINESS
-from dsl.config.model import WorkspaceConfig
+from engine.core.config import WorkspaceConfig
 from engine.workspaces.directory import ConfigRefused, read_folder
 
 SECRET_VARIABLE = "KAZI_SIMULATOR_APP_SECRET"

@@ -20,11 +20,11 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dsl.config.model import Pipeline, Template, WorkspaceConfig
 from engine.auth import Forbidden, Principal
 from engine.auth.policy import Action
 from engine.automation.staff import act_on_conversation
 from engine.composition import Runtime
+from engine.core.config import Pipeline, Template, WorkspaceConfig
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.contacts import ContactView, contact_view, find_contacts
 from engine.inbox.conversation import conversation_view

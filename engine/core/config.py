@@ -1,10 +1,11 @@
 """The typed, checked picture of one workspace folder's YAML files.
 
-This is the contract between the YAML loader (which builds it) and the rule
-checker and compiler (which read it). Every named thing keeps the span where it
-was declared so diagnostics can point at it. Expressions (routing conditions,
-SLA selectors, template variables) are kept as source text plus span; the rule
-language's expression grammar parses and checks them.
+The contract between the YAML loader in `dsl` (which builds it), the rule checker
+and compiler (which read it) and the engine (which runs on it); it lives in the
+core so the engine never imports the config language. Every named thing keeps the
+span where it was declared so diagnostics can point at it. Expressions (routing
+conditions, SLA selectors, template variables) are kept as source text plus span;
+the rule language's expression grammar parses and checks them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
 
-from dsl.diagnostics import Span
+from engine.core.source import Span
 
 
 @dataclass(frozen=True)
