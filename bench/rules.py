@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from dsl.config import load_config  # noqa: E402
 from dsl.rules import build_graph  # noqa: E402
+from engine.core.capabilities import EVERYTHING  # noqa: E402
 from engine.core.config import WorkspaceConfig  # noqa: E402
 from engine.core.rules import AddTag, DomainEvent, RuleGraph, Snapshot, evaluate  # noqa: E402
 
@@ -255,7 +256,9 @@ class ZenPerRule:
 
 def compile_config(config: WorkspaceConfig, text: str) -> tuple[RuleGraph, float]:
     started = time.perf_counter()
-    graph, diagnostics = build_graph(config, {"bench/generated.kazi": text})
+    graph, diagnostics = build_graph(
+        config, {"bench/generated.kazi": text}, capabilities=EVERYTHING
+    )
     elapsed = time.perf_counter() - started
     if graph is None:
         raise SystemExit(

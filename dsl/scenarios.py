@@ -1,45 +1,51 @@
-"""Scenario tests (`tests/*.yaml` in a workspace folder), run purely in memory.
+"""Scenario tests (`tests/*.yaml` in a workspace folder), run in memory through `step`.
 
 A scenario gives a starting conversation, contact and business objects, then events
-at given times. The runner plays them through the compiled graph the way the engine
-would: effects change the in-memory state, stage moves and tags raise follow-on
-events, delayed blocks resume (re-checking their guards) when time passes their due
-moment, tasks fall due. Then it compares what happened with what the scenario expects.
+at given times. Each event goes through `engine.core.step.step`, the very function
+the server and the workers run, so a scenario that passes is what the business will
+see. This module only plays the parts the engine's adapter plays around it: it turns
+the YAML into a state, lets time pass (delayed blocks and tasks fall due in time
+order, as the sweeper hands them out) and compares the outcome with what the
+scenario expects.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-from engine.core.rules import (
-    AddTag,
-    Assign,
-    CreateTask,
-    DomainEvent,
-    Effect,
-    MoveStage,
-    RemoveTag,
-    RuleGraph,
-    ScheduleDelayed,
-    SendTemplate,
-    SendText,
-    SetField,
-    Snapshot,
-    effect_to_json,
-    evaluate,
-    resume,
+from engine.core.rules import DomainEvent, RuleGraph, effect_to_json
+from engine.core.step import (
+    ContactState,
+    ConversationState,
+    DelayDue,
+    Member,
+    ObjectState,
+    Outcome,
+    Roster,
+    State,
+    TaskCreated,
+    step,
 )
+from engine.core.step.view import object_view
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "scenario.schema.json"
-_MAX_CASCADE = 25  # follow-on events one event may cause before we call it a runaway
+
+_CONVERSATION_KEYS = {
+    "id", "number", "phone_number", "status", "waiting_on", "owner", "team", "priority",
+    "pipeline", "stage", "opened_at", "resolved_at", "last_inbound_at", "last_outbound_at",
+    "messages",
+}  # fmt: skip
+_CONTACT_KEYS = {"id", "name", "phone", "email", "language", "company", "conversations"}
+_OBJECT_KEYS = {"id", "reference", "status", "amount", "currency", "pipeline", "stage"}
 
 
 @dataclass(frozen=True)
@@ -56,147 +62,55 @@ class ScenarioError(Exception):
 
 
 @dataclass
-class _World:
-    """The in-memory conversation a scenario plays out on."""
+class _Play:
+    """One scenario as it plays: the state, and what the steps produced so far."""
 
     graph: RuleGraph
-    conversation: dict[str, Any]
-    contact: dict[str, Any]
-    objects: dict[str, dict[str, Any]]
-    effects: list[Effect] = field(default_factory=list)
-    tasks: list[CreateTask] = field(default_factory=list)
-    scheduled: list[ScheduleDelayed] = field(default_factory=list)
-    due_tasks: list[CreateTask] = field(default_factory=list)
+    state: State
+    effects: list[Any] = field(default_factory=list)
+    tasks: list[TaskCreated] = field(default_factory=list)
+    due_tasks: list[TaskCreated] = field(default_factory=list)
     counter: int = 0
-
-    def snapshot(self) -> Snapshot:
-        return Snapshot(self.conversation, self.contact, self.objects)
 
     def next_id(self) -> str:
         self.counter += 1
         return f"scenario-{self.counter}"
 
-    # ----- time passing
+    def take(self, outcome: Outcome) -> None:
+        self.state = outcome.state
+        self.effects.extend(outcome.effects)
+        for change in outcome.changes:
+            if isinstance(change, TaskCreated):
+                self.tasks.append(change)
+                if change.due_at is not None:
+                    self.due_tasks.append(change)
+
     def advance(self, until: datetime) -> None:
-        """Fire every delayed block and task due at or before `until`, in time order."""
+        """Everything due at or before `until`, in time order: delayed blocks before tasks."""
         while True:
             pending: list[tuple[datetime, int, Any]] = [
-                (s.due_at, 0, s) for s in self.scheduled if s.due_at and s.due_at <= until
+                (d.due_at, 0, d) for d in self.state.pending if d.due_at <= until
             ]
             pending += [(t.due_at, 1, t) for t in self.due_tasks if t.due_at and t.due_at <= until]
             if not pending:
                 return
-            at, _, item = min(pending, key=lambda p: (p[0], p[1]))
-            if isinstance(item, ScheduleDelayed):
-                self.scheduled.remove(item)
-                outcome = resume(self.graph, item, self.snapshot(), at)
-                self.apply(list(outcome.effects), at, 0)
+            at, kind, item = min(pending, key=lambda p: (p[0], p[1]))
+            if kind == 0:
+                self.take(step(self.state, DelayDue(item.key), self.graph, at))
             else:
                 self.due_tasks.remove(item)
-                task = {"title": item.title, "due_at": at.isoformat()}
-                if item.assignee is not None:
-                    task["assignee"] = item.assignee.name
-                self.handle(DomainEvent("task_due", self.next_id(), at, None, {"task": task}), 0)
+                task = {"title": item.title, "assignee": item.assignee, "due_at": at, "done": False}
+                event = DomainEvent("task_due", self.next_id(), at, data={"task": task})
+                self.take(step(self.state, event, self.graph, at))
 
-    # ----- events and effects
-    def handle(self, event: DomainEvent, depth: int) -> None:
-        if depth > _MAX_CASCADE:
-            raise ScenarioError("rules keep triggering each other: more than 25 follow-on events")
-        self._record(event)
-        outcome = evaluate(self.graph, event, self.snapshot(), event.occurred_at)
-        self.apply(list(outcome.effects), event.occurred_at, depth)
-
-    def _record(self, event: DomainEvent) -> None:
-        """What the event itself changes before rules see it (as the engine stores it)."""
-        at = event.occurred_at.isoformat()
+    def receive(self, event: DomainEvent) -> None:
         if event.kind == "message_received":
-            self.conversation["last_inbound_at"] = at
-            self.conversation["waiting_on"] = "us"
-        elif event.kind == "stage_entered" and event.key:
-            self._subject(event).update(stage=event.key)
-        elif event.kind == "status_changed" and event.key:
-            self.conversation["status"] = event.key
-        elif event.kind == "tag_added" and event.key:
-            tags = self.conversation.setdefault("tags", [])
-            if event.key not in tags:
-                tags.append(event.key)
-
-    def _subject(self, event: DomainEvent) -> dict[str, Any]:
-        """The conversation or business object whose pipeline has the event's stage."""
-        pipeline = event.data.get("pipeline")
-        if not isinstance(pipeline, str):
-            pipelines = self.graph.stage_pipelines.get(event.key or "", ())
-            pipeline = pipelines[0] if pipelines else None
-        subject = self.graph.pipeline_subjects.get(pipeline or "", "conversation")
-        return self._owner(subject)
-
-    def apply(self, effects: list[Effect], at: datetime, depth: int) -> None:
-        for effect in effects:
-            self.effects.append(effect)
-            follow = self._apply_one(effect, at)
-            for event in follow:
-                self.handle(event, depth + 1)
-
-    def _apply_one(self, effect: Effect, at: datetime) -> list[DomainEvent]:
-        rule = effect.rule
-        if isinstance(effect, MoveStage):
-            old = self.conversation.get("stage")
-            if old == effect.stage:
-                return []
-            self.conversation["pipeline"] = effect.pipeline
-            events = []
-            if isinstance(old, str):
-                events.append(DomainEvent("stage_left", self.next_id(), at, old, caused_by=rule))
-            events.append(
-                DomainEvent("stage_entered", self.next_id(), at, effect.stage, caused_by=rule)
+            # Storing the message is the adapter's part: count it as the engine would.
+            conversation = self.state.conversation
+            self.state = replace(
+                self.state, conversation=replace(conversation, messages=conversation.messages + 1)
             )
-            return events
-        if isinstance(effect, AddTag):
-            tags = self.conversation.setdefault("tags", [])
-            if effect.tag in tags:
-                return []
-            return [DomainEvent("tag_added", self.next_id(), at, effect.tag, caused_by=rule)]
-        if isinstance(effect, RemoveTag):
-            tags = self.conversation.get("tags") or []
-            self.conversation["tags"] = [t for t in tags if t != effect.tag]
-            return []
-        if isinstance(effect, Assign):
-            if effect.teammate is not None:
-                self.conversation["owner"] = effect.teammate
-            if effect.team is not None:
-                self.conversation["team"] = effect.team
-            return [DomainEvent("assigned", self.next_id(), at, caused_by=rule)]
-        if isinstance(effect, SetField):
-            target = self._owner(effect.owner)
-            if effect.owner == "conversation" and effect.field == "status":
-                if target.get("status") == effect.value:
-                    return []
-                return [
-                    DomainEvent(
-                        "status_changed", self.next_id(), at, str(effect.value), caused_by=rule
-                    )
-                ]
-            target[effect.field] = effect.value
-            return []
-        if isinstance(effect, CreateTask):
-            self.tasks.append(effect)
-            if effect.due_at is not None:
-                self.due_tasks.append(effect)
-            return []
-        if isinstance(effect, ScheduleDelayed):
-            self.scheduled.append(effect)
-            return []
-        if isinstance(effect, SendTemplate | SendText):
-            self.conversation["last_outbound_at"] = at.isoformat()
-            self.conversation["waiting_on"] = "customer"
-        return []
-
-    def _owner(self, owner: str) -> dict[str, Any]:
-        if owner == "conversation":
-            return self.conversation
-        if owner == "contact":
-            return self.contact
-        return self.objects.setdefault(owner, {})
+        self.take(step(self.state, event, self.graph, event.occurred_at))
 
 
 def plain(value: Any) -> Any:
@@ -221,7 +135,120 @@ def instant(value: Any) -> datetime:
     raise ScenarioError(f"'at' must be a date-time, not {value!r}")
 
 
-def _event(spec: dict[str, Any], world: _World) -> DomainEvent | None:
+def _maybe_instant(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return instant(value)
+    except (ScenarioError, ValueError) as error:
+        raise ScenarioError(f"not a date-time: {value!r}") from error
+
+
+def initial_state(graph: RuleGraph, scenario: dict[str, Any]) -> State:
+    """The state a scenario starts from, shaped as the engine loads it from the database."""
+    given = dict(scenario.get("conversation") or {})
+    config = graph.config
+    number = given.get("number")
+    phone = given.get("phone_number")
+    if config is not None and number is not None and phone is None:
+        phone = next((n.phone for n in config.numbers if n.name == number), None)
+    if config is not None and number is None and len(config.numbers) == 1:
+        number, phone = config.numbers[0].name, config.numbers[0].phone
+    tags = given.get("tags") or []
+    conversation = ConversationState(
+        id=int(given.get("id", 1)),
+        number=number,
+        phone_number=phone,
+        status=str(given.get("status", "open")),
+        waiting_on=given.get("waiting_on", "us"),
+        owner=given.get("owner"),
+        team=given.get("team"),
+        priority=str(given.get("priority", "normal")),
+        pipeline=given.get("pipeline") or _pipeline_of(graph, given.get("stage")),
+        stage=given.get("stage"),
+        tags=tuple(str(t) for t in tags),
+        fields=plain({k: v for k, v in given.items() if k not in _CONVERSATION_KEYS | {"tags"}}),
+        opened_at=_maybe_instant(given.get("opened_at")),
+        last_inbound_at=_maybe_instant(given.get("last_inbound_at")),
+        last_outbound_at=_maybe_instant(given.get("last_outbound_at")),
+        messages=int(given.get("messages", 0)),
+    )
+    person = dict(scenario.get("contact") or {})
+    contact = ContactState(
+        id=person.get("id"),
+        name=person.get("name"),
+        phone=person.get("phone"),
+        email=person.get("email"),
+        language=person.get("language"),
+        company=person.get("company"),
+        conversations=int(person.get("conversations", 1)),
+        fields=plain({k: v for k, v in person.items() if k not in _CONTACT_KEYS}),
+    )
+    objects = tuple(
+        _object(graph, kind, dict(values or {}), position)
+        for position, (kind, values) in enumerate(dict(scenario.get("objects") or {}).items())
+    )
+    return State(
+        conversation=conversation,
+        contact=contact,
+        objects=objects,
+        roster=_roster(graph),
+    )
+
+
+def _object(graph: RuleGraph, kind: str, values: dict[str, Any], position: int) -> ObjectState:
+    stage = values.get("stage")
+    pipeline = values.get("pipeline") or _pipeline_of(graph, stage, kind)
+    return ObjectState(
+        key=f"scenario:{kind}:{position}",
+        kind=kind,
+        id=values.get("id"),
+        reference=values.get("reference"),
+        status=str(values.get("status", "open")),
+        amount=_amount(values.get("amount")),
+        currency=values.get("currency"),
+        pipeline=pipeline,
+        stage=stage,
+        fields=plain({k: v for k, v in values.items() if k not in _OBJECT_KEYS}),
+    )
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as error:
+        raise ScenarioError(f"not an amount: {value!r}") from error
+
+
+def _pipeline_of(graph: RuleGraph, stage: Any, kind: str = "conversation") -> str | None:
+    if not isinstance(stage, str):
+        return None
+    for pipeline in graph.stage_pipelines.get(stage, ()):
+        if graph.pipeline_subjects.get(pipeline) == kind:
+            return pipeline
+    return None
+
+
+def _roster(graph: RuleGraph) -> Roster:
+    """Every teammate of the config, active and free: who routing may choose from."""
+    if graph.config is None:
+        return Roster()
+    members = tuple(
+        Member(
+            handle=t.handle,
+            teams=tuple(team.name for team in graph.config.teams if t.handle in team.members)
+            or t.teams,
+            capacity=t.capacity,
+            languages=t.languages,
+        )
+        for t in graph.config.teammates
+    )
+    return Roster(members)
+
+
+def _event(spec: dict[str, Any], play: _Play) -> DomainEvent | None:
     kind = str(spec["kind"]).strip().replace(" ", "_")
     at = instant(spec["at"])
     if kind == "tick":
@@ -230,7 +257,21 @@ def _event(spec: dict[str, Any], world: _World) -> DomainEvent | None:
     for name in ("message", "payment", "task", "sla"):
         if name in spec:
             data[name] = plain(spec[name])
-    return DomainEvent(kind, world.next_id(), at, spec.get("key"), data)
+    return DomainEvent(kind, play.next_id(), at, spec.get("key"), data)
+
+
+def run_scenario(graph: RuleGraph, scenario: dict[str, Any], file: str) -> ScenarioResult:
+    name = str(scenario["name"])
+    try:
+        play = _Play(graph, initial_state(graph, scenario))
+        for spec in scenario["events"]:
+            play.advance(instant(spec["at"]))
+            event = _event(spec, play)
+            if event is not None:
+                play.receive(event)
+    except (ScenarioError, ValueError) as error:
+        return ScenarioResult(file, name, False, (str(error),))
+    return _compare(play, scenario["expect"], file, name)
 
 
 def _matches(expected: Any, actual: Any) -> bool:
@@ -271,30 +312,23 @@ def _compact(effect: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in effect.items() if v not in (None, "", [], ())}
 
 
-def run_scenario(graph: RuleGraph, scenario: dict[str, Any], file: str) -> ScenarioResult:
-    world = _World(
-        graph,
-        plain(dict(scenario.get("conversation") or {})),
-        plain(dict(scenario.get("contact") or {})),
-        plain(dict(scenario.get("objects") or {})),
-    )
-    world.conversation.setdefault("tags", [])
-    name = str(scenario["name"])
-    try:
-        for spec in scenario["events"]:
-            at = instant(spec["at"])
-            world.advance(at)
-            event = _event(spec, world)
-            if event is not None:
-                world.handle(event, 0)
-    except ScenarioError as error:
-        return ScenarioResult(file, name, False, (str(error),))
-    return _compare(world, scenario["expect"], file, name)
+def task_json(task: TaskCreated) -> dict[str, Any]:
+    """A task as scenarios name it: title, assignee {kind, name}, due time, held send."""
+    out: dict[str, Any] = {"title": task.title}
+    if task.team is not None:
+        out["assignee"] = {"kind": "team", "name": task.team}
+    elif task.recipient is not None:
+        out["assignee"] = {"kind": task.recipient, "name": task.assignee}
+    if task.due_at is not None:
+        out["due_at"] = task.due_at.isoformat()
+    if task.held is not None:
+        out["held"] = {"template": task.held.template, "missing": list(task.held.missing)}
+    return out
 
 
-def _compare(world: _World, expect: dict[str, Any], file: str, name: str) -> ScenarioResult:
+def _compare(play: _Play, expect: dict[str, Any], file: str, name: str) -> ScenarioResult:
     failures: list[str] = []
-    actual = [_compact(effect_to_json(e)) for e in world.effects]
+    actual = [_compact(effect_to_json(e)) for e in play.effects]
     expected_effects = [plain(e) for e in expect.get("effects", [])]
     missing = _subsequence(expected_effects, actual)
     diff = ""
@@ -306,20 +340,26 @@ def _compare(world: _World, expect: dict[str, Any], file: str, name: str) -> Sce
         found = [a for a in actual if _matches(plain(unwanted), a)]
         if found:
             failures.append(f"unexpected effect: {json.dumps(found[0], default=str)}")
+    conversation = play.state.conversation
     for key in ("stage", "owner", "team", "status", "priority"):
-        if key in expect and world.conversation.get(key) != expect[key]:
-            failures.append(f"{key}: expected {expect[key]!r}, got {world.conversation.get(key)!r}")
-    tags = sorted(world.conversation.get("tags") or [])
+        if key in expect and getattr(conversation, key) != expect[key]:
+            failures.append(f"{key}: expected {expect[key]!r}, got {getattr(conversation, key)!r}")
+    tags = sorted(conversation.tags)
     if "tags" in expect and tags != sorted(expect["tags"]):
         failures.append(f"tags: expected {sorted(expect['tags'])}, got {tags}")
+    for kind, wanted in (expect.get("objects") or {}).items():
+        item = play.state.newest(kind)
+        seen = plain(object_view(item)) if item is not None else None
+        if seen is None or not _matches(plain(wanted), seen):
+            failures.append(f"{kind}: expected {json.dumps(plain(wanted))}, got {seen}")
     if "tasks" in expect:
-        tasks = [_compact(effect_to_json(t)) for t in world.tasks]
-        wanted = [plain(t) for t in expect["tasks"]]
-        if len(tasks) != len(wanted) or not all(
-            _matches(w, t) for w, t in zip(wanted, tasks, strict=False)
+        tasks = [task_json(t) for t in play.tasks]
+        wanted_tasks = [plain(t) for t in expect["tasks"]]
+        if len(tasks) != len(wanted_tasks) or not all(
+            _matches(w, t) for w, t in zip(wanted_tasks, tasks, strict=False)
         ):
             shown = json.dumps(tasks, default=str)
-            failures.append(f"tasks: expected {json.dumps(wanted, default=str)}, got {shown}")
+            failures.append(f"tasks: expected {json.dumps(wanted_tasks, default=str)}, got {shown}")
     if failures and expected_effects:
         diff = "\n".join(
             difflib.unified_diff(

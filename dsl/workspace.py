@@ -8,6 +8,7 @@ from pathlib import Path
 from dsl.config import load_config
 from dsl.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
 from dsl.rules import build_graph, parse_rules
+from engine.core.capabilities import Capabilities
 from engine.core.config import WorkspaceConfig
 from engine.core.rules import RuleGraph
 
@@ -48,10 +49,11 @@ def read_rule_sources(folder: Path) -> tuple[dict[str, str], list[Diagnostic]]:
     return sources, problems
 
 
-def compile_workspace(folder: Path) -> CompileResult:
+def compile_workspace(folder: Path, *, capabilities: Capabilities) -> CompileResult:
     """Load the YAML, parse and check the rules, compile. Never raises on bad file contents.
 
     The graph is None when any diagnostic is an error: a config is refused as a whole.
+    `capabilities` is what this installation can carry out: an action beyond it is an error.
     """
     config, diagnostics = load_config(folder)
     sources, problems = read_rule_sources(folder)
@@ -61,7 +63,7 @@ def compile_workspace(folder: Path) -> CompileResult:
         for path, text in sources.items():
             diagnostics += parse_rules(text, path)[1]
         return CompileResult(None, None, sort_diagnostics(diagnostics), sources)
-    graph, rule_diagnostics = build_graph(config, sources)
+    graph, rule_diagnostics = build_graph(config, sources, capabilities=capabilities)
     diagnostics = sort_diagnostics([*diagnostics, *rule_diagnostics])
     if has_errors(diagnostics):
         graph = None

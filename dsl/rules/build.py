@@ -7,6 +7,7 @@ from dsl.rules import ast
 from dsl.rules.checker import Embedded, check_rules, template_slot
 from dsl.rules.compiler import compile_graph
 from dsl.rules.parser import parse_expression, parse_rules
+from engine.core.capabilities import Capabilities
 from engine.core.config import Expression, WorkspaceConfig
 from engine.core.rules import RuleGraph
 
@@ -43,11 +44,12 @@ def embedded_expressions(config: WorkspaceConfig) -> tuple[list[Embedded], list[
 
 
 def build_graph(
-    config: WorkspaceConfig, rule_texts: dict[str, str]
+    config: WorkspaceConfig, rule_texts: dict[str, str], *, capabilities: Capabilities
 ) -> tuple[RuleGraph | None, list[Diagnostic]]:
     """Every diagnostic of the rules and embedded expressions; the graph only when none is an error.
 
-    `rule_texts` maps each rules file's path (as it should appear in diagnostics) to its text.
+    `rule_texts` maps each rules file's path (as it should appear in diagnostics) to its text;
+    `capabilities` says what this installation can carry out (E126 for anything beyond).
     """
     diagnostics: list[Diagnostic] = []
     files: list[ast.RuleFile] = []
@@ -58,7 +60,7 @@ def build_graph(
             files.append(parsed)
     embedded, errors = embedded_expressions(config)
     diagnostics += errors
-    diagnostics += check_rules(config, files, embedded)
+    diagnostics += check_rules(config, files, embedded, capabilities)
     diagnostics = sort_diagnostics(diagnostics)
     if has_errors(diagnostics):
         return None, diagnostics

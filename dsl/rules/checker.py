@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dsl.diagnostics import Diagnostic, Severity, Span
 from dsl.rules import ast
+from dsl.rules.emptiness import guaranteed, known_objects, may_be_empty
 from dsl.rules.expressions import (
     Scope,
     check_condition,
@@ -18,6 +19,7 @@ from dsl.rules.fields import ALWAYS_ROOTS, CONVERSATION_STATUSES, EVENT_ROOTS, C
 from dsl.rules.interpolate import pieces
 from dsl.rules.loops import find_loops
 from dsl.rules.names import suggest
+from engine.core.capabilities import Capabilities
 from engine.core.config import Pipeline, WorkspaceConfig
 
 _WINDOW_SECONDS = 24 * 3600
@@ -51,11 +53,21 @@ def rule_roots(kind: str, delayed: bool) -> frozenset[str]:
 
 
 class RuleChecker:
-    def __init__(self, config: WorkspaceConfig, catalog: Catalog) -> None:
+    def __init__(
+        self, config: WorkspaceConfig, catalog: Catalog, capabilities: Capabilities
+    ) -> None:
         self.config = config
         self.catalog = catalog
+        self.capabilities = capabilities
         self.diagnostics: list[Diagnostic] = []
         self._template_roots: dict[str, dict[str, str]] = {}
+        self._template_fields: dict[str, list[ast.Field]] = {}
+        self._stage_kinds = {
+            stage.name: pipeline.subject
+            for pipeline in config.pipelines
+            if pipeline.subject != "conversation"
+            for stage in pipeline.stages
+        }
 
     def scope(self, roots: frozenset[str], where: str, guards: bool = False) -> Scope:
         return Scope(self.catalog, self.config, roots, where, guards, self.diagnostics)
@@ -69,6 +81,7 @@ class RuleChecker:
     # ----- whole workspace
     def check(self, files: list[ast.RuleFile], embedded: list[Embedded]) -> list[Diagnostic]:
         self._template_roots = _template_roots(embedded)
+        self._template_fields = _template_fields(embedded)
         rules = [rule for f in files for rule in f.rules]
         self._duplicates(rules)
         sources: dict[int, tuple[str, ...]] = {}
@@ -114,8 +127,45 @@ class RuleChecker:
                 check_condition(block.guard, guard_scope)
             for action in block.actions:
                 self._action(action, scope, sources)
+            self._empty_values(rule, block, scope)
         self._risks(rule)
         return sources
+
+    def _empty_values(self, rule: ast.Rule, block: ast.Block, scope: Scope) -> None:
+        """W104: a message that may read an empty value, so it would be held, not sent."""
+        proven = guaranteed(rule.condition)
+        objects = known_objects(rule.trigger, proven, self._stage_kinds)
+        if block.delay is not None:
+            proven = set()  # the condition held when the rule fired, not necessarily now
+        events = scope.roots - frozenset(ALWAYS_ROOTS)
+        for action in block.actions:
+            if action.kind == "set_field" and action.target is not None:
+                proven.add(action.target.dotted)  # set just before: filled from here on
+            elif action.kind == "create_object" and action.name is not None:
+                objects.add(action.name.value)
+            fields: list[ast.Field] = []
+            if action.kind == "send_template" and action.name is not None:
+                fields = self._template_fields.get(action.name.value, [])
+            elif action.kind == "send_text" and action.text is not None:
+                found, _ = pieces(action.text)
+                fields = [
+                    node
+                    for piece in found
+                    if piece.expr is not None
+                    for node in walk(piece.expr)
+                    if isinstance(node, ast.Field)
+                ]
+            empty = sorted(
+                {f.dotted for f in fields if may_be_empty(f, self.catalog, events, proven, objects)}
+            )
+            if empty:
+                self.warn(
+                    "W104",
+                    f"this message reads {', '.join(empty)}, which can be empty when the rule "
+                    "acts: it would then be held for staff to fill in, not sent",
+                    action.span,
+                    "add a condition such as: " + f"{empty[0]} is not empty",
+                )
 
     def _trigger(self, trigger: ast.Trigger) -> None:
         subject = trigger.subject
@@ -187,6 +237,13 @@ class RuleChecker:
             self._text(action.text, scope)
         if action.duration is not None and action.duration.amount <= 0:
             self.error("E103", "a duration must be longer than zero", action.duration.span)
+        if action.kind in _SENDS and not self.capabilities.sends:
+            self.error(
+                "E126",
+                "this installation cannot send WhatsApp messages",
+                action.span,
+                "configure a WhatsApp sender, or remove the send",
+            )
         if action.kind == "move_stage":
             self._move(action, sources)
         elif action.kind in ("add_tag", "remove_tag") and action.name is not None:
@@ -204,11 +261,17 @@ class RuleChecker:
             self._template_fits(action.name, scope)
         elif action.kind == "set_field":
             self._set(action, scope)
+        elif action.kind == "create_object" and action.name is not None:
+            self._create(action)
         elif action.kind == "call_integration" and action.name is not None:
             self._integration(action.name)
+            self._executable(action, action.name, self.capabilities.integration_calls, "call")
         elif action.kind == "request_payment":
             if action.name is not None:
                 self._integration(action.name)
+                self._executable(
+                    action, action.name, self.capabilities.payment_providers, "take payments by"
+                )
             if action.value is not None:
                 kind = infer(action.value, scope)
                 if kind not in (Type.NUMBER, Type.ANY, None):
@@ -217,6 +280,50 @@ class RuleChecker:
                         f"a payment amount must be a number, not {kind.value}",
                         action.value.span,
                     )
+
+    def _create(self, action: ast.Action) -> None:
+        assert action.name is not None
+        kind = action.name.value
+        if kind not in self.catalog.object_kinds:
+            self.error(
+                "E124",
+                f"unknown kind of business object '{kind}'",
+                action.name.span,
+                suggest(kind, self.catalog.object_kinds),
+            )
+            return
+        if action.extra is None:
+            return
+        pipeline = self.config.pipeline(action.extra.value)
+        if pipeline is None:
+            scope = self.scope(frozenset(), "")
+            check_reference(scope, "pipeline", action.extra.value, action.extra.span)
+        elif pipeline.subject != kind:
+            self.error(
+                "E125",
+                f"pipeline '{pipeline.name}' is for {pipeline.subject}, not {kind}",
+                action.extra.span,
+                f'create {pipeline.subject} in pipeline "{pipeline.name}"',
+            )
+
+    def _executable(
+        self, action: ast.Action, name: ast.Name, kinds: frozenset[str], verb: str
+    ) -> None:
+        """E126: an action no executor of this installation can carry out."""
+        integration = self.config.integration(name.value)
+        if integration is None or integration.kind in kinds:
+            return
+        self.error(
+            "E126",
+            f"this installation cannot {verb} a '{integration.kind}' integration "
+            f"('{name.value}'): the action would fail every time it runs",
+            name.span,
+            (
+                f"kinds it can {verb}: {', '.join(sorted(kinds))}"
+                if kinds
+                else "remove the action until this installation supports it"
+            ),
+        )
 
     def _template_fits(self, name: ast.Name, scope: Scope) -> None:
         """W103: a template variable reads an event field this rule does not have."""
@@ -376,6 +483,18 @@ class RuleChecker:
         check_condition(item.expr, self.scope(roots, where))
 
 
+def _template_fields(embedded: list[Embedded]) -> dict[str, list[ast.Field]]:
+    """Per template name: every field its variables read, in any language."""
+    found: dict[str, list[ast.Field]] = {}
+    for item in embedded:
+        if item.owner == "template":
+            name = item.name.split("/", 1)[0]
+            found.setdefault(name, []).extend(
+                node for node in walk(item.expr) if isinstance(node, ast.Field)
+            )
+    return found
+
+
 def _template_roots(embedded: list[Embedded]) -> dict[str, dict[str, str]]:
     """Per template name: each root its variables read, with one field that reads it."""
     found: dict[str, dict[str, str]] = {}
@@ -410,7 +529,10 @@ def _describe(delay: ast.DurationLit) -> str:
 
 
 def check_rules(
-    config: WorkspaceConfig, files: list[ast.RuleFile], embedded: list[Embedded]
+    config: WorkspaceConfig,
+    files: list[ast.RuleFile],
+    embedded: list[Embedded],
+    capabilities: Capabilities,
 ) -> list[Diagnostic]:
     """Every error and warning in the rules, the embedded expressions and the templates."""
-    return RuleChecker(config, Catalog.for_config(config)).check(files, embedded)
+    return RuleChecker(config, Catalog.for_config(config), capabilities).check(files, embedded)

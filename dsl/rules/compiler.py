@@ -6,7 +6,8 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import time
+from dataclasses import dataclass
+from datetime import time, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -16,7 +17,8 @@ from dsl.rules.checker import Embedded, template_slot
 from dsl.rules.fields import Catalog
 from dsl.rules.interpolate import pieces
 from dsl.rules.pygen import Constants, FunctionBody, function
-from engine.core.config import WorkspaceConfig
+from engine.core.config import Duration as ConfiguredDuration
+from engine.core.config import SlaPolicy, WorkspaceConfig
 from engine.core.rules import (
     ActionSpec,
     Block,
@@ -35,6 +37,7 @@ from engine.core.rules import (
 )
 from engine.core.rules.codegen import load_functions
 from engine.core.rules.evaluate import constant_effect
+from engine.core.rules.graph import SlaTargets
 
 _KEYED = {
     "stage_entered",
@@ -144,6 +147,26 @@ class _Module:
         self.parts.append(function(name, body, ["return ''.join((" + ", ".join(items) + ",))"]))
         return name
 
+    def missing(self, name: str, text: ast.Name) -> str:
+        """A function listing what an interpolated text reads that is empty (`{order.amount}`)."""
+        found, _ = pieces(text)
+        body = self.body()
+        lines = ["out = []"]
+        for piece in found:
+            if piece.expr is not None:
+                value = body.value(piece.expr)
+                lines.append(
+                    f"if not _display({value}).strip(): out.append({_source(piece.expr)!r})"
+                )
+        lines.append("return out")
+        self.parts.append(function(name, body, lines))
+        return name
+
+
+def _source(expr: ast.Expr) -> str:
+    """How an interpolated expression reads in a task title: its dotted field, when it is one."""
+    return expr.dotted if isinstance(expr, ast.Field) else "a value"
+
 
 def _duration(node: ast.DurationLit) -> Duration:
     return Duration(node.seconds, node.business, node.unit, node.amount)
@@ -166,26 +189,110 @@ def _stage_pipelines(config: WorkspaceConfig) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+@dataclass(frozen=True)
+class _ActionPlan:
+    kind: str
+    text: str  # the action as written, for traces
+    params: dict[str, Any]
+    values: dict[str, str]  # parameter -> generated function name
+
+
+@dataclass(frozen=True)
+class _BlockPlan:
+    block: ast.Block
+    guard: str | None
+    actions: tuple[_ActionPlan, ...]
+
+
+@dataclass(frozen=True)
+class _RulePlan:
+    rule: ast.Rule
+    conjuncts: tuple[tuple[str, str], ...]  # (source text, generated function name)
+    blocks: tuple[_BlockPlan, ...]
+
+
+@dataclass(frozen=True)
+class _TemplatePlan:
+    name: str
+    language: str
+    components: dict[str, list[str]]  # "header" | "body" | "button" -> function names
+
+
+@dataclass(frozen=True)
+class _Selectors:
+    routing: tuple[str | None, ...]  # by routing rule, its `when` function
+    sla: tuple[str | None, ...]  # by SLA policy, its `applies_when` function
+
+
 def compile_graph(
     config: WorkspaceConfig,
     files: list[ast.RuleFile],
     embedded: list[Embedded],
     sources: dict[str, str],
 ) -> RuleGraph:
-    """Build the graph. The input must be checked: the compiler trusts names and types."""
+    """Build the graph. The input must be checked: the compiler trusts names and types.
+
+    In phases: generate the source of every function (bucket matchers, conditions,
+    action values, template variables, routing and SLA selectors), compile it once,
+    then link the plans to the compiled functions.
+    """
     catalog = Catalog.for_config(config)
     calendar = calendar_of(config)
-    constants = Constants([calendar])
-    module = _Module(catalog, constants)
+    module = _Module(catalog, Constants([calendar]))
     quote = _Sources(sources)
     rules = [rule for f in files for rule in f.rules]
     stage_pipelines = _stage_pipelines(config)
+    buckets = _bucket_plans(rules, module)
+    plans = [
+        _rule_plan(index, rule, module, config, stage_pipelines, quote)
+        for index, rule in enumerate(rules)
+    ]
+    templates = _template_plans(config, embedded, module)
+    selectors = _selector_plans(config, embedded, module)
+    source = "\n".join(module.parts)
+    functions = load_functions(source, tuple(module.constants.values), f"<rules {config.slug}>")
+    compiled_rules = [_link_rule(index, plan, functions, quote) for index, plan in enumerate(plans)]
+    return RuleGraph(
+        version=content_hash(config, compiled_rules, source),
+        rules=tuple(compiled_rules),
+        buckets=MappingProxyType(
+            {
+                key: Bucket(tuple(indexes), functions[name])
+                for key, (indexes, name) in buckets.items()
+            }
+        ),
+        calendar=calendar,
+        templates=MappingProxyType(_link_templates(templates, functions)),
+        routing=tuple(
+            RoutingSpec(
+                route.name, _function(functions, name), route.team, route.teammate, route.strategy
+            )
+            for route, name in zip(config.routing, selectors.routing, strict=True)
+        ),
+        sla=tuple(
+            SlaSpec(policy.name, _function(functions, name), sla_targets(policy))
+            for policy, name in zip(config.sla_policies, selectors.sla, strict=True)
+        ),
+        stage_pipelines=MappingProxyType(stage_pipelines),
+        pipeline_subjects=MappingProxyType({p.name: p.subject for p in config.pipelines}),
+        source=source,
+        config=config,
+        constant_effects=tuple(r.constant_effects for r in compiled_rules),
+    )
 
-    # Buckets: one generated function per (trigger, key) testing all its rules at once.
+
+def _function(functions: dict[str, Callable[..., Any]], name: str | None) -> Any:
+    return functions[name] if name is not None else None
+
+
+def _bucket_plans(
+    rules: list[ast.Rule], module: _Module
+) -> dict[tuple[str, str | None], tuple[list[int], str]]:
+    """One generated function per (trigger, key), testing all of its rules at once."""
     buckets: dict[tuple[str, str | None], list[int]] = {}
     for index, rule in enumerate(rules):
         buckets.setdefault((rule.trigger.kind, trigger_key(rule)), []).append(index)
-    bucket_names: dict[tuple[str, str | None], str] = {}
+    named: dict[tuple[str, str | None], tuple[list[int], str]] = {}
     for number, key in enumerate(sorted(buckets, key=lambda k: (k[0], k[1] or ""))):
         body = module.body(direct=True)
         result = ["out = []"]
@@ -198,37 +305,43 @@ def compile_graph(
         result.append("return out")
         name = f"f_bucket{number}"
         module.parts.append(function(name, body, result))
-        bucket_names[key] = name
+        named[key] = (buckets[key], name)
+    return named
 
-    # Per rule: conjuncts for traces, guards, values of actions.
-    plans: list[dict[str, Any]] = []
-    for index, rule in enumerate(rules):
-        plan: dict[str, Any] = {"conjuncts": [], "blocks": []}
-        if rule.condition is not None:
-            items = (
-                rule.condition.items if isinstance(rule.condition, ast.And) else (rule.condition,)
-            )
-            for k, item in enumerate(items):
-                plan["conjuncts"].append(
-                    (quote.quote(item.span), module.predicate(f"f_r{index}_c{k}", item))
-                )
-        for b, block in enumerate(rule.blocks):
-            guard = module.predicate(f"f_r{index}_g{b}", block.guard) if block.guard else None
-            actions = []
-            for a, action in enumerate(block.actions):
-                actions.append(
-                    _action_plan(
-                        module, config, stage_pipelines, f"f_r{index}_b{b}_a{a}", action, quote
-                    )
-                )
-            plan["blocks"].append((block, guard, actions))
-        plans.append(plan)
 
-    template_plans: list[tuple[str, str, dict[str, list[str]]]] = []
+def _rule_plan(
+    index: int,
+    rule: ast.Rule,
+    module: _Module,
+    config: WorkspaceConfig,
+    stage_pipelines: dict[str, tuple[str, ...]],
+    quote: _Sources,
+) -> _RulePlan:
+    """A rule's conjuncts (each tested alone for traces), guards and action values."""
+    conjuncts: list[tuple[str, str]] = []
+    if rule.condition is not None:
+        items = rule.condition.items if isinstance(rule.condition, ast.And) else (rule.condition,)
+        for k, item in enumerate(items):
+            conjuncts.append((quote.quote(item.span), module.predicate(f"f_r{index}_c{k}", item)))
+    blocks = []
+    for b, block in enumerate(rule.blocks):
+        guard = module.predicate(f"f_r{index}_g{b}", block.guard) if block.guard else None
+        actions = tuple(
+            _action_plan(module, config, stage_pipelines, f"f_r{index}_b{b}_a{a}", action, quote)
+            for a, action in enumerate(block.actions)
+        )
+        blocks.append(_BlockPlan(block, guard, actions))
+    return _RulePlan(rule, tuple(conjuncts), tuple(blocks))
+
+
+def _template_plans(
+    config: WorkspaceConfig, embedded: list[Embedded], module: _Module
+) -> list[_TemplatePlan]:
+    """Each template's variables as value functions, the default language first."""
     by_name = {(e.owner, e.name): e.expr for e in embedded}
     default = config.default_language
-    ordered_templates = sorted(config.templates, key=lambda t: t.language != default)
-    for t, template in enumerate(ordered_templates):
+    plans = []
+    for t, template in enumerate(sorted(config.templates, key=lambda t: t.language != default)):
         components: dict[str, list[str]] = {"header": [], "body": [], "button": []}
         ordered = sorted(template.variables, key=lambda v: (v.component, v.position))
         for v, variable in enumerate(ordered):
@@ -240,102 +353,111 @@ def compile_graph(
                 components.setdefault(variable.component, []).append(
                     module.value(f"f_t{t}_{v}", expr)
                 )
-        template_plans.append((template.name, template.language, components))
-    routing_names = []
+        plans.append(_TemplatePlan(template.name, template.language, components))
+    return plans
+
+
+def _selector_plans(
+    config: WorkspaceConfig, embedded: list[Embedded], module: _Module
+) -> _Selectors:
+    by_name = {(e.owner, e.name): e.expr for e in embedded}
+    routing = []
     for r, route in enumerate(config.routing):
         expr = by_name.get(("routing", route.name))
-        routing_names.append(module.predicate(f"f_route{r}", expr) if expr is not None else None)
-    sla_names = []
+        routing.append(module.predicate(f"f_route{r}", expr) if expr is not None else None)
+    sla = []
     for s, policy in enumerate(config.sla_policies):
         expr = by_name.get(("sla", policy.name))
-        sla_names.append(module.predicate(f"f_sla{s}", expr) if expr is not None else None)
+        sla.append(module.predicate(f"f_sla{s}", expr) if expr is not None else None)
+    return _Selectors(tuple(routing), tuple(sla))
 
-    source = "\n".join(module.parts)
-    functions = load_functions(source, tuple(constants.values), f"<rules {config.slug}>")
 
-    def fn(name: str | None) -> Callable[..., Any] | None:
-        return functions[name] if name is not None else None
-
-    compiled_rules = []
-    for index, (rule, plan) in enumerate(zip(rules, plans, strict=True)):
-        blocks = []
-        for block, guard, actions in plan["blocks"]:
-            specs = tuple(
-                _spec(
-                    rule.name.value,
-                    kind,
-                    text,
-                    params,
-                    {k: functions[v] for k, v in values.items()},
-                )
-                for kind, text, params, values in actions
+def _link_rule(
+    index: int, plan: _RulePlan, functions: dict[str, Callable[..., Any]], quote: _Sources
+) -> CompiledRule:
+    rule = plan.rule
+    blocks = []
+    for block_plan in plan.blocks:
+        specs = tuple(
+            _spec(
+                rule.name.value,
+                action.kind,
+                action.text,
+                action.params,
+                {k: functions[v] for k, v in action.values.items()},
             )
-            blocks.append(
-                Block(
-                    _duration(block.delay) if block.delay else None,
-                    fn(guard),
-                    quote.quote(block.guard.span) if block.guard else None,
-                    specs,
-                )
-            )
-        trigger = rule.trigger
-        schedule = None
-        if trigger.kind == "schedule" and trigger.days and trigger.at:
-            hour, minute = (int(x) for x in trigger.at.split(":"))
-            schedule = Schedule(_DAYS[trigger.days], time(hour, minute))
-        compiled_rules.append(
-            CompiledRule(
-                index=index,
-                name=rule.name.value,
-                trigger=trigger.kind,
-                key=trigger_key(rule),
-                trigger_text=describe_trigger(trigger),
-                condition_text=quote.quote(rule.condition.span) if rule.condition else None,
-                conjuncts=tuple(
-                    Conjunct(text, functions[name]) for text, name in plan["conjuncts"]
-                ),
-                blocks=tuple(blocks),
-                location=Location(rule.span.file, rule.span.line, rule.span.column),
-                schedule=schedule,
-                constant_effects=_constant_effects(blocks),
+            for action in block_plan.actions
+        )
+        block = block_plan.block
+        blocks.append(
+            Block(
+                _duration(block.delay) if block.delay else None,
+                _function(functions, block_plan.guard),
+                quote.quote(block.guard.span) if block.guard else None,
+                specs,
             )
         )
+    trigger = rule.trigger
+    schedule = None
+    if trigger.kind == "schedule" and trigger.days and trigger.at:
+        hour, minute = (int(x) for x in trigger.at.split(":"))
+        schedule = Schedule(_DAYS[trigger.days], time(hour, minute))
+    return CompiledRule(
+        index=index,
+        name=rule.name.value,
+        trigger=trigger.kind,
+        key=trigger_key(rule),
+        trigger_text=describe_trigger(trigger),
+        condition_text=quote.quote(rule.condition.span) if rule.condition else None,
+        conjuncts=tuple(Conjunct(text, functions[name]) for text, name in plan.conjuncts),
+        blocks=tuple(blocks),
+        location=Location(rule.span.file, rule.span.line, rule.span.column),
+        schedule=schedule,
+        constant_effects=_constant_effects(blocks),
+    )
 
-    graph_buckets = {
-        key: Bucket(tuple(indexes), functions[bucket_names[key]])
-        for key, indexes in buckets.items()
-    }
+
+def _link_templates(
+    plans: list[_TemplatePlan], functions: dict[str, Callable[..., Any]]
+) -> dict[str, tuple[TemplateSpec, ...]]:
     versions: dict[str, list[TemplateSpec]] = {}
-    for name, language, components in template_plans:
+    for plan in plans:
 
-        def loaded(component: str, parts: dict[str, list[str]] = components) -> tuple[Any, ...]:
+        def loaded(
+            component: str, parts: dict[str, list[str]] = plan.components
+        ) -> tuple[Any, ...]:
             return tuple(functions[n] for n in parts.get(component, []))
 
-        spec = TemplateSpec(name, language, loaded("body"), loaded("header"), loaded("button"))
-        versions.setdefault(name, []).append(spec)
-    templates = {name: tuple(specs) for name, specs in versions.items()}
-    routing = tuple(
-        RoutingSpec(route.name, fn(name), route.team, route.teammate, route.strategy)
-        for route, name in zip(config.routing, routing_names, strict=True)
+        spec = TemplateSpec(
+            plan.name, plan.language, loaded("body"), loaded("header"), loaded("button")
+        )
+        versions.setdefault(plan.name, []).append(spec)
+    return {name: tuple(specs) for name, specs in versions.items()}
+
+
+_UNIT = {"minutes": ("m", 60), "hours": ("h", 3600), "days": ("d", 86400)}
+
+
+def sla_targets(policy: SlaPolicy) -> SlaTargets:
+    """A policy's deadlines as durations on the workspace calendar, worked out once."""
+    warn = policy.warn_before
+    return SlaTargets(
+        policy=policy.name,
+        first_response=_sla_duration(policy.first_response, policy.business_hours),
+        next_response=_sla_duration(policy.next_response, policy.business_hours),
+        resolution=_sla_duration(policy.resolution, policy.business_hours),
+        warn_before=timedelta(minutes=warn.minutes) if warn is not None else None,
     )
-    sla = tuple(
-        SlaSpec(policy.name, fn(name))
-        for policy, name in zip(config.sla_policies, sla_names, strict=True)
-    )
-    version = content_hash(config, compiled_rules, source)
-    return RuleGraph(
-        version=version,
-        rules=tuple(compiled_rules),
-        buckets=MappingProxyType(graph_buckets),
-        calendar=calendar,
-        templates=MappingProxyType(templates),
-        routing=routing,
-        sla=sla,
-        stage_pipelines=MappingProxyType(stage_pipelines),
-        pipeline_subjects=MappingProxyType({p.name: p.subject for p in config.pipelines}),
-        constant_effects=tuple(r.constant_effects for r in compiled_rules),
-        source=source,
-    )
+
+
+def _sla_duration(configured: ConfiguredDuration | None, business_hours: bool) -> Duration | None:
+    if configured is None:
+        return None
+    unit, seconds = _UNIT.get(configured.unit, ("m", 60))
+    business = configured.business or (business_hours and unit != "d")
+    if business and unit != "d":
+        return Duration(configured.minutes * 60, True, unit, configured.amount)
+    return Duration(configured.amount * seconds, business, unit, configured.amount)
 
 
 def _spec(
@@ -358,8 +480,8 @@ def _action_plan(
     prefix: str,
     action: ast.Action,
     quote: _Sources,
-) -> tuple[str, str, dict[str, Any], dict[str, str]]:
-    """(kind, source text, constant params, value function names) of one action."""
+) -> _ActionPlan:
+    """Constant params and value function names of one action."""
     params: dict[str, Any] = _recipient(action)
     values: dict[str, str] = {}
     kind = action.kind
@@ -379,6 +501,10 @@ def _action_plan(
         params["provider"] = name
         assert action.value is not None
         values["amount"] = module.value(f"{prefix}_amount", action.value)
+        if isinstance(action.value, ast.Field) and action.value.root in module.catalog.object_kinds:
+            params["for_kind"] = action.value.root
+    elif kind == "create_object":
+        params.update(kind=name, pipeline=action.extra.value if action.extra else None)
     elif kind == "set_field":
         assert action.target is not None and action.value is not None
         params.update(owner=action.target.root, field=action.target.parts[1])
@@ -389,9 +515,11 @@ def _action_plan(
         text_function = module.text(f"{prefix}_{slot}", action.text)
         if text_function is not None:
             values[slot] = text_function
+            if kind == "send_text":
+                values["missing"] = module.missing(f"{prefix}_missing", action.text)
     if action.duration is not None:
         params["due" if kind == "create_task" else "delay"] = _duration(action.duration)
-    return kind, quote.quote(action.span), params, values
+    return _ActionPlan(kind, quote.quote(action.span), params, values)
 
 
 def _canonical(value: Any) -> Any:

@@ -299,6 +299,14 @@ class _Builder:
             duration=children[2],
         )
 
+    def create_object(self, meta: Meta, children: list[Any]) -> ast.Action:
+        return ast.Action(
+            "create_object",
+            self._span(meta),
+            name=ast.Name(str(children[0]), self._tok(children[0])),
+            extra=self._name(children[1]),
+        )
+
     def remind(self, meta: Meta, children: list[Any]) -> ast.Action:
         return ast.Action(
             "remind",

@@ -11,18 +11,12 @@ opening time on the workspace's calendar, holidays excluded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from engine.core.rules.calendar import BusinessCalendar, Duration
+from engine.core.rules.graph import SlaTargets
 
-
-@dataclass(frozen=True)
-class SlaTargets:
-    policy: str
-    first_response: Duration | None
-    next_response: Duration | None
-    resolution: Duration | None
-    warn_before: timedelta | None
+__all__ = ["ClockSpec", "ConversationTimes", "SlaTargets", "is_met", "running_clocks"]
 
 
 @dataclass(frozen=True)

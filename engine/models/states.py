@@ -8,6 +8,25 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from engine.core.states import ActorKind, ConversationStatus, Priority, SubjectKind, WaitingOn
+
+__all__ = [
+    "ActorKind",
+    "AuthorKind",
+    "BusinessObjectKind",
+    "Channel",
+    "ConversationStatus",
+    "DeliveryState",
+    "Direction",
+    "InboundState",
+    "MessageType",
+    "OutboxState",
+    "Priority",
+    "SubjectKind",
+    "WaitingOn",
+    "values",
+]
+
 
 class InboundState(StrEnum):
     RECEIVED = "received"
@@ -23,26 +42,6 @@ class OutboxState(StrEnum):
     DONE = "done"
     FAILED = "failed"  # gave up for now; staff may retry
     DEAD = "dead"  # will never be tried again
-
-
-class ConversationStatus(StrEnum):
-    OPEN = "open"
-    WAITING_ON_US = "waiting_on_us"
-    WAITING_ON_CUSTOMER = "waiting_on_customer"
-    SNOOZED = "snoozed"
-    RESOLVED = "resolved"
-
-
-class WaitingOn(StrEnum):
-    US = "us"
-    CUSTOMER = "customer"
-
-
-class Priority(StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
 
 
 class Direction(StrEnum):
@@ -98,20 +97,6 @@ class BusinessObjectKind(StrEnum):
     SUPPORT_CASE = "support_case"
     PAYMENT_REQUEST = "payment_request"
     ACCOUNT = "account"
-
-
-class ActorKind(StrEnum):
-    """Who changed something: a teammate, a rule, the customer, or Kazi itself (a job)."""
-
-    TEAMMATE = "teammate"
-    RULE = "rule"
-    CONTACT = "contact"
-    SYSTEM = "system"
-
-
-class SubjectKind(StrEnum):
-    CONVERSATION = "conversation"
-    BUSINESS_OBJECT = "business_object"
 
 
 def values(states: type[StrEnum]) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from dsl.diagnostics import Diagnostic
 from dsl.workspace import CompileResult, compile_workspace
 from engine.core.config import WorkspaceConfig
 from engine.whatsapp.webhook import WhatsAppSecrets
+from engine.workspaces.installed import INSTALLED
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class ConfigRefused(Exception):
 
 def compile_folder(folder: Path) -> CompileResult:
     """The compiled folder, or ConfigRefused with every diagnostic."""
-    result = compile_workspace(folder)
+    result = compile_workspace(folder, capabilities=INSTALLED)
     if not result.ok:
         raise ConfigRefused(folder, result.diagnostics)
     return result
@@ -131,5 +132,5 @@ def _compile_files(slug: str, files: Mapping[str, str]) -> CompileResult | None:
                 return None  # a stored name that would leave the folder
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        result = compile_workspace(folder)
+        result = compile_workspace(folder, capabilities=INSTALLED)
     return result if result.ok else None

@@ -19,6 +19,7 @@ from dsl.diagnostics import Diagnostic
 from dsl.workspace import compile_workspace
 from engine.db import system_session, workspace_session
 from engine.models import AuditLog, ConfigVersion, Workspace
+from engine.workspaces.installed import INSTALLED
 from engine.workspaces.load import config_files, load_workspace
 
 
@@ -37,7 +38,7 @@ class ReloadOutcome:
 
 def reload_folder(db: Engine, folder: Path, now: datetime, create: bool = True) -> ReloadOutcome:
     """Compile and put in force; with `create=False` only a workspace already loaded."""
-    result = compile_workspace(folder)
+    result = compile_workspace(folder, capabilities=INSTALLED)
     slug = result.config.slug if result.config is not None else folder.name
     if not result.ok or result.config is None or result.version is None:
         _record_refusal(db, slug, result.diagnostics, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from dsl.rules import build_graph
+from engine.core.capabilities import EVERYTHING
 from engine.core.config import Move, Pipeline, Stage
 from tests.dsl.factory import shop_config
 from tests.dsl.helpers import compile_text
@@ -26,13 +27,13 @@ def test_a_stage_in_two_pipelines_needs_the_pipeline_named() -> None:
     )
     config = dataclasses.replace(config, pipelines=(*config.pipelines, repairs))
     text = 'rule "r"\nwhen payment failed\nthen\n  move to stage "quote"\nend\n'
-    _, diagnostics = build_graph(config, {"r.kazi": text})
+    _, diagnostics = build_graph(config, {"r.kazi": text}, capabilities=EVERYTHING)
     assert [(d.code, d.span.line, d.span.column) for d in diagnostics] == [("E123", 4, 17)]
     named = text.replace('"quote"', '"quote" in pipeline "repairs"')
-    graph, diagnostics = build_graph(config, {"r.kazi": named})
+    graph, diagnostics = build_graph(config, {"r.kazi": named}, capabilities=EVERYTHING)
     assert diagnostics == [] and graph is not None
     wrong = text.replace('"quote"', '"delivery" in pipeline "repairs"')
-    _, diagnostics = build_graph(config, {"r.kazi": wrong})
+    _, diagnostics = build_graph(config, {"r.kazi": wrong}, capabilities=EVERYTHING)
     assert [d.code for d in diagnostics] == ["E104"]
     assert diagnostics[0].message == "pipeline 'repairs' has no stage 'delivery'"
 
@@ -43,7 +44,7 @@ def test_a_move_nothing_leads_to_is_refused_when_the_source_is_unknown() -> None
     cut = dataclasses.replace(sales, moves=tuple(m for m in sales.moves if m.target != "delivery"))
     config = dataclasses.replace(config, pipelines=(cut, *config.pipelines[1:]))
     text = 'rule "r"\nwhen payment confirmed\nthen move to stage "delivery"\nend\n'
-    _, diagnostics = build_graph(config, {"r.kazi": text})
+    _, diagnostics = build_graph(config, {"r.kazi": text}, capabilities=EVERYTHING)
     assert [d.code for d in diagnostics] == ["E111"]
 
 

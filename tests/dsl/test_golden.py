@@ -13,6 +13,7 @@ import pytest
 
 from dsl.scenarios import run_folder
 from dsl.workspace import compile_workspace
+from engine.workspaces.installed import INSTALLED
 from ui.commands.config import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +22,7 @@ SAMPLES = ["retail", "firm", "distributor"]
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_sample_validates_clean(name: str) -> None:
-    result = compile_workspace(ROOT / "configs" / name)
+    result = compile_workspace(ROOT / "configs" / name, capabilities=INSTALLED)
     assert [d.headline() for d in result.diagnostics] == []
     assert result.graph is not None and result.ok
     assert len(result.graph.rules) >= 10
@@ -30,7 +31,7 @@ def test_sample_validates_clean(name: str) -> None:
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_sample_scenarios_pass(name: str) -> None:
-    result = compile_workspace(ROOT / "configs" / name)
+    result = compile_workspace(ROOT / "configs" / name, capabilities=INSTALLED)
     assert result.graph is not None
     outcomes = run_folder(result.graph, ROOT / "configs" / name)
     assert len(outcomes) >= 6
@@ -38,15 +39,15 @@ def test_sample_scenarios_pass(name: str) -> None:
 
 
 def test_the_version_is_stable_and_ignores_layout(tmp_path: Path) -> None:
-    first = compile_workspace(ROOT / "configs" / "retail").version
-    assert compile_workspace(ROOT / "configs" / "retail").version == first
+    first = compile_workspace(ROOT / "configs" / "retail", capabilities=INSTALLED).version
+    assert compile_workspace(ROOT / "configs" / "retail", capabilities=INSTALLED).version == first
     copy = tmp_path / "retail"
     shutil.copytree(ROOT / "configs" / "retail", copy)
     rules = copy / "rules" / "sales.kazi"
     rules.write_text("\n\n# moved down two lines\n" + rules.read_text(encoding="utf-8"))
-    assert compile_workspace(copy).version == first
+    assert compile_workspace(copy, capabilities=INSTALLED).version == first
     rules.write_text(rules.read_text(encoding="utf-8").replace("due in 30m", "due in 45m"))
-    assert compile_workspace(copy).version != first
+    assert compile_workspace(copy, capabilities=INSTALLED).version != first
 
 
 def test_cli_validate_prints_like_a_compiler_and_exits_1(
@@ -112,7 +113,9 @@ def test_cli_explain_lists_rules_by_trigger_and_traces_an_event(
 def test_the_version_does_not_depend_on_hash_randomisation() -> None:
     script = (
         "from pathlib import Path; from dsl.workspace import compile_workspace; "
-        f"print(compile_workspace(Path({str(ROOT / 'configs' / 'firm')!r})).version)"
+        "from engine.workspaces.installed import INSTALLED; "
+        f"print(compile_workspace(Path({str(ROOT / 'configs' / 'firm')!r}), "
+        "capabilities=INSTALLED).version)"
     )
     versions = {
         subprocess.run(
@@ -125,4 +128,6 @@ def test_the_version_does_not_depend_on_hash_randomisation() -> None:
         ).stdout.strip()
         for seed in ("0", "12345")
     }
-    assert versions == {compile_workspace(ROOT / "configs" / "firm").version}
+    assert versions == {
+        compile_workspace(ROOT / "configs" / "firm", capabilities=INSTALLED).version
+    }

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from dsl.workspace import compile_workspace
 from engine.core.rules import DomainEvent, ScheduleDelayed, Snapshot, evaluate, resume
+from engine.workspaces.installed import INSTALLED
 from tests.dsl.helpers import compile_text, graph_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,8 +120,8 @@ keys = st.none() | st.sampled_from(
      "order_system:order.stage_changed", "Good morning to last night's customers"]
 )  # fmt: skip
 
-RETAIL = compile_workspace(ROOT / "configs" / "retail").graph
-DISTRIBUTOR = compile_workspace(ROOT / "configs" / "distributor").graph
+RETAIL = compile_workspace(ROOT / "configs" / "retail", capabilities=INSTALLED).graph
+DISTRIBUTOR = compile_workspace(ROOT / "configs" / "distributor", capabilities=INSTALLED).graph
 SHOP = graph_of(
     "\n".join(
         f'rule "p{n}"\nwhen {trigger}\nif {" or ".join(ATOMS)}\nthen\n  '

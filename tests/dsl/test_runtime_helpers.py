@@ -17,6 +17,7 @@ from engine.core.rules import (
     choose_sla,
     next_run,
 )
+from engine.workspaces.installed import INSTALLED
 
 ROOT = Path(__file__).resolve().parents[2]
 NAIROBI = BusinessCalendar(
@@ -51,7 +52,7 @@ def test_a_schedule_fires_next_on_its_day_and_local_time() -> None:
 
 
 def test_routing_and_sla_follow_the_yaml_order() -> None:
-    graph = compile_workspace(ROOT / "configs" / "retail").graph
+    graph = compile_workspace(ROOT / "configs" / "retail", capabilities=INSTALLED).graph
     assert graph is not None
     open_hours = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 11:00 Monday in Nairobi
     warranty = DomainEvent(

@@ -13,6 +13,7 @@ import yaml
 
 from dsl.diagnostics import Diagnostic
 from dsl.scenarios import ScenarioError, instant, plain, run_folder
+from engine.workspaces.installed import INSTALLED
 from dsl.workspace import CompileResult, compile_workspace
 from engine.core.rules import DomainEvent, Snapshot, effect_to_json, evaluate
 
@@ -54,7 +55,7 @@ def _print_diagnostics(result: CompileResult) -> None:
 
 
 def _validate(arguments: argparse.Namespace) -> int:
-    result = compile_workspace(arguments.path)
+    result = compile_workspace(arguments.path, capabilities=INSTALLED)
     if arguments.format == "json":
         payload = {
             "ok": result.ok,
@@ -68,7 +69,7 @@ def _validate(arguments: argparse.Namespace) -> int:
 
 
 def _explain(arguments: argparse.Namespace) -> int:
-    result = compile_workspace(arguments.path)
+    result = compile_workspace(arguments.path, capabilities=INSTALLED)
     graph = result.graph
     if graph is None:
         _print_diagnostics(result)
@@ -130,7 +131,7 @@ def _event_from(spec: dict[str, Any]) -> tuple[DomainEvent, Snapshot]:
 
 
 def _test(arguments: argparse.Namespace) -> int:
-    result = compile_workspace(arguments.path)
+    result = compile_workspace(arguments.path, capabilities=INSTALLED)
     if result.graph is None:
         _print_diagnostics(result)
         return 1

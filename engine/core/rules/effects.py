@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -24,6 +25,7 @@ class Effect:
 class Assign(Effect):
     teammate: str | None = None
     team: str | None = None
+    unassign: bool = False  # a person hands the conversation back to the queue (no owner)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Route(Effect):
 class MoveStage(Effect):
     pipeline: str = ""
     stage: str = ""
+    subject: str | None = None  # a person names the object they move; a rule moves the newest
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class SendText(Effect):
     """Free text: only valid inside WhatsApp's 24-hour window, which the executor checks."""
 
     text: str = ""
+    missing: tuple[str, ...] = ()  # what the text reads that was empty: then it is not sent
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,19 @@ class SetField(Effect):
     owner: str = ""  # "conversation", "contact" or a business object kind
     field: str = ""
     value: Any = None
+    subject: str | None = None  # a person names the object; a rule sets the newest of its kind
+
+
+@dataclass(frozen=True)
+class CreateObject(Effect):
+    """A new business object about this conversation; it enters its pipeline's first stage."""
+
+    object_kind: str = ""  # "order", "booking" ...
+    pipeline: str | None = None  # None: the kind's only pipeline, if it has one
+    reference: str | None = None  # None: made up from the conversation ("ORDER-12-1")
+    status: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,7 @@ class CallIntegration(Effect):
 class RequestPayment(Effect):
     amount: float | None = None
     provider: str = ""
+    for_kind: str | None = None  # the business object the amount comes from ("order")
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,36 @@ class ScheduleDelayed(Effect):
     guard: str | None = None  # the guard's source text, for people reading the schedule
 
 
+@dataclass(frozen=True)
+class Held(Effect):
+    """What became of a send or payment request that read an empty value: held for staff.
+
+    Never produced by evaluation; the reducer puts it in place of the effect it held, so
+    `kazi test` and the rule history show that nothing went out."""
+
+    action: str = ""  # "send_template", "send_text" or "request_payment"
+    name: str = ""  # the template, or the payment provider
+    missing: tuple[str, ...] = ()
+
+
+# ----- changes only people make (through a Command), never a rule -------------------------
+
+
+@dataclass(frozen=True)
+class Snooze(Effect):
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CancelDelay(Effect):
+    delay: str = ""  # the pending delayed block's key
+
+
+@dataclass(frozen=True)
+class Replied(Effect):
+    """A teammate sent the customer something written elsewhere (a file): it counts as a reply."""
+
+
 def effect_to_json(effect: Effect) -> dict[str, Any]:
     """A JSON-ready dict: `{"kind": "send_template", "rule": ..., ...}`."""
     out: dict[str, Any] = {"kind": effect_kind(effect)}
@@ -141,6 +189,8 @@ def effect_to_json(effect: Effect) -> dict[str, Any]:
             value = {"kind": value.kind, "name": value.name}
         elif isinstance(value, datetime):
             value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
         elif isinstance(value, tuple):
             value = list(value)
         out[f.name] = value

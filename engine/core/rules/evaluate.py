@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -139,6 +139,38 @@ def _traced(
     return Evaluation(tuple(effects), tuple(traces))
 
 
+class Match(NamedTuple):
+    """The rules an event fires, in rule order, and why each candidate did or did not."""
+
+    rules: tuple[CompiledRule, ...]
+    trace: tuple[RuleTrace, ...]
+
+
+def match(graph: RuleGraph, event: DomainEvent, snapshot: Snapshot, now: datetime) -> Match:
+    """Which rules fire, condition part by part, without working out their effects yet."""
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    candidates: set[int] = set()
+    for key in {(event.kind, event.key), (event.kind, None)}:
+        bucket = graph.buckets.get(key)
+        if bucket is not None:
+            candidates.update(bucket.rules)
+    if not candidates:
+        return Match((), ())
+    values = roots(event, snapshot)
+    fired: list[CompiledRule] = []
+    traces: list[RuleTrace] = []
+    for index in sorted(candidates):
+        rule = graph.rules[index]
+        if rule.name == event.caused_by:
+            traces.append(RuleTrace(rule.name, False, reason="its own action caused this event"))
+            continue
+        failed = _first_failure(rule, values, now)
+        traces.append(RuleTrace(rule.name, failed is None, failed=failed))
+        if failed is None:
+            fired.append(rule)
+    return Match(tuple(fired), tuple(traces))
+
+
 def _first_failure(rule: CompiledRule, values: Roots, now: datetime) -> str | None:
     for conjunct in rule.conjuncts:
         if not conjunct.test(values, now):
@@ -149,28 +181,37 @@ def _first_failure(rule: CompiledRule, values: Roots, now: datetime) -> str | No
 def _fire(
     graph: RuleGraph, rule: CompiledRule, event: DomainEvent, values: Roots, now: datetime
 ) -> list[fx.Effect]:
-    out: list[fx.Effect] = []
-    conversation = values["conversation"]
+    return list(actions(graph, rule, event, lambda: values, now))
+
+
+def actions(
+    graph: RuleGraph,
+    rule: CompiledRule,
+    event: DomainEvent,
+    values_of: Callable[[], Roots],
+    now: datetime,
+) -> Iterator[fx.Effect]:
+    """A fired rule's effects, one at a time, each worked out when its turn comes.
+
+    `values_of` reads the state as it is at that moment, so an action sees what the
+    actions before it did (`set order.items to message.text` then `send template` reads
+    the items just set)."""
     for position, block in enumerate(rule.blocks):
         if block.delay is None:
-            out.extend(
-                action.constant or _effect(graph, rule.name, action, values, now)
-                for action in block.actions
-            )
+            for action in block.actions:
+                yield action.constant or _effect(graph, rule.name, action, values_of(), now)
             continue
-        out.append(
-            fx.ScheduleDelayed(
-                rule=rule.name,
-                block=position,
-                due_at=block.delay.after(now, graph.calendar),
-                scheduled_at=now,
-                event_id=event.id,
-                stage=_string(conversation.get("stage")),
-                status=_string(conversation.get("status")),
-                guard=block.guard_text,
-            )
+        conversation = values_of()["conversation"]
+        yield fx.ScheduleDelayed(
+            rule=rule.name,
+            block=position,
+            due_at=block.delay.after(now, graph.calendar),
+            scheduled_at=now,
+            event_id=event.id,
+            stage=_string(conversation.get("stage")),
+            status=_string(conversation.get("status")),
+            guard=block.guard_text,
         )
-    return out
 
 
 def resume(
@@ -181,29 +222,45 @@ def resume(
     trace: bool = False,
 ) -> Evaluation:
     """Run a delayed block at its due time: re-read state, re-check the guard, then act."""
+    values = roots(None, snapshot)
+    verdict, block_actions = resumed(graph, scheduled, lambda: values, now)
+    effects = tuple(block_actions) if block_actions is not None else ()
+    return Evaluation(effects, (verdict,) if trace else None)
+
+
+def resumed(
+    graph: RuleGraph,
+    scheduled: fx.ScheduleDelayed,
+    values_of: Callable[[], Roots],
+    now: datetime,
+) -> tuple[RuleTrace, Iterator[fx.Effect] | None]:
+    """A delayed block at its due time: whether its guard lets it act, and if so its effects,
+    one at a time (as `actions`). The guard reads the state as it is now (DESIGN rule 4)."""
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
     rule = graph.rule(scheduled.rule)
     if rule is None or not 0 <= scheduled.block < len(rule.blocks):
-        reason = "the rule is no longer in the config"
-        return Evaluation((), (RuleTrace(scheduled.rule, False, reason=reason),) if trace else None)
+        return RuleTrace(scheduled.rule, False, reason="the rule is no longer in the config"), None
     block: Block = rule.blocks[scheduled.block]
-    values = roots(None, snapshot)
-    values["$since"] = scheduled.scheduled_at
-    values["$stage"] = scheduled.stage
-    values["$status"] = scheduled.status
-    if block.guard is not None and block.guard(values, now):
-        reason = f"unless {block.guard_text}"
-        return Evaluation((), (RuleTrace(rule.name, False, failed=reason),) if trace else None)
-    effects = tuple(
-        action.constant or _effect(graph, rule.name, action, values, now)
+
+    def values_then() -> Roots:
+        values = values_of()
+        values["$since"] = scheduled.scheduled_at
+        values["$stage"] = scheduled.stage
+        values["$status"] = scheduled.status
+        return values
+
+    if block.guard is not None and block.guard(values_then(), now):
+        return RuleTrace(rule.name, False, failed=f"unless {block.guard_text}"), None
+    effects = (
+        action.constant or _effect(graph, rule.name, action, values_then(), now)
         for action in block.actions
     )
-    return Evaluation(effects, (RuleTrace(rule.name, True),) if trace else None)
+    return RuleTrace(rule.name, True), effects
 
 
 _CONSTANT_KINDS = {
     "assign", "route", "move_stage", "add_tag", "remove_tag", "send_text", "draft_reply",
-    "notify", "add_note", "call_integration", "escalate",
+    "notify", "add_note", "call_integration", "escalate", "create_object",
 }  # fmt: skip
 
 
@@ -280,7 +337,12 @@ def _effect(
             button_variables=tuple(display(v(values, now)) for v in template.button_variables),
         )
     if kind == "send_text":
-        return fx.SendText(rule, text=_text(action, "text", values, now))
+        missing = action.values.get("missing")
+        return fx.SendText(
+            rule,
+            text=_text(action, "text", values, now),
+            missing=tuple(missing(values, now)) if missing is not None else (),
+        )
     if kind == "draft_reply":
         return fx.DraftReply(rule, text=_text(action, "text", values, now))
     if kind == "notify":
@@ -297,8 +359,13 @@ def _effect(
     if kind == "request_payment":
         amount = num(action.values["amount"](values, now))
         return fx.RequestPayment(
-            rule, amount=float(amount) if amount is not None else None, provider=p["provider"]
+            rule,
+            amount=float(amount) if amount is not None else None,
+            provider=p["provider"],
+            for_kind=p.get("for_kind"),
         )
+    if kind == "create_object":
+        return fx.CreateObject(rule, object_kind=p["kind"], pipeline=p.get("pipeline"))
     if kind == "escalate":
         return fx.Escalate(rule, recipient=_recipient(p, values))
     raise ValueError(f"unknown action kind {kind!r}")  # only a compiler bug can get here

@@ -40,6 +40,8 @@ class DomainEvent:
     name for schedule ticks. `data` carries the payload: `message`, `payment`,
     `task`, `sla` or the integration's own fields. `caused_by` names the rule
     whose effect produced this event, so that rule does not re-trigger itself.
+    `subject` is the business object the event is about (a stage it entered, the
+    order a payment is for), by its key in the state: its kind's root reads it.
     """
 
     kind: str
@@ -48,6 +50,7 @@ class DomainEvent:
     key: str | None = None
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     caused_by: str | None = None
+    subject: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from engine.core.config import WorkspaceConfig
 from engine.core.rules.calendar import BusinessCalendar, Duration
 
 Roots = dict[str, Any]
@@ -105,9 +106,21 @@ class RoutingSpec:
 
 
 @dataclass(frozen=True)
+class SlaTargets:
+    """A policy's deadlines, worked out once when the config is compiled."""
+
+    policy: str
+    first_response: Duration | None
+    next_response: Duration | None
+    resolution: Duration | None
+    warn_before: timedelta | None
+
+
+@dataclass(frozen=True)
 class SlaSpec:
     name: str
     applies_when: Predicate | None
+    targets: SlaTargets | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,7 @@ class RuleGraph:
     stage_pipelines: Mapping[str, tuple[str, ...]]  # stage -> the pipelines that have it
     pipeline_subjects: Mapping[str, str]  # pipeline -> "conversation" or an object kind
     source: str  # the generated Python, kept for `kazi explain --source` and debugging
+    config: WorkspaceConfig | None = None  # pipelines, teams, templates, numbers: what step reads
     constant_effects: tuple[tuple[Any, ...] | None, ...] = ()  # by rule index, for speed
 
     def template(self, name: str, language: object = None) -> TemplateSpec:
