@@ -438,8 +438,8 @@ def outbound(
     """(c): `sends` templates queued and enqueued; sends/s until every row is done."""
     from engine.composition import build_runtime
     from engine.jobs.names import DISPATCH_OUTBOX_ROW
+    from engine.outbox.sends import queue_template
     from engine.settings import Settings
-    from engine.whatsapp.outbound import queue_template
 
     simulator_port = free_port()
     queue = f"bench-c-{uuid.uuid4().hex[:6]}"

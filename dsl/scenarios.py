@@ -96,7 +96,7 @@ class _Play:
                 return
             at, kind, item = min(pending, key=lambda p: (p[0], p[1]))
             if kind == 0:
-                self.take(step(self.state, DelayDue(item.key), self.graph, at))
+                self.take(step(self.state, DelayDue(item), self.graph, at))
             else:
                 self.due_tasks.remove(item)
                 task = {"title": item.title, "assignee": item.assignee, "due_at": at, "done": False}

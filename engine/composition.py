@@ -36,12 +36,7 @@ from engine.settings import Settings
 from engine.sla.clocks import check_clock
 from engine.whatsapp.apply import apply_whatsapp_event
 from engine.whatsapp.media import DOWNLOAD_KIND, make_download_executor, make_uploader
-from engine.whatsapp.outbound import (
-    READ_KIND,
-    SEND_KIND,
-    make_read_executor,
-    make_send_executor,
-)
+from engine.whatsapp.outbound import READ_KIND, SEND_KIND, make_read_executor, make_send_executor
 from engine.whatsapp.senders import WhatsAppSenders
 from engine.whatsapp.webhook import WhatsAppSecrets
 from engine.workspaces.directory import ConfigDirectory

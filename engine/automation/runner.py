@@ -1,50 +1,32 @@
-"""Domain events through the rule graph, inside the transaction that caused them.
+"""The engine around `step`: lock the conversation, load its state, step, persist the outcome.
 
-For each event: route a conversation that just opened, evaluate the graph in
-memory, and carry out each fired rule's effects. A rule fires once per
-(rule, triggering event), recorded in `rule_firings` under a unique key, so a
-redelivered event or a re-run job cannot fire it twice (DESIGN rule 7). Effects
-that change the record produce follow-on events, evaluated in turn, with two
-brakes on loops: a depth limit per event and a per-hour limit per rule and
-conversation, which stops the rule and tells the managers.
+Every path that changes a conversation goes through `step_conversation`: inbound
+events, delayed blocks, SLA deadlines, due tasks, scheduled rules and staff
+actions. A rule fires once per (rule, triggering event): the firing is stored
+under a unique key, and when that key already exists (a redelivered event, a job
+run twice) the whole step is rolled back as already applied (DESIGN rule 7).
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.automation.effects import EffectContext, apply_effect
-from engine.automation.routing import route
-from engine.automation.snapshot import conversation_snapshot
+from engine.automation.persist import Persisted, persist
+from engine.automation.state import load_directory, load_states
 from engine.conversations.events import ConversationEvent
+from engine.conversations.threads import locked_conversation
 from engine.core.config import WorkspaceConfig
-from engine.core.rules import effects as fx
-from engine.core.rules.evaluate import evaluate
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.core.rules.graph import RuleGraph
-from engine.models import (
-    AuditLog,
-    ConfigVersion,
-    Conversation,
-    Note,
-    RuleFiring,
-    StageHistory,
-    Workspace,
-)
+from engine.core.step import Command, Input, Outcome, Refusal, step
+from engine.models import ConfigVersion, Workspace
 from engine.workspaces.directory import ConfigDirectory
-
-logger = logging.getLogger(__name__)
-
-MAX_CASCADE = 25
-FIRINGS_PER_RULE_PER_HOUR = 30
 
 
 @dataclass(frozen=True)
@@ -81,203 +63,86 @@ def rules_in_force(
     return RulesInForce(compiled.graph, compiled.config, version_id)
 
 
+def no_rules() -> RulesInForce:
+    """What a workspace without a valid config runs on: the record still changes as events
+    and people say (a message opens the 24-hour window, a resolve resolves), no rule acts."""
+    config = WorkspaceConfig.empty()
+    return RulesInForce(RuleGraph.empty(config), config, None)
+
+
+class AlreadyApplied(Exception):
+    """The step's firings are stored already: this input was applied before."""
+
+
+class StepConflict(Exception):
+    """What the step decided collides with the database (another open conversation for
+    this customer and number when reopening one, say). Nothing was written."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    outcome: Outcome
+    persisted: Persisted | None  # None when refused or already applied
+
+    @property
+    def refused(self) -> Refusal | None:
+        return self.outcome.refused
+
+
+def step_conversation(
+    session: Session, rules: RulesInForce, conversation_id: int, input: Input, now: datetime
+) -> Applied | None:
+    """Lock, load, step, persist. None when the conversation does not exist.
+
+    A refused command writes nothing and says why; an input whose firings were already
+    recorded writes nothing either (raises AlreadyApplied, caught by the callers that
+    expect redelivery)."""
+    conversation = locked_conversation(session, conversation_id)
+    if conversation is None:
+        return None
+    directory = load_directory(session)
+    routing = _may_route(input, rules.graph)
+    states = load_states(session, [conversation_id], rules.config, now, directory, routing)
+    before = states[conversation_id]
+    outcome = step(before, input, rules.graph, now)
+    if outcome.refused is not None:
+        return Applied(outcome, None)
+    try:
+        with session.begin_nested():
+            persisted = persist(
+                session, conversation, before, outcome, directory, rules.config_version_id, now
+            )
+    except IntegrityError as error:
+        if "rule_firings" in str(error.orig):
+            raise AlreadyApplied(str(input)) from None
+        raise StepConflict(str(error.orig)) from None
+    return Applied(outcome, persisted)
+
+
+def _may_route(input: Input, graph: RuleGraph) -> bool:
+    """Choosing an owner needs everyone's load: loaded only when routing can happen."""
+    if isinstance(input, DomainEvent) and input.kind == TriggerKind.CONVERSATION_OPENED:
+        return True
+    if isinstance(input, Command) and any(type(e).__name__ == "Route" for e in input.effects):
+        return True
+    return graph_routes(graph)
+
+
+def graph_routes(graph: RuleGraph) -> bool:
+    return any(
+        action.kind == "route"
+        for rule in graph.rules
+        for block in rule.blocks
+        for action in block.actions
+    )
+
+
 def run_events(
     session: Session, rules: RulesInForce, events: Sequence[ConversationEvent], now: datetime
 ) -> None:
+    """Domain events from inbound processing, each through its conversation, in order."""
     for item in events:
-        conversation = session.get(Conversation, item.conversation_id)
-        if conversation is not None:
-            run_event(session, rules, conversation, item.event, now)
-
-
-def run_event(
-    session: Session,
-    rules: RulesInForce,
-    conversation: Conversation,
-    event: DomainEvent,
-    now: datetime,
-    depth: int = 0,
-) -> None:
-    if depth > MAX_CASCADE:
-        _stop(
-            session,
-            rules,
-            conversation,
-            event.caused_by or "?",
-            "rules keep triggering each other",
-            now,
-        )
-        return
-    follow_ups: list[DomainEvent] = []
-    if event.kind == TriggerKind.CONVERSATION_OPENED:
-        follow_ups = _start(session, rules, conversation, event, now)
-    snapshot = conversation_snapshot(session, conversation, rules.config)
-    evaluation = evaluate(rules.graph, event, snapshot, now)
-    for rule, effects in _by_rule(evaluation.effects):
-        if not record_firing(session, rules, conversation, rule, event, now, effects):
+        try:
+            step_conversation(session, rules, item.conversation_id, item.event, now)
+        except AlreadyApplied:
             continue
-        context = EffectContext(
-            session=session,
-            graph=rules.graph,
-            config=rules.config,
-            config_version_id=rules.config_version_id,
-            conversation=conversation,
-            trigger=event,
-            now=now,
-        )
-        for position, effect in enumerate(effects):
-            for follow in apply_effect(context, effect, position):
-                run_event(session, rules, conversation, follow, now, depth + 1)
-    for follow in follow_ups:
-        run_event(session, rules, conversation, follow, now, depth + 1)
-
-
-def _by_rule(effects: Sequence[fx.Effect]) -> list[tuple[str, list[fx.Effect]]]:
-    grouped: dict[str, list[fx.Effect]] = {}
-    for effect in effects:
-        grouped.setdefault(effect.rule, []).append(effect)
-    return list(grouped.items())
-
-
-def trigger_key(conversation_id: int, event_id: str) -> str:
-    """`c<conversation>:<event>`; hashed when long, so the unique key always fits."""
-    key = f"c{conversation_id}:{event_id}"
-    if len(key) <= 255:
-        return key
-    return f"c{conversation_id}:sha256:{hashlib.sha256(event_id.encode()).hexdigest()}"
-
-
-def record_firing(
-    session: Session,
-    rules: RulesInForce,
-    conversation: Conversation,
-    rule: str,
-    event: DomainEvent,
-    now: datetime,
-    effects: Sequence[fx.Effect] = (),
-) -> bool:
-    """True when this is the rule's first firing for the event and it may go ahead.
-
-    The firing keeps what the rule decided to do, so the conversation's history can
-    say which rule did what and why (the event that set it off)."""
-    recent = session.scalar(
-        select(func.count())
-        .select_from(RuleFiring)
-        .where(
-            RuleFiring.conversation_id == conversation.id,
-            RuleFiring.rule_name == rule,
-            RuleFiring.fired_at > now - timedelta(hours=1),
-            RuleFiring.outcome == "fired",
-        )
-    )
-    outcome = "fired" if (recent or 0) < FIRINGS_PER_RULE_PER_HOUR else "stopped"
-    try:
-        with session.begin_nested():
-            session.add(
-                RuleFiring(
-                    rule_name=rule,
-                    trigger_key=trigger_key(conversation.id, event.id),
-                    conversation_id=conversation.id,
-                    outcome=outcome,
-                    detail={
-                        "event": event.kind,
-                        "key": event.key,
-                        "caused_by": event.caused_by,
-                        "actions": [fx.effect_to_json(effect) for effect in effects],
-                    },
-                    config_version_id=rules.config_version_id,
-                    fired_at=now,
-                )
-            )
-    except IntegrityError:
-        return False  # it already fired for this event
-    if outcome == "stopped":
-        _stop(session, rules, conversation, rule, f"fired {recent} times in the last hour", now)
-        return False
-    return True
-
-
-def _stop(
-    session: Session,
-    rules: RulesInForce,
-    conversation: Conversation,
-    rule: str,
-    why: str,
-    now: datetime,
-) -> None:
-    logger.warning("rule %r stopped on conversation %s: %s", rule, conversation.id, why)
-    session.add(
-        AuditLog(
-            actor_kind="system",
-            action="rule_stopped",
-            subject_kind="conversation",
-            subject_id=conversation.id,
-            detail={"rule": rule, "why": why},
-            config_version_id=rules.config_version_id,
-            at=now,
-        )
-    )
-    session.add(
-        Note(
-            conversation_id=conversation.id,
-            body=f"Automation '{rule}' was stopped here: {why}. A manager should check the rule.",
-            author_kind="rule",
-            author_rule=rule,
-            created_at=now,
-        )
-    )
-
-
-def _start(
-    session: Session,
-    rules: RulesInForce,
-    conversation: Conversation,
-    event: DomainEvent,
-    now: datetime,
-) -> list[DomainEvent]:
-    """A conversation just opened: put it at the start of the workspace's conversation
-    pipeline and give it an owner by routing.yaml. Returns the stage-entered event."""
-    follow_ups: list[DomainEvent] = []
-    pipeline = rules.config.starting_pipeline(conversation.business_number)
-    if pipeline is not None and conversation.stage is None:
-        conversation.pipeline, conversation.stage = pipeline.name, pipeline.initial
-        session.add(
-            StageHistory(
-                subject_kind="conversation",
-                subject_id=conversation.id,
-                pipeline=pipeline.name,
-                from_stage=None,
-                to_stage=pipeline.initial,
-                actor_kind="system",
-                config_version_id=rules.config_version_id,
-                at=now,
-            )
-        )
-        follow_ups.append(
-            DomainEvent(
-                TriggerKind.STAGE_ENTERED.value,
-                f"{event.id}>stage_entered:{pipeline.initial}",
-                now,
-                key=pipeline.initial,
-                data={"pipeline": pipeline.name},
-            )
-        )
-    if conversation.owner_id is None and conversation.team_id is None:
-        snapshot = conversation_snapshot(session, conversation, rules.config)
-        decision = route(session, rules.graph, conversation, event, snapshot, now)
-        if decision is not None:
-            conversation.team_id = decision.team_id
-            conversation.owner_id = decision.owner_id
-            session.add(
-                AuditLog(
-                    actor_kind="system",
-                    action="route",
-                    subject_kind="conversation",
-                    subject_id=conversation.id,
-                    detail={"routing_rule": decision.rule, "owner_id": decision.owner_id},
-                    config_version_id=rules.config_version_id,
-                    at=now,
-                )
-            )
-    session.flush()
-    return follow_ups

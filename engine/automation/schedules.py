@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.automation.runner import rules_in_force, run_event
+from engine.automation.runner import AlreadyApplied, rules_in_force, step_conversation
 from engine.core.clock import Clock
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.core.schedules import latest_occurrence
@@ -121,11 +121,13 @@ def _run(
     for conversation_id in open_ids:
         with workspace_session(db, workspace_id) as session:
             rules = rules_in_force(session, configs, workspace_id)
-            conversation = session.get(Conversation, conversation_id)
-            if rules is None or conversation is None:
+            if rules is None:
                 continue
             tick = DomainEvent(TriggerKind.SCHEDULE.value, event_id, now, key=rule)
-            run_event(session, rules, conversation, tick, now)
+            try:
+                step_conversation(session, rules, conversation_id, tick, now)
+            except AlreadyApplied:
+                continue  # a run cut short: this conversation was done before
             session.commit()
     with workspace_session(db, workspace_id) as session:
         session.execute(
@@ -138,9 +140,9 @@ def _run(
 
 
 def schedules_thread(db: Engine, configs: ConfigDirectory, clock: Clock) -> PeriodicThread:
-    def step() -> None:
+    def look() -> None:
         ran = run_due_schedules(db, configs, clock.now())
         if ran:
             logger.info("ran %d scheduled rule occurrence(s)", ran)
 
-    return PeriodicThread("kazi-schedules", step, INTERVAL)
+    return PeriodicThread("kazi-schedules", look, INTERVAL)

@@ -1,69 +1,74 @@
-"""Staff actions enter the rule runtime like everything else (DESIGN: the flow).
+"""Staff actions enter the engine like everything else (DESIGN: the flow).
 
-A page or API action observes the conversation before it changes it; afterwards,
-in the same transaction, the difference becomes domain events (stage entered,
-status changed, assigned, tag added) that run through the rules in force, and
-the SLA clocks follow. So "when stage entered quote" fires whether a rule, an
+A page or API action works at a `Desk`: the transaction, with the conversation
+already locked (DESIGN rule 5), and `change`, which hands the effects the person
+asked for (assign, move stage, resolve, tag, reply ...) to `step` as a Command.
+The reducer applies them exactly as it applies a rule's, raises the same events
+(stage entered, status changed, assigned, tag added) for the rules in force,
+and the SLA clocks follow. So "when stage entered quote" fires whether a rule, an
 integration or a teammate moved the conversation.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from engine.automation.runner import rules_in_force, run_event
-from engine.core.rules.changes import Observed, changes
+from engine.automation.runner import (
+    Applied,
+    RulesInForce,
+    StepConflict,
+    no_rules,
+    rules_in_force,
+    step_conversation,
+)
+from engine.conversations.threads import locked_conversation
+from engine.core.rules.effects import Effect
+from engine.core.step import Actor, Command
 from engine.db import unit_of_work
+from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.models import Conversation
-from engine.sla.clocks import refresh_clocks
 from engine.workspaces.directory import ConfigDirectory
 
 T = TypeVar("T")
 
 
-def observe(session: Session, conversation_id: int) -> Observed | None:
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        return None
-    return Observed(
-        pipeline=conversation.pipeline,
-        stage=conversation.stage,
-        status=conversation.status,
-        owner_id=conversation.owner_id,
-        team_id=conversation.team_id,
-        tags=frozenset(conversation.tag_names),
-    )
+@dataclass
+class Desk:
+    """Where a staff action works: the transaction, and the engine that applies its changes."""
+
+    session: Session
+    rules: RulesInForce
+
+    def change(
+        self, conversation_id: int, actor: Actor, effects: Sequence[Effect], now: datetime
+    ) -> Applied:
+        """Apply what a person asked for, now, through the reducer; refused whole, with the
+        reason, when the record does not allow it."""
+        command = Command(f"staff:{uuid.uuid4().hex}", actor, tuple(effects), now)
+        try:
+            applied = step_conversation(self.session, self.rules, conversation_id, command, now)
+        except StepConflict:
+            raise Conflict(
+                "this customer already has an open conversation on this number; work that one"
+            ) from None
+        if applied is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        refusal = applied.outcome.refused
+        if refusal is not None:
+            raise (Conflict if refusal.conflict else InvalidInput)(refusal.reason)
+        return applied
 
 
-def run_staff_changes(
-    session: Session,
-    configs: ConfigDirectory,
-    workspace_id: int,
-    conversation_id: int,
-    before: Observed | None,
-    now: datetime,
-) -> None:
-    """Hand what the action changed to the rules; call it before the transaction ends."""
-    session.flush()
-    conversation = session.get(Conversation, conversation_id)
-    if before is None or conversation is None:
-        return
-    session.refresh(conversation, ["tags"])  # tags may have been added as rows, not via it
-    after = observe(session, conversation_id)
-    assert after is not None
-    events = changes(before, after, f"staff:{uuid.uuid4().hex}", now)
-    rules = rules_in_force(session, configs, workspace_id)
-    if rules is None:
-        return
-    for event in events:
-        run_event(session, rules, conversation, event, now)
-    refresh_clocks(session, rules, conversation, now)
+def desk_for(session: Session, rules: RulesInForce | None) -> Desk:
+    """A workspace with no valid config still lets staff work: no rules run, no pipelines."""
+    return Desk(session, rules if rules is not None else no_rules())
 
 
 def act_on_conversation(
@@ -71,15 +76,14 @@ def act_on_conversation(
     configs: ConfigDirectory,
     workspace_id: int,
     conversation_id: int,
-    work: Callable[[Session], T],
+    work: Callable[[Desk], T],
     now: datetime,
 ) -> T:
-    """Run a staff action in one transaction, then let the rules see what it changed."""
+    """One transaction: lock the conversation before anything reads it, then act."""
     with unit_of_work(db, workspace_id) as session:
-        before = observe(session, conversation_id)
-        result = work(session)
-        run_staff_changes(session, configs, workspace_id, conversation_id, before, now)
-        return result
+        if locked_conversation(session, conversation_id) is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        return work(desk_for(session, rules_in_force(session, configs, workspace_id)))
 
 
 def act_on_contacts(
@@ -87,21 +91,17 @@ def act_on_contacts(
     configs: ConfigDirectory,
     workspace_id: int,
     contact_ids: Callable[[Session], Iterable[int | None]],
-    work: Callable[[Session], T],
+    work: Callable[[Desk], T],
     now: datetime,
 ) -> T:
     """A staff action on whole contacts (a merge, its undo) that may resolve or reopen
-    their conversations: the rules and the SLA clocks see each change, as they would
-    had a teammate resolved or reopened those conversations by hand."""
+    their conversations: each is locked first, in id order so two merges cannot deadlock."""
     with unit_of_work(db, workspace_id) as session:
         contacts = sorted({c for c in contact_ids(session) if c is not None})
-        conversations = session.scalars(
+        for conversation_id in session.scalars(
             select(Conversation.id)
             .where(Conversation.contact_id.in_(contacts))
             .order_by(Conversation.id)
-        ).all()
-        before = {conversation: observe(session, conversation) for conversation in conversations}
-        result = work(session)
-        for conversation, seen in before.items():
-            run_staff_changes(session, configs, workspace_id, conversation, seen, now)
-        return result
+        ):
+            locked_conversation(session, conversation_id)
+        return work(desk_for(session, rules_in_force(session, configs, workspace_id)))

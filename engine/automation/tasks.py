@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from sqlalchemy import Engine, select
 
-from engine.automation.runner import rules_in_force, run_event
-from engine.conversations.threads import lock_conversation
+from engine.automation.runner import AlreadyApplied, rules_in_force, step_conversation
+from engine.automation.state import db_key
 from engine.core.clock import Clock
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.db import system_session, workspace_session
@@ -26,23 +28,23 @@ def report_task_due(*, task_id: int, db: Engine, clock: Clock, configs: ConfigDi
             return
         task.due_reported_at = now  # reported once, done or not, whatever the rules do
         task.enqueued_at = None
-        if task.done_at is None and task.conversation is not None:
-            conversation = lock_conversation(session, task.conversation)
-            rules = rules_in_force(session, configs, workspace_id)
-            if rules is not None:
-                assignee = session.get(Teammate, task.assignee_id) if task.assignee_id else None
-                event = DomainEvent(
-                    TriggerKind.TASK_DUE.value,
-                    f"task:{task.id}:due",
-                    now,
-                    data={
-                        "task": {
-                            "title": task.title,
-                            "assignee": assignee.handle if assignee else None,
-                            "due_at": task.due_at,
-                            "done": False,
-                        }
-                    },
-                )
-                run_event(session, rules, conversation, event, now)
+        rules = rules_in_force(session, configs, workspace_id)
+        if task.done_at is None and task.conversation_id is not None and rules is not None:
+            assignee = session.get(Teammate, task.assignee_id) if task.assignee_id else None
+            event = DomainEvent(
+                TriggerKind.TASK_DUE.value,
+                f"task:{task.id}:due",
+                now,
+                data={
+                    "task": {
+                        "title": task.title,
+                        "assignee": assignee.handle if assignee else None,
+                        "due_at": task.due_at,
+                        "done": False,
+                    }
+                },
+                subject=db_key(task.business_object_id) if task.business_object_id else None,
+            )
+            with contextlib.suppress(AlreadyApplied):
+                step_conversation(session, rules, task.conversation_id, event, now)
         session.commit()

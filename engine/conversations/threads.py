@@ -40,6 +40,19 @@ def lock_conversation(session: Session, conversation: Conversation) -> Conversat
     return conversation
 
 
+def locked_conversation(session: Session, conversation_id: int) -> Conversation | None:
+    """The conversation, its row held until the transaction ends (DESIGN rule 5), read
+    after the lock so what the caller sees is what no one else can change meanwhile."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.scalars(
+            select(Conversation)
+            .where(Conversation.id == conversation_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+    return session.get(Conversation, conversation_id)
+
+
 def open_or_reuse_conversation(
     session: Session, *, contact_id: int, business_number: str, now: datetime
 ) -> tuple[Conversation, bool]:

@@ -234,6 +234,12 @@ class WorkspaceConfig:
     business_day_minutes: int = 480  # length of an average open day, for "N business days"
     quick_replies: tuple[QuickReply, ...] = ()  # replies.yaml
 
+    @classmethod
+    def empty(cls, slug: str = "") -> WorkspaceConfig:
+        """No hours, numbers, people, pipelines or rules: what a workspace without a valid
+        config runs on, so staff can still work its conversations by hand."""
+        return cls(slug, slug, "UTC", (), (), (), (), (), (), (), (), (), (), (), root="")
+
     def teammate(self, handle: str) -> Teammate | None:
         return next((t for t in self.teammates if t.handle == handle), None)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action
 from engine.auth.principal import Principal
-from engine.conversations.threads import lock_conversation
+from engine.automation.staff import Desk
 from engine.core.media import (
     INLINE_IMAGES,
     MAX_CAPTION,
@@ -27,14 +27,16 @@ from engine.core.media import (
     digest,
     serving,
 )
+from engine.core.rules import effects as fx
+from engine.inbox.audit import actor_of
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
 from engine.models import MediaFile, Message
-from engine.whatsapp.outbound import OutsideWindow, queue_media
+from engine.outbox.sends import OutsideWindow, queue_media
 
 
 def attach_file(
-    session: Session,
+    desk: Desk,
     principal: Principal,
     conversation_id: int,
     *,
@@ -45,6 +47,7 @@ def attach_file(
     now: datetime,
 ) -> Message:
     """Queue `data` to go to the customer as an image, video, audio or document."""
+    session = desk.session
     conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
     try:
         attachment = check_attachment(data, mime_type, file_name)
@@ -55,7 +58,6 @@ def attach_file(
         raise InvalidInput(f"a caption may have at most {MAX_CAPTION} characters")
     if text is not None and attachment.kind == "audio":
         raise InvalidInput("WhatsApp sends audio without a caption; leave it empty")
-    lock_conversation(session, conversation)
     try:
         message = queue_media(
             session,
@@ -89,6 +91,8 @@ def attach_file(
         "size": len(data),
     }
     session.flush()
+    # A file is a reply like any other: the conversation now waits on the customer.
+    desk.change(conversation.id, actor_of(principal), [fx.Replied("")], now)
     return message
 
 

@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.auth.principal import Principal
+from engine.core.step import Actor
 from engine.models import ActorKind, AuditLog
+
+
+def actor_of(principal: Principal) -> Actor:
+    """Who the engine records for this principal: a teammate, or an API token by its name."""
+    if principal.is_teammate:
+        return Actor(ActorKind.TEAMMATE, principal.name, principal.teammate_id)
+    return Actor(ActorKind.SYSTEM, principal.name)
 
 
 def record(

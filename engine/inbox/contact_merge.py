@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, require
 from engine.auth.principal import Principal
-from engine.conversations.threads import lock_conversation
-from engine.inbox.audit import record
+from engine.automation.staff import Desk
+from engine.core.rules import effects as fx
+from engine.inbox.audit import actor_of, record
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.queues import display_name
 from engine.models import (
@@ -225,11 +226,11 @@ def _ids(session: Session, column: Any, *where: Any) -> list[int]:
 
 
 def _resolve_for_merge(
-    session: Session, principal: Principal, conversation_id: int, continues_in: int, now: datetime
+    desk: Desk, principal: Principal, conversation_id: int, continues_in: int, now: datetime
 ) -> dict[str, Any]:
+    session = desk.session
     conversation = session.get(Conversation, conversation_id)
     assert conversation is not None  # found by _threads in this transaction
-    lock_conversation(session, conversation)
     before = {
         "conversation_id": conversation.id,
         "status": conversation.status,
@@ -238,10 +239,10 @@ def _resolve_for_merge(
         if conversation.snoozed_until
         else None,
     }
-    conversation.status = ConversationStatus.RESOLVED
-    conversation.resolved_at = now
-    conversation.waiting_on = None
-    conversation.snoozed_until = None
+    resolve = fx.SetField(
+        "", owner="conversation", field="status", value=ConversationStatus.RESOLVED.value
+    )
+    desk.change(conversation.id, actor_of(principal), [resolve], now)
     note = Note(
         conversation_id=conversation.id,
         body=(
@@ -259,10 +260,11 @@ def _resolve_for_merge(
 
 
 def merge_contacts(
-    session: Session, principal: Principal, survivor_id: int, merged_id: int, now: datetime
+    desk: Desk, principal: Principal, survivor_id: int, merged_id: int, now: datetime
 ) -> ContactMerge:
     """Move everything of `merged_id` to `survivor_id` and record exactly what moved.
     Audited on both contacts; the caller commits."""
+    session = desk.session
     require(principal, Action.MERGE_CONTACTS)
     survivor, merged = _pair(session, survivor_id, merged_id)
     plan = plan_merge(
@@ -272,7 +274,7 @@ def merge_contacts(
         _threads(session, merged.id),
     )
     resolved = [
-        _resolve_for_merge(session, principal, conversation_id, continues_in, now)
+        _resolve_for_merge(desk, principal, conversation_id, continues_in, now)
         for conversation_id, continues_in in sorted(plan.to_resolve.items())
     ]
     moved: dict[str, Any] = {
@@ -365,7 +367,7 @@ def merged_contact_of(session: Session, merge_id: int) -> int | None:
 
 
 def undo_merge(
-    session: Session,
+    desk: Desk,
     principal: Principal,
     merge_id: int,
     now: datetime,
@@ -375,6 +377,7 @@ def undo_merge(
     """Move exactly what the merge moved back to the merged contact, reopen what it
     resolved (unless a newer conversation is open on that number now) and remove
     what it filled in (unless changed since). Audited; the caller commits."""
+    session = desk.session
     require(principal, Action.MERGE_CONTACTS)
     merge = session.get(ContactMerge, merge_id)
     if merge is None or survivor_id not in (None, merge.survivor_id):
@@ -414,7 +417,7 @@ def undo_merge(
     kept_resolved = [
         entry["conversation_id"]
         for entry in moved.get("resolved") or []
-        if not _reopen(session, entry, merge.merged_at)
+        if not _reopen(desk, principal, entry, merge.merged_at, now)
     ]
     for attribute, value in (merge.filled or {}).items():
         if attribute == "fields":
@@ -444,9 +447,12 @@ def undo_merge(
     return UndoResult(merge=merge, kept_resolved=kept_resolved)
 
 
-def _reopen(session: Session, entry: dict[str, Any], merged_at: datetime) -> bool:
+def _reopen(
+    desk: Desk, principal: Principal, entry: dict[str, Any], merged_at: datetime, now: datetime
+) -> bool:
     """Put a conversation the merge resolved back as it was; False when it must stay
     resolved because another conversation is open on its number now."""
+    session = desk.session
     conversation = session.get(Conversation, entry["conversation_id"])
     note = session.get(Note, entry["note_id"]) if entry.get("note_id") else None
     if note is not None:
@@ -455,7 +461,6 @@ def _reopen(session: Session, entry: dict[str, Any], merged_at: datetime) -> boo
         return True
     if conversation.status != ConversationStatus.RESOLVED or conversation.resolved_at != merged_at:
         return True  # reopened or resolved again since: someone took care of it
-    lock_conversation(session, conversation)
     clash = session.scalar(
         select(Conversation.id).where(
             Conversation.contact_id == conversation.contact_id,
@@ -466,10 +471,14 @@ def _reopen(session: Session, entry: dict[str, Any], merged_at: datetime) -> boo
     )
     if clash is not None:
         return False
-    conversation.status = entry["status"]
-    conversation.waiting_on = entry["waiting_on"]
     snoozed = entry.get("snoozed_until")
-    conversation.snoozed_until = datetime.fromisoformat(snoozed) if snoozed else None
-    conversation.resolved_at = None
-    session.flush()
+    until = datetime.fromisoformat(snoozed) if snoozed else None
+    if entry["status"] == ConversationStatus.SNOOZED and until is not None and until > now:
+        back: fx.Effect = fx.Snooze("", until=until)
+    else:
+        status = entry["status"]
+        if status == ConversationStatus.SNOOZED:
+            status = ConversationStatus.OPEN.value  # the snooze ran out meanwhile
+        back = fx.SetField("", owner="conversation", field="status", value=status)
+    desk.change(conversation.id, actor_of(principal), [back], now)
     return True

@@ -43,7 +43,7 @@ from engine.models import (
     Team,
     Teammate,
 )
-from engine.whatsapp.outbound import window_closes_at
+from engine.outbox.sends import window_closes_at
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action
 from engine.auth.principal import Principal
-from engine.inbox.audit import record
+from engine.automation.staff import Desk
+from engine.automation.state import db_key
+from engine.core.rules import effects as fx
+from engine.inbox.audit import actor_of
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
 from engine.models import BusinessObject, BusinessObjectKind, BusinessObjectLink
@@ -43,8 +45,11 @@ def _amount(text: str | None) -> Decimal | None:
 
 
 def create_for_conversation(
-    session: Session, principal: Principal, conversation_id: int, new: NewObject, now: datetime
+    desk: Desk, principal: Principal, conversation_id: int, new: NewObject, now: datetime
 ) -> BusinessObject:
+    """A new object about the conversation; it enters its pipeline's first stage, and the
+    rules see it enter, as when a rule creates one."""
+    session = desk.session
     conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
     if new.kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
@@ -53,41 +58,68 @@ def create_for_conversation(
     if currency is not None and (len(currency) != 3 or not currency.isalpha()):
         raise InvalidInput("a currency is a three-letter ISO code such as KES")
     status = new.status.strip()[:64] or "open"
-    business_object = BusinessObject(
-        kind=new.kind,
-        external_ref=reference,
+    if reference is not None and session.scalar(
+        select(BusinessObject.id).where(
+            BusinessObject.kind == new.kind, BusinessObject.external_ref == reference
+        )
+    ):
+        raise Conflict(f"a {new.kind} with reference {reference!r} exists; link it instead")
+    effect = fx.CreateObject(
+        "",
+        object_kind=new.kind,
+        reference=reference,
         status=status,
         amount=_amount(new.amount),
         currency=currency,
-        contact_id=conversation.contact_id,
     )
-    try:
-        with session.begin_nested():
-            session.add(business_object)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            f"a {new.kind} with reference {reference!r} exists; link it instead"
-        ) from None
-    session.add(
-        BusinessObjectLink(business_object_id=business_object.id, conversation_id=conversation.id)
-    )
-    session.flush()
-    record(
-        session,
-        principal,
-        "create object",
-        subject_kind="business_object",
-        subject_id=business_object.id,
-        now=now,
-        conversation_id=conversation.id,
-    )
-    return business_object
+    applied = desk.change(conversation.id, actor_of(principal), [effect], now)
+    created = applied.persisted.objects if applied.persisted else {}
+    item = session.get(BusinessObject, next(iter(created.values()))) if created else None
+    if item is None:
+        raise InvalidInput("the object was not created")  # the reducer creates what it is given
+    return item
+
+
+def update_object(
+    desk: Desk,
+    principal: Principal,
+    conversation_id: int,
+    object_id: int,
+    values: dict[str, object],
+    now: datetime,
+) -> BusinessObject:
+    """Change an object's status, amount, reference or its own fields (from the config);
+    the rules and the audit see each change."""
+    session = desk.session
+    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    item = session.scalars(
+        select(BusinessObject)
+        .join(BusinessObjectLink, BusinessObjectLink.business_object_id == BusinessObject.id)
+        .where(
+            BusinessObject.id == object_id, BusinessObjectLink.conversation_id == conversation.id
+        )
+    ).first()
+    if item is None:
+        raise NotFound(f"no business object {object_id} on this conversation")
+    effects = []
+    for name, value in values.items():
+        if name == "amount":
+            value = _amount(None if value is None else str(value))
+        elif name == "status":
+            value = (str(value or "").strip()[:64]) or "open"
+        effects.append(
+            fx.SetField("", owner=item.kind, field=name, value=value, subject=db_key(item.id))
+        )
+    if effects:
+        desk.change(conversation.id, actor_of(principal), effects, now)
+        session.refresh(item)
+    return item
 
 
 def link_to_conversation(
-    session: Session, principal: Principal, conversation_id: int, object_id: int, now: datetime
+    desk: Desk, principal: Principal, conversation_id: int, object_id: int, now: datetime
 ) -> BusinessObject:
+    session = desk.session
     conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
     business_object = session.get(BusinessObject, object_id)
     if business_object is None:

@@ -1,26 +1,26 @@
 """Who owns a conversation: claim, assign, transfer. Exactly one owner at a time.
 
-Every change is one conditional UPDATE ("... WHERE owner is still who I saw"),
-so two people acting at once cannot both win: the database lets one update the
-row and the other finds it changed and is told by whom.
+Every change runs at a Desk, with the conversation's row already locked: what the
+person saw ("nobody owns it", "Faith owns it") is checked against the row as it is
+under the lock, so two people acting at once cannot both win; the second is told
+who was faster. The change itself is the reducer's (an Assign effect), so rules
+and SLA clocks see it like any other.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, require
 from engine.auth.principal import Principal
-from engine.inbox.audit import record
+from engine.automation.staff import Desk
+from engine.core.rules import effects as fx
+from engine.inbox.audit import actor_of
 from engine.inbox.errors import Conflict, InvalidInput
 from engine.inbox.lookup import conversation_for, team_named, teammate_named
 from engine.models import AuthorKind, Conversation, Note, Teammate
-
-_UNSET: Any = object()
 
 
 def _owner_name(session: Session, owner_id: int | None) -> str:
@@ -30,45 +30,10 @@ def _owner_name(session: Session, owner_id: int | None) -> str:
     return teammate.name if teammate else "someone"
 
 
-def _swap_owner(
-    session: Session,
-    conversation: Conversation,
-    *,
-    expected_owner_id: int | None,
-    new_owner_id: int | None,
-    team_id: int | None = _UNSET,
-) -> None:
-    """Set the owner only if it is still `expected_owner_id`; else Conflict naming who has it."""
-    condition = (
-        Conversation.owner_id.is_(None)
-        if expected_owner_id is None
-        else Conversation.owner_id == expected_owner_id
-    )
-    values: dict[str, Any] = {"owner_id": new_owner_id}
-    if team_id is not _UNSET:
-        values["team_id"] = team_id
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation.id, condition)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    session.refresh(conversation)
-    if result.rowcount != 1:
-        raise Conflict(
-            f"{_owner_name(session, conversation.owner_id)} owns this conversation now; "
-            "reload to see the latest"
-        )
-
-
-def claim(
-    session: Session, principal: Principal, conversation_id: int, now: datetime
-) -> Conversation:
+def claim(desk: Desk, principal: Principal, conversation_id: int, now: datetime) -> Conversation:
     """Take an unowned conversation. Loses cleanly (Conflict naming the owner) if it is
-    owned already or someone else is faster; taking over an owned one is `assign`."""
+    owned already or someone else was faster; taking over an owned one is `assign`."""
+    session = desk.session
     conversation = conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
     if principal.teammate_id is not None and conversation.owner_id == principal.teammate_id:
         return conversation
@@ -77,20 +42,15 @@ def claim(
             f"{_owner_name(session, conversation.owner_id)} already owns this conversation"
         )
     require(principal, Action.CLAIM, conversation)
-    _swap_owner(session, conversation, expected_owner_id=None, new_owner_id=principal.teammate_id)
-    record(
-        session,
-        principal,
-        "claim",
-        subject_kind="conversation",
-        subject_id=conversation.id,
-        now=now,
-    )
+    me = teammate_named(session, principal.teammate_id) if principal.teammate_id else None
+    if me is None:
+        raise InvalidInput("only a teammate can claim a conversation")
+    desk.change(conversation.id, actor_of(principal), [fx.Assign("", teammate=me.handle)], now)
     return conversation
 
 
 def assign(
-    session: Session,
+    desk: Desk,
     principal: Principal,
     conversation_id: int,
     *,
@@ -107,6 +67,7 @@ def assign(
     Agents may only hand over their own conversations (a transfer); managers may
     assign any. An optional note is kept on the conversation for the new owner.
     """
+    session = desk.session
     conversation = conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
     self_claim = teammate_id is not None and teammate_id == principal.teammate_id
     if self_claim and conversation.owner_id is None:
@@ -115,20 +76,22 @@ def assign(
         require(principal, Action.TRANSFER, conversation)
     else:
         require(principal, Action.ASSIGN, conversation)
-    if teammate_id is not None:
-        teammate_named(session, teammate_id)
-    if team_id is not None:
-        team_named(session, team_id)
+    teammate = teammate_named(session, teammate_id) if teammate_id is not None else None
+    team = team_named(session, team_id) if team_id is not None else None
     if teammate_id is None and team_id is None and note:
         raise InvalidInput("choose a teammate or a team to transfer to")
-    previous_owner = conversation.owner_id
-    _swap_owner(
-        session,
-        conversation,
-        expected_owner_id=expected_owner_id,
-        new_owner_id=teammate_id,
-        team_id=team_id if team_id is not None else conversation.team_id,
+    if conversation.owner_id != expected_owner_id:
+        raise Conflict(
+            f"{_owner_name(session, conversation.owner_id)} owns this conversation now; "
+            "reload to see the latest"
+        )
+    effect = fx.Assign(
+        "",
+        teammate=teammate.handle if teammate else None,
+        team=team.handle if team else None,
+        unassign=teammate is None,
     )
+    desk.change(conversation.id, actor_of(principal), [effect], now)
     text = (note or "").strip()
     if text:
         session.add(
@@ -140,16 +103,5 @@ def assign(
                 created_at=now,
             )
         )
-    record(
-        session,
-        principal,
-        "assign",
-        subject_kind="conversation",
-        subject_id=conversation.id,
-        now=now,
-        from_owner_id=previous_owner,
-        to_owner_id=teammate_id,
-        team_id=team_id,
-    )
-    session.flush()
+        session.flush()
     return conversation

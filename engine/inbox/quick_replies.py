@@ -19,7 +19,7 @@ from engine.auth.principal import Principal
 from engine.core.config import QuickReply
 from engine.inbox.lookup import conversation_for
 from engine.models import Teammate
-from engine.whatsapp.outbound import window_is_open
+from engine.outbox.sends import window_is_open
 
 VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 WINDOW_CLOSED = (

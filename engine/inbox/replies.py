@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action
 from engine.auth.principal import Principal
-from engine.conversations.threads import lock_conversation
+from engine.automation.runner import Applied
+from engine.automation.staff import Desk
 from engine.core.config import Template
+from engine.core.rules import effects as fx
+from engine.inbox.audit import actor_of
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
 from engine.models import AuthorKind, Contact, Direction, Message, Teammate
-from engine.whatsapp.outbound import OutsideWindow, queue_template, queue_text, retry_failed_message
+from engine.outbox.sends import OutsideWindow, retry_failed_message
 
 MAX_TEXT = 4096  # WhatsApp's limit for a text message body
 PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
@@ -70,7 +73,7 @@ def _check_race(
 
 
 def reply_text(
-    session: Session,
+    desk: Desk,
     principal: Principal,
     conversation_id: int,
     body: str,
@@ -80,26 +83,25 @@ def reply_text(
     confirmed: bool = False,
     reply_to_message_id: int | None = None,
 ) -> Message:
+    session = desk.session
     conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
     text = body.strip()
     if not text:
         raise InvalidInput("a reply needs some text")
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"a WhatsApp message may have at most {MAX_TEXT} characters")
-    lock_conversation(session, conversation)
     if not confirmed:
         _check_race(session, principal, conversation.id, seen_message_id, now)
-    try:
-        return queue_text(
-            session,
-            conversation_id=conversation.id,
-            body=text,
-            author_teammate_id=principal.teammate_id,
-            now=now,
-            reply_to_message_id=reply_to_message_id,
-        )
-    except OutsideWindow as closed:
-        raise Conflict(str(closed)) from None
+    effect = fx.SendText("", text=text, reply_to=reply_to_message_id)
+    return _queued(desk, desk.change(conversation.id, actor_of(principal), [effect], now))
+
+
+def _queued(desk: Desk, applied: Applied) -> Message:
+    persisted = applied.persisted
+    message = desk.session.get(Message, persisted.messages[0]) if persisted else None
+    if message is None:
+        raise InvalidInput("nothing was sent")  # the reducer queues every accepted send
+    return message
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def fill_template(body: str, parameters: list[str]) -> str:
 
 
 def reply_template(
-    session: Session,
+    desk: Desk,
     principal: Principal,
     conversation_id: int,
     *,
@@ -171,7 +173,9 @@ def reply_template(
     parameters: list[str],
     now: datetime,
 ) -> Message:
-    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    conversation = conversation_for(
+        desk.session, principal, conversation_id, Action.WORK_CONVERSATION
+    )
     template = next((t for t in templates if t.name == name and t.language == language), None)
     if template is None:
         raise InvalidInput(f"no template {name!r} in language {language!r} in this workspace")
@@ -181,17 +185,10 @@ def reply_template(
         raise InvalidInput(f"template {name!r} needs {len(positions)} filled value(s)")
     if any(len(v) > 1024 for v in values):
         raise InvalidInput("a template value may have at most 1024 characters")
-    lock_conversation(session, conversation)
-    return queue_template(
-        session,
-        conversation_id=conversation.id,
-        template_name=template.name,
-        language=template.language,
-        parameters=values,
-        author_teammate_id=principal.teammate_id,
-        now=now,
-        preview=fill_template(template.body, values),
+    effect = fx.SendTemplate(
+        "", template=template.name, language=template.language, variables=tuple(values)
     )
+    return _queued(desk, desk.change(conversation.id, actor_of(principal), [effect], now))
 
 
 def retry_message(

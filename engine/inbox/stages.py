@@ -1,19 +1,27 @@
-"""Moving a conversation along its pipeline, only by the moves the workspace allows."""
+"""Moving a conversation, or an order or booking about it, along its pipeline.
+
+Only by the moves the workspace allows: the reducer checks them, for people and
+rules alike; this adds what only a person needs, that the thing is still where
+they saw it (`expected_stage`), so two people moving at once do not both win.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from engine.auth.policy import Action
 from engine.auth.principal import Principal
-from engine.conversations.threads import lock_conversation
+from engine.automation.staff import Desk
+from engine.automation.state import db_key
 from engine.core.config import Pipeline
-from engine.inbox.errors import Conflict, InvalidInput
+from engine.core.rules import effects as fx
+from engine.inbox.audit import actor_of
+from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
-from engine.models import ActorKind, Conversation, StageHistory, SubjectKind
+from engine.models import BusinessObject, BusinessObjectLink, Conversation
 
 
 @dataclass(frozen=True)
@@ -34,21 +42,30 @@ def conversation_pipeline(
     return None
 
 
-def stage_choices(pipelines: tuple[Pipeline, ...], conversation: Conversation) -> list[StageChoice]:
-    """Where the conversation may move next: the allowed moves from its stage, or any
-    stage when it has none yet."""
-    pipeline = conversation_pipeline(pipelines, conversation)
+def object_pipeline(pipelines: tuple[Pipeline, ...], item: BusinessObject) -> Pipeline | None:
+    """The object's pipeline, or the first pipeline for its kind."""
+    named = next((p for p in pipelines if p.name == item.pipeline), None)
+    return named or next((p for p in pipelines if p.subject == item.kind), None)
+
+
+def choices(pipeline: Pipeline | None, current: str | None) -> list[StageChoice]:
+    """Where something may move next: the allowed moves from its stage, or any stage when
+    it has none yet."""
     if pipeline is None:
         return []
-    if conversation.stage is None:
+    if current is None:
         targets = {stage.name for stage in pipeline.stages}
     else:
-        targets = {move.target for move in pipeline.moves if move.source == conversation.stage}
+        targets = {move.target for move in pipeline.moves if move.source == current}
     return [StageChoice(s.name, s.label) for s in pipeline.stages if s.name in targets]
 
 
+def stage_choices(pipelines: tuple[Pipeline, ...], conversation: Conversation) -> list[StageChoice]:
+    return choices(conversation_pipeline(pipelines, conversation), conversation.stage)
+
+
 def move_stage(
-    session: Session,
+    desk: Desk,
     principal: Principal,
     conversation_id: int,
     *,
@@ -56,38 +73,40 @@ def move_stage(
     stage: str,
     expected_stage: str | None,
     now: datetime,
+    object_id: int | None = None,
 ) -> None:
-    """Move to `stage` if the pipeline allows it from where the conversation is, and it is
-    still where the person saw it (`expected_stage`); recorded in the stage history."""
+    """Move the conversation (or, with `object_id`, a business object linked to it) to
+    `stage`, if the pipeline allows it from where it is and it is still where the person
+    saw it (`expected_stage`); recorded in the stage history."""
+    session = desk.session
     conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
-    lock_conversation(session, conversation)
-    if conversation.stage != expected_stage:
-        raise Conflict(
-            f"the stage changed to {conversation.stage or 'none'} meanwhile; reload to see it"
+    if object_id is None:
+        current = conversation.stage
+        pipeline = conversation_pipeline(pipelines, conversation)
+        if pipeline is None:
+            raise InvalidInput("this workspace has no pipeline for conversations (pipelines.yaml)")
+        subject = None
+    else:
+        item = _linked_object(desk, conversation.id, object_id)
+        current = item.stage
+        pipeline = object_pipeline(pipelines, item)
+        if pipeline is None:
+            raise InvalidInput(f"this workspace has no pipeline for {item.kind} (pipelines.yaml)")
+        subject = db_key(item.id)
+    if current != expected_stage:
+        raise Conflict(f"the stage changed to {current or 'none'} meanwhile; reload to see it")
+    effect = fx.MoveStage("", pipeline=pipeline.name, stage=stage, subject=subject)
+    desk.change(conversation.id, actor_of(principal), [effect], now)
+
+
+def _linked_object(desk: Desk, conversation_id: int, object_id: int) -> BusinessObject:
+    item = desk.session.scalars(
+        select(BusinessObject)
+        .join(BusinessObjectLink, BusinessObjectLink.business_object_id == BusinessObject.id)
+        .where(
+            BusinessObject.id == object_id, BusinessObjectLink.conversation_id == conversation_id
         )
-    pipeline = conversation_pipeline(pipelines, conversation)
-    if pipeline is None:
-        raise InvalidInput("this workspace has no pipeline for conversations (pipelines.yaml)")
-    allowed = {choice.name for choice in stage_choices(pipelines, conversation)}
-    if stage not in allowed:
-        raise InvalidInput(
-            f"{pipeline.name} does not allow moving from {conversation.stage or 'no stage'} "
-            f"to {stage!r}; allowed: {', '.join(sorted(allowed)) or 'none'}"
-        )
-    target = next(s for s in pipeline.stages if s.name == stage)
-    session.add(
-        StageHistory(
-            subject_kind=SubjectKind.CONVERSATION,
-            subject_id=conversation.id,
-            pipeline=pipeline.name,
-            from_stage=conversation.stage,
-            to_stage=stage,
-            actor_kind=ActorKind.TEAMMATE if principal.is_teammate else ActorKind.SYSTEM,
-            actor_teammate_id=principal.teammate_id,
-            at=now,
-        )
-    )
-    conversation.pipeline, conversation.stage = pipeline.name, stage
-    if target.waiting_on:
-        conversation.waiting_on = target.waiting_on
-    session.flush()
+    ).first()
+    if item is None:
+        raise NotFound(f"no business object {object_id} on this conversation")
+    return item

@@ -7,39 +7,40 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
 from engine.auth.sessions import teammate_principal
-from engine.automation.scheduled import cancel_scheduled_action
-from engine.inbox.audit import record
-from engine.inbox.errors import Conflict, InvalidInput, NotFound
+from engine.automation.staff import Desk
+from engine.automation.state import db_key
+from engine.core.rules import effects as fx
+from engine.inbox.audit import actor_of
+from engine.inbox.errors import InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for, teammate_named
 from engine.inbox.mentions import mentioned_handles
 from engine.models import (
     AuthorKind,
     ConversationStatus,
-    ConversationTag,
     Note,
     Notification,
     ScheduledAction,
     Task,
     Teammate,
-    WaitingOn,
 )
 
 MAX_NOTE = 4000
 MAX_TASK_TITLE = 300
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,63}$")
 # What staff may set by hand; "snoozed" goes through `snooze` with a time.
-SETTABLE_STATUSES = {
-    ConversationStatus.OPEN: None,
-    ConversationStatus.WAITING_ON_US: WaitingOn.US,
-    ConversationStatus.WAITING_ON_CUSTOMER: WaitingOn.CUSTOMER,
-    ConversationStatus.RESOLVED: None,
-}
+SETTABLE_STATUSES = frozenset(
+    {
+        ConversationStatus.OPEN,
+        ConversationStatus.WAITING_ON_US,
+        ConversationStatus.WAITING_ON_CUSTOMER,
+        ConversationStatus.RESOLVED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,11 @@ class NoteAdded:
 
 
 def add_note(
-    session: Session, principal: Principal, conversation_id: int, body: str, now: datetime
+    desk: Desk, principal: Principal, conversation_id: int, body: str, now: datetime
 ) -> NoteAdded:
     """Write an internal note; each teammate it @mentions who may see the conversation
     gets an in-app notification linking to it."""
+    session = desk.session
     conversation = conversation_for(session, principal, conversation_id, Action.ADD_NOTE)
     text = body.strip()
     if not text:
@@ -104,67 +106,31 @@ def _excerpt(text: str, limit: int = 140) -> str:
 
 
 def set_status(
-    session: Session, principal: Principal, conversation_id: int, status: str, now: datetime
+    desk: Desk, principal: Principal, conversation_id: int, status: str, now: datetime
 ) -> None:
-    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    conversation = conversation_for(
+        desk.session, principal, conversation_id, Action.WORK_CONVERSATION
+    )
     try:
         wanted = ConversationStatus(status)
     except ValueError:
         raise InvalidInput(f"unknown status {status!r}") from None
     if wanted not in SETTABLE_STATUSES:
         raise InvalidInput("to snooze, give a time to snooze until")
-    previous = conversation.status
-    try:
-        with session.begin_nested():
-            conversation.status = wanted
-            conversation.snoozed_until = None
-            if wanted == ConversationStatus.RESOLVED:
-                conversation.resolved_at = now
-                conversation.waiting_on = None
-            else:
-                conversation.resolved_at = None
-                conversation.waiting_on = SETTABLE_STATUSES[wanted] or conversation.waiting_on
-            session.flush()
-    except IntegrityError:
-        # The partial unique index: the customer already has a newer open thread.
-        raise Conflict(
-            "this customer already has an open conversation on this number; work that one"
-        ) from None
-    record(
-        session,
-        principal,
-        "status",
-        subject_kind="conversation",
-        subject_id=conversation.id,
-        now=now,
-        from_status=previous,
-        to_status=wanted.value,
-    )
+    effect = fx.SetField("", owner="conversation", field="status", value=wanted.value)
+    desk.change(conversation.id, actor_of(principal), [effect], now)
 
 
 def snooze(
-    session: Session, principal: Principal, conversation_id: int, until: datetime, now: datetime
+    desk: Desk, principal: Principal, conversation_id: int, until: datetime, now: datetime
 ) -> None:
     """Put the conversation aside until `until`; a customer message wakes it earlier."""
-    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    conversation = conversation_for(
+        desk.session, principal, conversation_id, Action.WORK_CONVERSATION
+    )
     if until.tzinfo is None:
         raise InvalidInput("snooze until needs a time zone")
-    if until <= now:
-        raise InvalidInput("snooze until a time in the future")
-    if conversation.status == ConversationStatus.RESOLVED:
-        raise InvalidInput("a resolved conversation cannot be snoozed; reopen it first")
-    conversation.status = ConversationStatus.SNOOZED
-    conversation.snoozed_until = until
-    session.flush()
-    record(
-        session,
-        principal,
-        "snooze",
-        subject_kind="conversation",
-        subject_id=conversation.id,
-        now=now,
-        until=until.isoformat(),
-    )
+    desk.change(conversation.id, actor_of(principal), [fx.Snooze("", until=until)], now)
 
 
 def normalise_tag(name: str) -> str:
@@ -177,43 +143,28 @@ def normalise_tag(name: str) -> str:
 
 
 def add_tag(
-    session: Session, principal: Principal, conversation_id: int, name: str, now: datetime
+    desk: Desk, principal: Principal, conversation_id: int, name: str, now: datetime
 ) -> str:
-    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
-    tag = normalise_tag(name)
-    exists = session.scalar(
-        select(ConversationTag.id).where(
-            ConversationTag.conversation_id == conversation.id, ConversationTag.name == tag
-        )
+    conversation = conversation_for(
+        desk.session, principal, conversation_id, Action.WORK_CONVERSATION
     )
-    if exists is None:
-        try:
-            with session.begin_nested():
-                session.add(ConversationTag(conversation_id=conversation.id, name=tag))
-                session.flush()
-        except IntegrityError:
-            pass  # added by someone else at the same moment: the tag is there, as asked
-    session.expire(conversation, ["tags"])
+    tag = normalise_tag(name)
+    desk.change(conversation.id, actor_of(principal), [fx.AddTag("", tag=tag)], now)
     return tag
 
 
 def remove_tag(
-    session: Session, principal: Principal, conversation_id: int, name: str, now: datetime
+    desk: Desk, principal: Principal, conversation_id: int, name: str, now: datetime
 ) -> None:
-    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
+    conversation = conversation_for(
+        desk.session, principal, conversation_id, Action.WORK_CONVERSATION
+    )
     tag = " ".join(name.strip().lower().split())
-    for row in session.scalars(
-        select(ConversationTag).where(
-            ConversationTag.conversation_id == conversation.id, ConversationTag.name == tag
-        )
-    ):
-        session.delete(row)
-    session.flush()
-    session.expire(conversation, ["tags"])
+    desk.change(conversation.id, actor_of(principal), [fx.RemoveTag("", tag=tag)], now)
 
 
 def create_task(
-    session: Session,
+    desk: Desk,
     principal: Principal,
     conversation_id: int,
     *,
@@ -222,6 +173,7 @@ def create_task(
     assignee_id: int | None,
     now: datetime,
 ) -> Task:
+    session = desk.session
     conversation = conversation_for(session, principal, conversation_id, Action.CREATE_TASK)
     text = title.strip()
     if not text:
@@ -257,21 +209,14 @@ def complete_task(session: Session, principal: Principal, task_id: int, now: dat
 
 
 def cancel_scheduled(
-    session: Session, principal: Principal, conversation_id: int, action_id: int, now: datetime
+    desk: Desk, principal: Principal, conversation_id: int, action_id: int, now: datetime
 ) -> None:
     """Staff stop a rule's delayed follow-up on this conversation before it runs."""
-    conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
-    action = session.get(ScheduledAction, action_id)
+    conversation = conversation_for(
+        desk.session, principal, conversation_id, Action.WORK_CONVERSATION
+    )
+    action = desk.session.get(ScheduledAction, action_id)
     if action is None or action.conversation_id != conversation.id:
         raise NotFound("that scheduled action is not on this conversation")
-    if not cancel_scheduled_action(session, action.id, principal.teammate_id, now):
-        raise Conflict("it already ran or was cancelled; reload to see it")
-    record(
-        session,
-        principal,
-        "cancel_scheduled",
-        subject_kind="conversation",
-        subject_id=conversation.id,
-        now=now,
-        rule=action.rule_name,
-    )
+    effect = fx.CancelDelay("", delay=db_key(action.id))
+    desk.change(conversation.id, actor_of(principal), [effect], now)

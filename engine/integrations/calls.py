@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 from connectors.webhook.client import Delivery, deliver
-from engine.automation.snapshot import conversation_snapshot
+from engine.automation.state import load_directory, load_states
+from engine.core.step import view
 from engine.db import workspace_session
-from engine.models import Conversation, Workspace
+from engine.models import Workspace
 from engine.outbox.dispatch import ExecutionFailed, OutboxWork
 from engine.workspaces.directory import ConfigDirectory
 
@@ -47,10 +48,16 @@ def make_call_executor(
                 raise ExecutionFailed(
                     f"integration {name!r} is not a webhook in integrations.yaml", retryable=False
                 )
-            conversation = session.get(Conversation, work.payload.get("conversation_id"))
-            snapshot = (
-                conversation_snapshot(session, conversation, config) if conversation else None
+            conversation_id = work.payload.get("conversation_id")
+            states = (
+                load_states(
+                    session, [int(conversation_id)], config, work.now, load_directory(session)
+                )
+                if isinstance(conversation_id, int)
+                else {}
             )
+            state = states.get(conversation_id) if isinstance(conversation_id, int) else None
+            snapshot = view.snapshot(state) if state is not None else None
         variable = integration.secrets.get("signing_secret", "")
         secret = environment.get(variable)
         if not secret:

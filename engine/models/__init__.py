@@ -19,7 +19,7 @@ from engine.models.conversations import (
     Task,
 )
 from engine.models.events import InboundEvent, OutboxRow
-from engine.models.history import AuditLog, ConfigVersion, RuleFiring, StageHistory
+from engine.models.history import AuditLog, ConfigVersion, RuleFiring, RuleTrace, StageHistory
 from engine.models.media import MediaFile
 from engine.models.notifications import Notification
 from engine.models.presence import Presence
@@ -31,6 +31,7 @@ from engine.models.states import (
     BusinessObjectKind,
     Channel,
     ConversationStatus,
+    DelayState,
     DeliveryState,
     Direction,
     InboundState,
@@ -60,6 +61,7 @@ __all__ = [
     "ConversationStatus",
     "ConversationTag",
     "CrossWorkspaceError",
+    "DelayState",
     "DeliveryState",
     "Direction",
     "Identity",
@@ -76,6 +78,7 @@ __all__ = [
     "Presence",
     "Priority",
     "RuleFiring",
+    "RuleTrace",
     "ScheduledAction",
     "SignInAttempt",
     "SlaClock",

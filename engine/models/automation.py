@@ -9,8 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base, WorkspaceScoped, choice
 from engine.models.conversations import Conversation
+from engine.models.states import DelayState, values
 
-SCHEDULED_ACTION_STATES = ("pending", "running", "done", "skipped", "cancelled", "failed")
+SCHEDULED_ACTION_STATES = values(DelayState)
 
 
 class ScheduledAction(WorkspaceScoped, Base):
@@ -29,6 +30,10 @@ class ScheduledAction(WorkspaceScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    # The business object the triggering event was about (an order's stage), if any.
+    business_object_id: Mapped[int | None] = mapped_column(
+        ForeignKey("business_objects.id", ondelete="CASCADE")
+    )
     rule_name: Mapped[str] = mapped_column(String(200))
     block: Mapped[int]
     trigger_event_id: Mapped[str] = mapped_column(String(255))
@@ -38,7 +43,7 @@ class ScheduledAction(WorkspaceScoped, Base):
     scheduled_at: Mapped[datetime]
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(
-        choice("scheduled_action_state", SCHEDULED_ACTION_STATES), default="pending"
+        choice("scheduled_action_state", SCHEDULED_ACTION_STATES), default=DelayState.PENDING
     )
     lease_expires_at: Mapped[datetime | None]
     enqueued_at: Mapped[datetime | None]

@@ -259,7 +259,11 @@ class Task(WorkspaceScoped, Base):
     title: Mapped[str] = mapped_column(String(300))
     due_at: Mapped[datetime | None]
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("teammates.id", ondelete="SET NULL"))
+    # A task for a team's list waits there unassigned until someone takes it.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     done_at: Mapped[datetime | None]
+    # A rule's message held because a value was empty: {template, language, missing}.
+    held_send: Mapped[dict[str, Any] | None]
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.models.base import Base, WorkspaceScoped, choice
+from engine.models.base import Base, JSONDocument, WorkspaceScoped, choice
 from engine.models.states import ActorKind, SubjectKind, values
 
 
@@ -109,3 +109,24 @@ class RuleFiring(WorkspaceScoped, Base):
         ForeignKey("conversations.id", ondelete="CASCADE")
     )
     fired_at: Mapped[datetime]
+
+
+class RuleTrace(WorkspaceScoped, Base):
+    """Why each rule an event could meet did or did not act: the page's "why", `kazi explain
+    --trace` and the audit all read it. One row per evaluated event with candidate rules."""
+
+    __tablename__ = "rule_traces"
+    __table_args__ = (Index(None, "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(255))
+    event_kind: Mapped[str] = mapped_column(String(64))
+    event_key: Mapped[str | None] = mapped_column(String(255))
+    caused_by: Mapped[str | None] = mapped_column(String(200))
+    # [{"rule": ..., "fired": bool, "failed": condition text or null, "reason": ...}, ...]
+    rules: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    config_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("config_versions.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime]

@@ -16,6 +16,7 @@ __all__ = [
     "BusinessObjectKind",
     "Channel",
     "ConversationStatus",
+    "DelayState",
     "DeliveryState",
     "Direction",
     "InboundState",
@@ -97,6 +98,17 @@ class BusinessObjectKind(StrEnum):
     SUPPORT_CASE = "support_case"
     PAYMENT_REQUEST = "payment_request"
     ACCOUNT = "account"
+
+
+class DelayState(StrEnum):
+    """A rule's delayed block: waiting, being run, and how it ended."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
 
 
 def values(states: type[StrEnum]) -> tuple[str, ...]:

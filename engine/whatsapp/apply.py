@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from connectors.whatsapp.events import InboundMessage, StatusUpdate, SystemContent, WhatsAppEvent
 from connectors.whatsapp.numbers import equivalent_wa_ids
 from connectors.whatsapp.parse import parse_envelope
-from engine.automation.snapshot import message_view
 from engine.conversations.events import ConversationEvent
+from engine.conversations.messages import message_view
 from engine.conversations.threads import lock_conversation, open_or_reuse_conversation
 from engine.core.delivery import next_delivery_state
 from engine.core.rules.events import DomainEvent, TriggerKind
@@ -32,13 +32,11 @@ from engine.identity import (
 from engine.models import (
     AuthorKind,
     Channel,
-    ConversationStatus,
     Direction,
     InboundEvent,
     Message,
     MessageStatusEvent,
     OutboxRow,
-    WaitingOn,
 )
 from engine.whatsapp.content import stored_content
 from engine.whatsapp.media import queue_media_download
@@ -119,13 +117,8 @@ def _apply_message(
         provider_timestamp=sent_at,
     )
     session.add(message)
-    # Messages can arrive out of order: the window and waiting-on follow the newest.
-    newest = conversation.last_customer_message_at
-    if newest is None or sent_at >= newest:
-        conversation.last_customer_message_at = sent_at
-        conversation.waiting_on = WaitingOn.US
-        conversation.status = ConversationStatus.WAITING_ON_US
-        conversation.snoozed_until = None
+    # What the message does to the conversation (the window, waiting on us, waking a
+    # snooze) is the reducer's, when the rules run on `message received`.
     session.flush()
     queue_media_download(session, message, conversation.business_number, now)
     data = {"message": message_view(message)}

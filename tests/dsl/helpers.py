@@ -7,6 +7,7 @@ from typing import Any
 
 from dsl.diagnostics import Diagnostic
 from dsl.rules import build_graph
+from engine.core.capabilities import EVERYTHING
 from engine.core.rules import DomainEvent, RuleGraph, Snapshot
 from tests.dsl.factory import shop_config
 
@@ -16,7 +17,7 @@ MONDAY_MORNING = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 10:00 in Nairobi, ope
 def compile_text(
     text: str, path: str = "rules/test.kazi"
 ) -> tuple[RuleGraph | None, list[Diagnostic]]:
-    return build_graph(shop_config(), {path: text})
+    return build_graph(shop_config(), {path: text}, capabilities=EVERYTHING)
 
 
 def graph_of(text: str) -> RuleGraph:

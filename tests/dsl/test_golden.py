@@ -22,8 +22,10 @@ SAMPLES = ["retail", "firm", "distributor"]
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_sample_validates_clean(name: str) -> None:
+    """No errors; the only warnings are messages that wait for staff to fill in a value
+    (W104: an order's amount before the quote), which the samples do on purpose."""
     result = compile_workspace(ROOT / "configs" / name, capabilities=INSTALLED)
-    assert [d.headline() for d in result.diagnostics] == []
+    assert [d.headline() for d in result.diagnostics if d.code != "W104"] == []
     assert result.graph is not None and result.ok
     assert len(result.graph.rules) >= 10
     assert result.version == result.graph.version and len(result.version) == 64
@@ -61,18 +63,19 @@ def test_cli_validate_prints_like_a_compiler_and_exits_1(
     )
     assert main(["validate", str(copy)]) == 1
     out = capsys.readouterr().out
-    assert f"{rules}:13:20: error[E104]: unknown stage 'qoute' (did you mean 'quote'?)" in out
+    assert f"{rules}:14:20: error[E104]: unknown stage 'qoute' (did you mean 'quote'?)" in out
     assert '    when stage entered "qoute"\n                       ^^^^^^^' in out
     assert main(["validate", str(copy), "--format", "json"]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert payload["ok"] is False
-    assert payload["diagnostics"][0]["code"] == "E104"
-    assert (payload["diagnostics"][0]["line"], payload["diagnostics"][0]["column"]) == (13, 20)
+    errors = [d for d in payload["diagnostics"] if d["severity"] == "error"]
+    assert [e["code"] for e in errors] == ["E104"]
+    assert (errors[0]["line"], errors[0]["column"]) == (14, 20)
 
 
 def test_cli_validate_and_test_pass_on_a_sample(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(ROOT / "configs" / "firm")]) == 0
-    assert "0 errors, 0 warnings" in capsys.readouterr().out
+    assert "0 errors, 5 warnings" in capsys.readouterr().out
     assert main(["test", str(ROOT / "configs" / "firm")]) == 0
     assert "0 failed" in capsys.readouterr().out
 

@@ -13,10 +13,12 @@ from engine.core.rules import (
     OpeningWindow,
     Schedule,
     Snapshot,
-    choose_route,
-    choose_sla,
     next_run,
+    roots,
 )
+from engine.core.step import Member, Roster
+from engine.core.step.clocks import policy_for
+from engine.core.step.routing import choose_owner
 from engine.workspaces.installed import INSTALLED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,14 +60,17 @@ def test_routing_and_sla_follow_the_yaml_order() -> None:
     warranty = DomainEvent(
         "message_received", "m1", open_hours, data={"message": {"text": "My TV is broken"}}
     )
-    route = choose_route(graph, Snapshot({}, {}), open_hours, warranty)
-    assert route is not None and route.team == "aftersales"
+    roster = Roster((Member("kevin", teams=("aftersales",)),))
+    route = choose_owner(graph, roots(warranty, Snapshot({}, {})), roster, open_hours)
+    assert route is not None and route.team == "aftersales" and route.owner == "kevin"
     night = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
-    route = choose_route(graph, Snapshot({}, {}), night, warranty)
-    assert route is not None and route.name == "after hours"
-    paying = choose_sla(graph, Snapshot({"stage": "payment"}, {"tags": []}), open_hours)
-    assert paying is not None and paying.name == "waiting for payment"
-    vip = choose_sla(graph, Snapshot({"stage": "payment"}, {"tags": ["vip"]}), open_hours)
-    assert vip is not None and vip.name == "vip"
-    plain = choose_sla(graph, Snapshot({}, {}), open_hours)
-    assert plain is not None and plain.name == "standard"
+    route = choose_owner(graph, roots(warranty, Snapshot({}, {})), roster, night)
+    assert route is not None and route.rule == "after hours"
+
+    def policy(snapshot: Snapshot) -> str | None:
+        chosen = policy_for(graph, roots(None, snapshot), open_hours)
+        return chosen.name if chosen is not None else None
+
+    assert policy(Snapshot({"stage": "payment"}, {"tags": []})) == "waiting for payment"
+    assert policy(Snapshot({"stage": "payment"}, {"tags": ["vip"]})) == "vip"
+    assert policy(Snapshot({}, {})) == "standard"

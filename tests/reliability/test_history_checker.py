@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine.db import workspace_session
 from engine.models import Conversation, Message
-from engine.whatsapp.outbound import queue_text
+from engine.outbox.sends import queue_text
 from tests.reliability.harness import Stack
 from tests.reliability.history import AcceptedSend, check_history, simulator_sends
 

@@ -22,7 +22,7 @@ from connectors.whatsapp.simulator import create_app as create_simulator_app
 from connectors.whatsapp.simulator.script import Script
 from engine.db import workspace_session
 from engine.models import Conversation, InboundEvent, Message, OutboxRow
-from engine.whatsapp.outbound import queue_text
+from engine.outbox.sends import queue_text
 from tests.reliability.harness import ACCESS_TOKEN, APP_SECRET, SETTLED_INBOUND, SHOP
 from tests.reliability.history import check_history, simulator_sends
 from tests.reliability.processes import (

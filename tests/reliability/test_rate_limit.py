@@ -22,7 +22,8 @@ from engine.outbox.rate_limit import (
     TokenBuckets,
     refill,
 )
-from engine.whatsapp.outbound import SEND_KIND, make_send_executor, queue_text
+from engine.outbox.sends import queue_text
+from engine.whatsapp.outbound import SEND_KIND, make_send_executor
 from engine.whatsapp.senders import RateLimitedSender, WhatsAppSenders
 from engine.workspaces.directory import ConfigDirectory
 from tests.reliability.harness import Stack

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine.db import workspace_session
 from engine.jobs.timing import job_timings
 from engine.models import Conversation, Message, OutboxRow
-from engine.whatsapp.outbound import queue_text
+from engine.outbox.sends import queue_text
 from tests.reliability.harness import Stack, WorkerKilled
 from tests.reliability.history import check_history, simulator_sends
 

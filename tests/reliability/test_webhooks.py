@@ -15,7 +15,7 @@ from connectors.whatsapp.signature import SIGNATURE_HEADER, sign
 from connectors.whatsapp.simulator.payloads import message_webhook, status_webhook
 from engine.db import workspace_session
 from engine.models import Contact, Conversation, Identity, InboundEvent, Message
-from engine.whatsapp.outbound import queue_template, queue_text
+from engine.outbox.sends import queue_template, queue_text
 from tests.reliability.harness import SHOP, Stack, encode
 from tests.reliability.history import check_history, simulator_sends
 

@@ -23,9 +23,10 @@ from engine.inbox.failures import list_failures
 from engine.jobs.sweeper import sweep_once
 from engine.models import MediaFile, Message, OutboxRow
 from engine.outbox.dispatch import dispatch_outbox_row
+from engine.outbox.sends import queue_media, queue_text
 from engine.whatsapp.apply import apply_item
 from engine.whatsapp.media import DOWNLOAD_KIND, make_download_executor, make_uploader
-from engine.whatsapp.outbound import SEND_KIND, make_send_executor, queue_media, queue_text
+from engine.whatsapp.outbound import SEND_KIND, make_send_executor
 
 SHOP = Business("1020", "104729384756101", "254711000111")
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

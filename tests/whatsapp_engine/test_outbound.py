@@ -15,13 +15,8 @@ from engine.core.clock import FrozenClock
 from engine.db import workspace_session
 from engine.models import Conversation, Message, OutboxRow
 from engine.outbox.dispatch import dispatch_outbox_row
-from engine.whatsapp.apply import apply_item
-from engine.whatsapp.outbound import (
-    READ_KIND,
-    SEND_KIND,
+from engine.outbox.sends import (
     OutsideWindow,
-    make_read_executor,
-    make_send_executor,
     queue_buttons,
     queue_media,
     queue_read_receipt,
@@ -29,6 +24,8 @@ from engine.whatsapp.outbound import (
     queue_text,
     retry_failed_message,
 )
+from engine.whatsapp.apply import apply_item
+from engine.whatsapp.outbound import READ_KIND, SEND_KIND, make_read_executor, make_send_executor
 
 SHOP = Business("1020", "104729384756101", "254711000111")
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ import yaml
 
 from dsl.diagnostics import Diagnostic
 from dsl.scenarios import ScenarioError, instant, plain, run_folder
-from engine.workspaces.installed import INSTALLED
 from dsl.workspace import CompileResult, compile_workspace
 from engine.core.rules import DomainEvent, Snapshot, effect_to_json, evaluate
+from engine.workspaces.installed import INSTALLED
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from engine.auth import Forbidden, Principal
 from engine.auth.policy import Action
-from engine.automation.staff import act_on_conversation
+from engine.automation.runner import rules_in_force
+from engine.automation.staff import Desk, act_on_conversation, desk_for
 from engine.composition import Runtime
 from engine.core.config import Pipeline, Template, WorkspaceConfig
 from engine.db import unit_of_work, workspace_session
@@ -116,19 +117,20 @@ def _write(
     runtime: Runtime,
     principal: Principal,
     conversation_id: int | None,
-    work: Callable[[Session, datetime], T],
+    work: Callable[[Desk, datetime], T],
 ) -> T:
-    """One transaction; about a conversation, the rules then see what the action changed."""
+    """One transaction; about a conversation, locked first, its changes through the rules."""
     now = runtime.clock.now()
     if conversation_id is None:
         with unit_of_work(runtime.db, principal.workspace_id) as session:
-            return work(session, now)
+            rules = rules_in_force(session, runtime.configs, principal.workspace_id)
+            return work(desk_for(session, rules), now)
     return act_on_conversation(
         runtime.db,
         runtime.configs,
         principal.workspace_id,
         conversation_id,
-        lambda session: work(session, now),
+        lambda desk: work(desk, now),
         now,
     )
 
@@ -288,13 +290,13 @@ class ApiController(Controller):
         """Reply with free text (inside the 24-hour window) or a template (any time).
         409 when another teammate replied since `seen_message_id`, unless `confirmed`."""
 
-        def work(session: Session, now: datetime) -> MessageRead:
+        def work(desk: Desk, now: datetime) -> MessageRead:
             if data.template:
                 message = reply_template(
-                    session,
+                    desk,
                     principal,
                     conversation_id,
-                    templates=_templates(runtime, session, principal.workspace_id),
+                    templates=_templates(runtime, desk.session, principal.workspace_id),
                     name=data.template,
                     language=data.language,
                     parameters=data.parameters,
@@ -302,7 +304,7 @@ class ApiController(Controller):
                 )
             elif data.body is not None:
                 message = reply_text(
-                    session,
+                    desk,
                     principal,
                     conversation_id,
                     data.body,
@@ -352,8 +354,8 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: _added_note(
-                add_note(session, principal, conversation_id, data.body, now)
+            lambda desk, now: _added_note(
+                add_note(desk, principal, conversation_id, data.body, now)
             ),
         )
 
@@ -419,9 +421,9 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: _task(
+            lambda desk, now: _task(
                 create_task(
-                    session,
+                    desk,
                     principal,
                     conversation_id,
                     title=data.title,
@@ -478,8 +480,8 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: cancel_scheduled(
-                session, principal, conversation_id, action_id, now
+            lambda desk, now: cancel_scheduled(
+                desk, principal, conversation_id, action_id, now
             ),
         )
         return {"cancelled": True}
@@ -492,7 +494,7 @@ class ApiController(Controller):
             runtime,
             principal,
             None,
-            lambda session, now: _task(complete_task(session, principal, task_id, now)),
+            lambda desk, now: _task(complete_task(desk.session, principal, task_id, now)),
         )
 
     @put("/conversations/{conversation_id:int}/assignment", sync_to_thread=True)
@@ -509,8 +511,8 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: assign(
-                session,
+            lambda desk, now: assign(
+                desk,
                 principal,
                 conversation_id,
                 expected_owner_id=data.expected_owner_id,
@@ -534,7 +536,7 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: set_status(session, principal, conversation_id, data.status, now),
+            lambda desk, now: set_status(desk, principal, conversation_id, data.status, now),
         )
         return _detail(runtime, principal, conversation_id)
 
@@ -552,11 +554,11 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: move_stage(
-                session,
+            lambda desk, now: move_stage(
+                desk,
                 principal,
                 conversation_id,
-                pipelines=_pipelines(runtime, session, principal.workspace_id),
+                pipelines=_pipelines(runtime, desk.session, principal.workspace_id),
                 stage=data.stage,
                 expected_stage=data.expected_stage,
                 now=now,
@@ -576,7 +578,7 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: snooze(session, principal, conversation_id, data.until, now),
+            lambda desk, now: snooze(desk, principal, conversation_id, data.until, now),
         )
         return _detail(runtime, principal, conversation_id)
 
@@ -596,7 +598,7 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: add_tag(session, principal, conversation_id, data.name, now),
+            lambda desk, now: add_tag(desk, principal, conversation_id, data.name, now),
         )
         return {"tag": tag}
 
@@ -612,7 +614,7 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: remove_tag(session, principal, conversation_id, name, now),
+            lambda desk, now: remove_tag(desk, principal, conversation_id, name, now),
         )
 
     @get("/conversations/{conversation_id:int}/objects", sync_to_thread=True)
@@ -652,8 +654,8 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: _object(
-                create_for_conversation(session, principal, conversation_id, new, now)
+            lambda desk, now: _object(
+                create_for_conversation(desk, principal, conversation_id, new, now)
             ),
         )
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.auth import Forbidden, Principal
-from engine.automation.staff import act_on_conversation
+from engine.automation.staff import Desk, act_on_conversation
 from engine.composition import Runtime
 from engine.db import workspace_session
 from engine.inbox.conversation import conversation_view
@@ -57,7 +57,7 @@ from ui.routes.presentation import (
 from ui.security.auth import PrincipalDependency, page_principal
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Action = Callable[[Session, datetime], object]
+Action = Callable[[Desk, datetime], object]
 HANDLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -195,7 +195,7 @@ class ConversationController(Controller):
                 runtime.configs,
                 principal.workspace_id,
                 conversation_id,
-                lambda session: action(session, now),
+                lambda desk: action(desk, now),
                 now,
             )
         except ReplyRace as race:
@@ -228,7 +228,7 @@ class ConversationController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: claim(session, principal, conversation_id, now),
+            lambda desk, now: claim(desk, principal, conversation_id, now),
         )
 
     @post("/assign", sync_to_thread=True)
@@ -243,9 +243,9 @@ class ConversationController(Controller):
         teammate_id = _int(target[1:]) if target.startswith("p") else None
         team_id = _int(target[1:]) if target.startswith("t") else _int(data.get("team"))
 
-        def act(session: Session, now: datetime) -> None:
+        def act(desk: Desk, now: datetime) -> None:
             assign(
-                session,
+                desk,
                 principal,
                 conversation_id,
                 expected_owner_id=_int(data.get("expected_owner")),
@@ -267,9 +267,9 @@ class ConversationController(Controller):
     ) -> Response[Any]:
         body = data.get("body", "")
 
-        def act(session: Session, now: datetime) -> None:
+        def act(desk: Desk, now: datetime) -> None:
             reply_text(
-                session,
+                desk,
                 principal,
                 conversation_id,
                 body,
@@ -299,12 +299,12 @@ class ConversationController(Controller):
             )
         ]
 
-        def act(session: Session, now: datetime) -> None:
+        def act(desk: Desk, now: datetime) -> None:
             # The same session: a second one would wait on this transaction's write lock.
-            slug = workspace_of(session, principal).slug
+            slug = workspace_of(desk.session, principal).slug
             config = runtime.configs.config(slug)
             reply_template(
-                session,
+                desk,
                 principal,
                 conversation_id,
                 templates=config.templates if config else (),
@@ -328,8 +328,8 @@ class ConversationController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: cancel_scheduled(
-                session, principal, conversation_id, action_id, now
+            lambda desk, now: cancel_scheduled(
+                desk, principal, conversation_id, action_id, now
             ),
             anchor="#scheduled",
         )
@@ -342,11 +342,11 @@ class ConversationController(Controller):
         conversation_id: FromPath[int],
         data: Form,
     ) -> Response[Any]:
-        def act(session: Session, now: datetime) -> None:
-            slug = workspace_of(session, principal).slug
+        def act(desk: Desk, now: datetime) -> None:
+            slug = workspace_of(desk.session, principal).slug
             config = runtime.configs.config(slug)
             move_stage(
-                session,
+                desk,
                 principal,
                 conversation_id,
                 pipelines=config.pipelines if config else (),
@@ -375,8 +375,8 @@ class ConversationController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: create_for_conversation(
-                session, principal, conversation_id, new, now
+            lambda desk, now: create_for_conversation(
+                desk, principal, conversation_id, new, now
             ),
         )
 
@@ -391,8 +391,8 @@ class ConversationController(Controller):
         body = data.get("body", "")
         told: list[str] = []
 
-        def act(session: Session, now: datetime) -> None:
-            added = add_note(session, principal, conversation_id, body, now)
+        def act(desk: Desk, now: datetime) -> None:
+            added = add_note(desk, principal, conversation_id, body, now)
             told.extend(handle for handle, _ in added.not_notified)
 
         response = self._act(runtime, principal, conversation_id, act, anchor="#note")
@@ -414,7 +414,7 @@ class ConversationController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: set_status(session, principal, conversation_id, wanted, now),
+            lambda desk, now: set_status(desk, principal, conversation_id, wanted, now),
         )
 
     @post("/snooze", sync_to_thread=True)
@@ -425,10 +425,10 @@ class ConversationController(Controller):
         conversation_id: FromPath[int],
         data: Form,
     ) -> Response[Any]:
-        def act(session: Session, now: datetime) -> None:
-            zone = zone_of(workspace_of(session, principal))
+        def act(desk: Desk, now: datetime) -> None:
+            zone = zone_of(workspace_of(desk.session, principal))
             until = parse_local_time(data.get("until", ""), zone)
-            snooze(session, principal, conversation_id, until, now)
+            snooze(desk, principal, conversation_id, until, now)
 
         return self._act(runtime, principal, conversation_id, act)
 
@@ -446,13 +446,13 @@ class ConversationController(Controller):
                 runtime,
                 principal,
                 conversation_id,
-                lambda session, now: remove_tag(session, principal, conversation_id, name, now),
+                lambda desk, now: remove_tag(desk, principal, conversation_id, name, now),
             )
         return self._act(
             runtime,
             principal,
             conversation_id,
-            lambda session, now: add_tag(session, principal, conversation_id, name, now),
+            lambda desk, now: add_tag(desk, principal, conversation_id, name, now),
         )
 
     @post("/tasks", sync_to_thread=True)
@@ -463,11 +463,11 @@ class ConversationController(Controller):
         conversation_id: FromPath[int],
         data: Form,
     ) -> Response[Any]:
-        def act(session: Session, now: datetime) -> None:
-            zone = zone_of(workspace_of(session, principal))
+        def act(desk: Desk, now: datetime) -> None:
+            zone = zone_of(workspace_of(desk.session, principal))
             due = data.get("due", "").strip()
             create_task(
-                session,
+                desk,
                 principal,
                 conversation_id,
                 title=data.get("title", ""),
@@ -490,7 +490,7 @@ class ConversationController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: complete_task(session, principal, task_id, now),
+            lambda desk, now: complete_task(desk.session, principal, task_id, now),
         )
 
     @post("/messages/{message_id:int}/retry", sync_to_thread=True)
@@ -505,6 +505,6 @@ class ConversationController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda session, now: retry_message(session, principal, message_id, now),
+            lambda desk, now: retry_message(desk.session, principal, message_id, now),
             sends=True,
         )

@@ -22,7 +22,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy.orm import Session
 
 from engine.auth import Forbidden, Principal
-from engine.automation.staff import act_on_conversation
+from engine.automation.staff import Desk, act_on_conversation
 from engine.composition import Runtime
 from engine.core.media import STORE_LIMIT
 from engine.db import workspace_session
@@ -88,9 +88,9 @@ def _attach(
 ) -> dict[str, Any]:
     now = runtime.clock.now()
 
-    def work(session: Session) -> dict[str, Any]:
+    def work(desk: Desk) -> dict[str, Any]:
         message = attach_file(
-            session,
+            desk,
             principal,
             conversation_id,
             data=content,

@@ -40,7 +40,6 @@ from engine.core.rules.graph import (
     TemplateSpec,
 )
 from engine.core.rules.schedules import next_run
-from engine.core.rules.selection import choose_route, choose_sla
 
 __all__ = [
     "ActionSpec",
@@ -81,8 +80,6 @@ __all__ = [
     "Snapshot",
     "TemplateSpec",
     "TriggerKind",
-    "choose_route",
-    "choose_sla",
     "effect_kind",
     "effect_to_json",
     "evaluate",

@@ -79,6 +79,7 @@ class SendText(Effect):
 
     text: str = ""
     missing: tuple[str, ...] = ()  # what the text reads that was empty: then it is not sent
+    reply_to: int | None = None  # a person quoting a message (its id in the record)
 
 
 @dataclass(frozen=True)

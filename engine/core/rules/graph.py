@@ -140,6 +140,11 @@ class RuleGraph:
     config: WorkspaceConfig | None = None  # pipelines, teams, templates, numbers: what step reads
     constant_effects: tuple[tuple[Any, ...] | None, ...] = ()  # by rule index, for speed
 
+    @classmethod
+    def empty(cls, config: WorkspaceConfig | None = None) -> RuleGraph:
+        """A graph with no rules, routing or SLA policies."""
+        return cls("", (), {}, BusinessCalendar(), {}, (), (), {}, {}, "", config)
+
     def template(self, name: str, language: object = None) -> TemplateSpec:
         """The template in the contact's language when there is one, else the default."""
         versions = self.templates[name]

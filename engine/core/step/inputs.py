@@ -8,6 +8,7 @@ from datetime import datetime
 from engine.core.rules.effects import Effect
 from engine.core.rules.events import DomainEvent
 from engine.core.states import ActorKind
+from engine.core.step.state import PendingDelay
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,10 @@ class Command:
 
 @dataclass(frozen=True)
 class DelayDue:
-    """A pending delayed block (by its key in `State.pending`) reached its time."""
+    """A delayed block reached its time. The adapter hands over the one it claimed; it leaves
+    `State.pending` as it runs."""
 
-    key: str
+    delay: PendingDelay
 
 
 @dataclass(frozen=True)

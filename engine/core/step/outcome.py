@@ -147,6 +147,7 @@ class SendText:
     key: str
     text: str
     actor: Actor
+    reply_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,15 @@ class EventTrace:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why a person's change was not applied; a conflict is a race or a clash with the
+    record as it is now (someone else acted first), else the request itself is invalid."""
+
+    reason: str
+    conflict: bool = False
+
+
+@dataclass(frozen=True)
 class Outcome:
     state: State
     events: tuple[DomainEvent, ...] = ()  # the input event and every follow-on, in order
@@ -214,7 +224,7 @@ class Outcome:
     intents: tuple[Intent, ...] = ()
     firings: tuple[Firing, ...] = ()
     traces: tuple[EventTrace, ...] = ()
-    refused: str | None = None  # a command that was not applied, and why
+    refused: Refusal | None = None  # a command that was not applied, and why
     effects: tuple[Any, ...] = field(default=())  # every effect carried out, in order
 
     @property

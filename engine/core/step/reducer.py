@@ -61,11 +61,11 @@ def step(state: State, input: Input, graph: RuleGraph, now: datetime) -> out.Out
             case Command():
                 run.command(input)
             case DelayDue():
-                run.delay_due(input.key)
+                run.delay_due(input.delay)
             case ClockDue():
                 run.clock_due(input.kind)
     except Refused as refused:
-        return out.Outcome(state=state, refused=str(refused))
+        return out.Outcome(state=state, refused=out.Refusal(str(refused), refused.conflict))
     run.refresh_clocks()
     return run.outcome()
 
@@ -78,6 +78,10 @@ def window_is_open(state: State, now: datetime) -> bool:
 
 class Refused(Exception):
     """A person asked for something the record does not allow; nothing is applied."""
+
+    def __init__(self, reason: str, conflict: bool = False) -> None:
+        super().__init__(reason)
+        self.conflict = conflict
 
 
 class _Run:
@@ -182,10 +186,8 @@ class _Run:
             for follow in self.apply(effect, command.actor, trigger, position):
                 self.event(follow, 1)
 
-    def delay_due(self, key: str) -> None:
-        delay = next((d for d in self.state.pending if d.key == key), None)
-        if delay is None:
-            return  # it ran or was cancelled already
+    def delay_due(self, delay: PendingDelay) -> None:
+        key = delay.key
         self.key_base = f"{delay.event_id}#after{delay.block}"
         self.state = replace(
             self.state, pending=tuple(d for d in self.state.pending if d.key != key)
@@ -723,7 +725,7 @@ class _Run:
     def _cancel_delay(self, effect: fx.CancelDelay, cause: _Cause) -> list[DomainEvent]:
         delay = next((d for d in self.state.pending if d.key == effect.delay), None)
         if delay is None:
-            raise Refused("it already ran or was cancelled; reload to see it")
+            raise Refused("it already ran or was cancelled; reload to see it", conflict=True)
         self.state = replace(
             self.state, pending=tuple(d for d in self.state.pending if d.key != effect.delay)
         )
@@ -734,8 +736,8 @@ class _Run:
         return []
 
     def sent(self, actor: Actor) -> None:
-        """Something went to the customer: the conversation now waits on them; a person's
-        message is also a reply the SLA clocks wait for."""
+        """Something went to the customer: the conversation now waits on them; a message
+        from anyone but a rule (a teammate, an API client) is a reply the SLA clocks wait for."""
         conversation = self.state.conversation
         values: dict[str, Any] = {
             "last_outbound_at": self.now,
@@ -745,7 +747,7 @@ class _Run:
             values.update(
                 waiting_on=WaitingOn.CUSTOMER, status=ConversationStatus.WAITING_ON_CUSTOMER
             )
-        if actor.is_person:
+        if not actor.is_rule:
             values.update(first_reply_at=conversation.first_reply_at or self.now)
             values.update(last_reply_at=self.now)
         self.set_conversation(**values)
@@ -772,8 +774,10 @@ class _Run:
                     self.now,
                 )
                 return []
-            raise Refused(OUTSIDE_WINDOW)
-        self.intents.append(out.SendText(self.intent_key(cause), effect.text, cause.actor))
+            raise Refused(OUTSIDE_WINDOW, conflict=True)
+        self.intents.append(
+            out.SendText(self.intent_key(cause), effect.text, cause.actor, effect.reply_to)
+        )
         self.sent(cause.actor)
         return []
 
