@@ -74,8 +74,8 @@ def key_id(key: str | None) -> int | None:
 
 
 def load_directory(session: Session) -> Directory:
-    teammates = dict(session.execute(select(Teammate.handle, Teammate.id)).tuples())
-    teams = dict(session.execute(select(Team.handle, Team.id)).tuples())
+    teammates = dict(session.execute(select(Teammate.handle, Teammate.id)).tuples().all())
+    teams = dict(session.execute(select(Team.handle, Team.id)).tuples().all())
     return Directory(teammates, teams)
 
 
@@ -195,7 +195,9 @@ def _contacts(session: Session, contact_ids: list[int]) -> dict[int, ContactStat
             select(Conversation.contact_id, func.count())
             .where(Conversation.contact_id.in_(contact_ids))
             .group_by(Conversation.contact_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     found: dict[int, ContactState] = {}
     for contact, company in session.execute(
@@ -347,14 +349,18 @@ def _with_load(
                 Conversation.status != ConversationStatus.RESOLVED,
             )
             .group_by(Conversation.owner_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     latest = dict(
         session.execute(
             select(Conversation.owner_id, func.max(Conversation.opened_at))
             .where(Conversation.owner_id.is_not(None))
             .group_by(Conversation.owner_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     out = []
     for member in members:

@@ -25,10 +25,9 @@ from engine.inbox.mentions import Piece, split_mentions
 from engine.inbox.objects import objects_of
 from engine.inbox.queues import display_name
 from engine.inbox.replies import TemplateChoice, template_choices
-from engine.inbox.stages import StageChoice, stage_choices
+from engine.inbox.stages import ObjectCard, StageChoice, object_cards, stage_choices
 from engine.models import (
     AuditLog,
-    BusinessObject,
     Contact,
     Conversation,
     Identity,
@@ -112,7 +111,7 @@ class ConversationView:
     may_assign: bool
     window_seconds_left: int
     stages: list[StageChoice]
-    business_objects: list[BusinessObject]
+    business_objects: list[ObjectCard]
     scheduled: list[ScheduledAction] = field(default_factory=list)  # pending delayed actions
     clocks: list[SlaClock] = field(default_factory=list)  # running SLA clocks
 
@@ -123,6 +122,10 @@ def _names(session: Session) -> dict[int, str]:
 
 def _handles(session: Session) -> list[str]:
     return list(session.scalars(select(Teammate.handle)))
+
+
+def _names_by_handle(session: Session) -> dict[str, str]:
+    return {t.handle: t.name for t in session.scalars(select(Teammate))}
 
 
 def _message_entry(message: Message, names: dict[int, str], contact_name: str) -> Entry:
@@ -152,26 +155,27 @@ def _message_entry(message: Message, names: dict[int, str], contact_name: str) -
     )
 
 
-def _activity_text(entry: AuditLog, names: dict[int, str]) -> str:
+def _activity_text(entry: AuditLog, names: dict[int, str], by_handle: dict[str, str]) -> str:
     actor = names.get(entry.actor_teammate_id or 0) or entry.actor_name or "Kazi"
     detail = entry.detail or {}
     match entry.action:
         case "claim":
             return f"{actor} claimed the conversation"
         case "assign":
-            to = detail.get("to_owner_id")
-            target = names.get(to, "a teammate") if isinstance(to, int) else "nobody"
+            handle = detail.get("teammate")
+            target = by_handle.get(handle, handle) if isinstance(handle, str) else "nobody"
             return f"{actor} assigned the conversation to {target}"
+        case "status" if detail.get("to") == "snoozed":
+            return f"{actor} snoozed the conversation"
         case "status":
-            return f"{actor} set the status to {str(detail.get('to_status', '')).replace('_', ' ')}"
-        case "snooze":
-            return f"{actor} snoozed the conversation until {detail.get('until', '')}"
+            return f"{actor} set the status to {str(detail.get('to', '')).replace('_', ' ')}"
     return f"{actor}: {entry.action}"
 
 
 def timeline(session: Session, conversation: Conversation, contact_name: str) -> list[Entry]:
     names = _names(session)
     handles = _handles(session)
+    by_handle = _names_by_handle(session)
     entries = [
         _message_entry(message, names, contact_name)
         for message in session.scalars(
@@ -217,7 +221,12 @@ def timeline(session: Session, conversation: Conversation, contact_name: str) ->
         for task in session.scalars(select(Task).where(Task.conversation_id == conversation.id))
     ]
     entries += [
-        Entry(kind="activity", id=entry.id, at=entry.at, text=_activity_text(entry, names))
+        Entry(
+            kind="activity",
+            id=entry.id,
+            at=entry.at,
+            text=_activity_text(entry, names, by_handle),
+        )
         for entry in session.scalars(
             select(AuditLog).where(
                 AuditLog.subject_kind == "conversation", AuditLog.subject_id == conversation.id
@@ -319,6 +328,6 @@ def conversation_view(
         may_assign=may(principal, Action.ASSIGN, conversation)
         or may(principal, Action.TRANSFER, conversation),
         stages=stage_choices(pipelines, conversation),
-        business_objects=objects_of(session, principal, conversation.id),
+        business_objects=object_cards(pipelines, objects_of(session, principal, conversation.id)),
         window_seconds_left=max(0, int((closes - now).total_seconds())) if closes else 0,
     )

@@ -107,6 +107,10 @@ def update_object(
             value = _amount(None if value is None else str(value))
         elif name == "status":
             value = (str(value or "").strip()[:64]) or "open"
+        elif isinstance(value, str):
+            value = value.strip() or None
+        if value == _current(item, name):
+            continue  # a form sends every field; only a change reaches the rules and the audit
         effects.append(
             fx.SetField("", owner=item.kind, field=name, value=value, subject=db_key(item.id))
         )
@@ -114,6 +118,12 @@ def update_object(
         desk.change(conversation.id, actor_of(principal), effects, now)
         session.refresh(item)
     return item
+
+
+def _current(item: BusinessObject, name: str) -> object:
+    if name in ("external_ref", "status", "amount", "currency"):
+        return getattr(item, name)
+    return (item.fields or {}).get(name)
 
 
 def link_to_conversation(

@@ -45,7 +45,9 @@ def claim(desk: Desk, principal: Principal, conversation_id: int, now: datetime)
     me = teammate_named(session, principal.teammate_id) if principal.teammate_id else None
     if me is None:
         raise InvalidInput("only a teammate can claim a conversation")
-    desk.change(conversation.id, actor_of(principal), [fx.Assign("", teammate=me.handle)], now)
+    desk.change(
+        conversation.id, actor_of(principal), [fx.Assign("", teammate=me.handle, claim=True)], now
+    )
     return conversation
 
 
@@ -90,6 +92,7 @@ def assign(
         teammate=teammate.handle if teammate else None,
         team=team.handle if team else None,
         unassign=teammate is None,
+        claim=self_claim and conversation.owner_id is None,
     )
     desk.change(conversation.id, actor_of(principal), [effect], now)
     text = (note or "").strip()

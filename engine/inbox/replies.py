@@ -167,15 +167,16 @@ def reply_template(
     principal: Principal,
     conversation_id: int,
     *,
-    templates: tuple[Template, ...],
     name: str,
     language: str,
     parameters: list[str],
     now: datetime,
 ) -> Message:
+    """Send an approved template, filled in by the person, from the config in force."""
     conversation = conversation_for(
         desk.session, principal, conversation_id, Action.WORK_CONVERSATION
     )
+    templates = desk.rules.config.templates
     template = next((t for t in templates if t.name == name and t.language == language), None)
     if template is None:
         raise InvalidInput(f"no template {name!r} in language {language!r} in this workspace")

@@ -60,6 +60,35 @@ def choices(pipeline: Pipeline | None, current: str | None) -> list[StageChoice]
     return [StageChoice(s.name, s.label) for s in pipeline.stages if s.name in targets]
 
 
+@dataclass(frozen=True)
+class ObjectCard:
+    """A linked order, booking or case as the conversation page shows it: where it stands in
+    its pipeline, where it may go next, and its details to fill in."""
+
+    item: BusinessObject
+    pipeline: str | None
+    stage_label: str | None
+    choices: list[StageChoice]
+
+
+def object_cards(pipelines: tuple[Pipeline, ...], items: list[BusinessObject]) -> list[ObjectCard]:
+    cards = []
+    for item in items:
+        pipeline = object_pipeline(pipelines, item)
+        stage = (
+            next((s for s in pipeline.stages if s.name == item.stage), None) if pipeline else None
+        )
+        cards.append(
+            ObjectCard(
+                item,
+                (pipeline.label or pipeline.name) if pipeline else None,
+                stage.label if stage else item.stage,
+                choices(pipeline, item.stage),
+            )
+        )
+    return cards
+
+
 def stage_choices(pipelines: tuple[Pipeline, ...], conversation: Conversation) -> list[StageChoice]:
     return choices(conversation_pipeline(pipelines, conversation), conversation.stage)
 
@@ -69,7 +98,6 @@ def move_stage(
     principal: Principal,
     conversation_id: int,
     *,
-    pipelines: tuple[Pipeline, ...],
     stage: str,
     expected_stage: str | None,
     now: datetime,
@@ -79,6 +107,7 @@ def move_stage(
     `stage`, if the pipeline allows it from where it is and it is still where the person
     saw it (`expected_stage`); recorded in the stage history."""
     session = desk.session
+    pipelines = desk.rules.config.pipelines
     conversation = conversation_for(session, principal, conversation_id, Action.WORK_CONVERSATION)
     if object_id is None:
         current = conversation.stage

@@ -8,15 +8,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from engine.automation.runner import rules_in_force, run_event
-from engine.automation.scheduled import cancel_scheduled_action, run_scheduled_action
+from engine.auth.principal import Principal, Role
+from engine.automation.runner import rules_in_force
+from engine.automation.scheduled import run_scheduled_action
 from engine.core.queue import RecordingJobQueue
 from engine.core.rules.events import DomainEvent
 from engine.db import unit_of_work, workspace_session
+from engine.inbox.errors import Conflict
+from engine.inbox.work import cancel_scheduled
 from engine.jobs.names import RUN_SCHEDULED_ACTION
 from engine.jobs.sweeper import sweep_once
-from engine.models import Conversation, ScheduledAction, Task
+from engine.models import Conversation, ScheduledAction, Task, Teammate
+from tests.applying import step_event
 from tests.automation.test_inbound_rules import Shop
+from tests.inbox.seed import desk
 
 
 @pytest.fixture()
@@ -39,7 +44,7 @@ def quote(shop: Shop, wa_id: str) -> int:
             key="quote",
             data={"pipeline": "sales"},
         )
-        run_event(session, rules, conversation, entered, shop.clock.now())
+        step_event(session, rules, conversation, entered, shop.clock.now())
         session.commit()
         return conversation.id
 
@@ -99,9 +104,20 @@ def test_a_customer_reply_makes_the_delayed_block_do_nothing(shop: Shop) -> None
 def test_staff_can_cancel_a_scheduled_follow_up(shop: Shop) -> None:
     quote(shop, "254722200003")
     [action] = pending(shop)
+    manager = manager_of(shop)
     with unit_of_work(shop.db, shop.workspace_id) as session:
-        assert cancel_scheduled_action(session, action.id, None, shop.clock.now())
-        assert not cancel_scheduled_action(session, action.id, None, shop.clock.now())
+        cancel_scheduled(
+            desk(session), manager, action.conversation_id, action.id, shop.clock.now()
+        )
+    with unit_of_work(shop.db, shop.workspace_id) as session, pytest.raises(Conflict):
+        cancel_scheduled(
+            desk(session), manager, action.conversation_id, action.id, shop.clock.now()
+        )
     shop.clock.advance(timedelta(hours=49))
     assert run_due(shop) == []
     assert chase_tasks(shop) == []
+
+
+def manager_of(shop: Shop) -> Principal:
+    [brian] = shop.rows(Teammate, Teammate.handle == "brian")
+    return Principal(shop.workspace_id, Role.MANAGER, brian.name, teammate_id=brian.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,14 @@ from sqlalchemy import Engine, select
 from connectors.whatsapp.parse import parse_webhook
 from connectors.whatsapp.simulator.payloads import Business, message_webhook
 from engine.automation.inbound import automations_for
-from engine.automation.runner import rules_in_force, run_event
+from engine.automation.runner import rules_in_force
 from engine.core.clock import FrozenClock
 from engine.core.rules.events import DomainEvent
 from engine.db import workspace_session
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.inbound.processing import process_inbound_event
 from engine.models import (
+    BusinessObject,
     Conversation,
     InboundEvent,
     Message,
@@ -33,6 +35,7 @@ from engine.models import (
 from engine.whatsapp.apply import apply_whatsapp_event
 from engine.workspaces.directory import ConfigDirectory
 from engine.workspaces.load import load_folder
+from tests.applying import step_event
 
 SHOP = Business("1020", "104729384756101", "254711502300")
 TUESDAY_10_NAIROBI = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -156,7 +159,7 @@ def test_a_rule_fires_once_per_triggering_event(shop: Shop) -> None:
             shop.clock.now(),
             data={"message": {"text": message.body, "type": "text"}},
         )
-        run_event(
+        step_event(
             session, rules, session.get(Conversation, conversation.id), again, shop.clock.now()
         )  # type: ignore[arg-type]
         session.commit()
@@ -172,6 +175,8 @@ def test_moving_to_quote_sends_the_template_through_the_outbox(shop: Shop) -> No
         assert rules is not None
         subject = session.get(Conversation, conversation.id)
         assert subject is not None
+        [order] = session.scalars(select(BusinessObject)).all()  # the price question made it
+        order.amount, order.fields = Decimal("15999"), {"items": "Tecno Spark 20"}
         entered = DomainEvent(
             "stage_entered",
             "staff:move:1",
@@ -180,7 +185,7 @@ def test_moving_to_quote_sends_the_template_through_the_outbox(shop: Shop) -> No
             data={"pipeline": "sales"},
         )
         subject.stage = "quote"
-        run_event(session, rules, subject, entered, shop.clock.now())
+        step_event(session, rules, subject, entered, shop.clock.now())
         session.commit()
     [row] = shop.rows(OutboxRow)
     assert (row.kind, row.payload["type"], row.payload["name"]) == (

@@ -8,18 +8,29 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from engine.automation.runner import FIRINGS_PER_RULE_PER_HOUR
+from engine.core.step import FIRINGS_PER_RULE_PER_HOUR
 from engine.db import workspace_session
 from engine.models import AuditLog, Note, RuleFiring
 from engine.reports.manager import manager_view
 from tests.automation.test_inbound_rules import Shop
 
-RULE = "Price questions are tagged for sales"
+RULE = "Every message gets a look"
+
+# A rule a consultant could well write: it matches every message, so a chatty customer
+# (or two bots talking to each other) makes it fire without end.
+CHATTY = f"""rule "{RULE}"
+when message received
+then
+  create task "Look at the message from {{contact.first_name}}" for team "sales" due in 1h
+end
+"""
 
 
 @pytest.fixture()
 def shop(db: Engine, retail_copy: tuple[Path, str]) -> Shop:
-    return Shop(db, *retail_copy)
+    config_dir, slug = retail_copy
+    (config_dir / slug / "rules" / "chatty.kazi").write_text(CHATTY, encoding="utf-8")
+    return Shop(db, config_dir, slug)
 
 
 def test_a_rule_firing_on_every_message_is_stopped_and_managers_see_it(shop: Shop) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from connectors.whatsapp.parse import parse_envelope
 from engine.db import unit_of_work, workspace_session
 from engine.models import Conversation, Identity, Message
-from engine.whatsapp.apply import apply_item
+from tests.applying import apply_and_step
 from tests.browser.conftest import Server
 from tests.browser.test_inbox_in_chromium import sign_in
 from tests.browser.test_media import Worker
@@ -30,7 +30,7 @@ def whatsapp_reports(server: Server, wamid: str, status: str, recipient: str) ->
     )
     with unit_of_work(server.world.db, server.world.workspace_id) as session:
         for item in parse_envelope(document):
-            apply_item(session, item, inbound_event_id=None, now=datetime.now(UTC))
+            apply_and_step(session, item, datetime.now(UTC))
 
 
 def test_the_tick_moves_to_delivered_then_read_while_the_page_is_open(

@@ -11,10 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from argon2 import PasswordHasher, Type
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from engine.auth import passwords
 from engine.auth.passwords import hash_password
 from engine.auth.principal import Principal, Role
+from engine.automation.runner import RulesInForce
+from engine.automation.staff import Desk, desk_for
+from engine.core.config import WorkspaceConfig
+from engine.core.rules.graph import RuleGraph
 from engine.db import system_session, workspace_session
 from engine.models import (
     AuthorKind,
@@ -181,3 +186,11 @@ def make_world(db: Engine) -> World:
         world.people = {handle: t.id for handle, t in people.items()}
         world.teams = {"sales": sales.id, "fulfilment": fulfilment.id}
     return world
+
+
+def desk(session: Session, config: WorkspaceConfig | None = None) -> Desk:
+    """A staff action's desk: with no config, one whose workspace has none in force (no
+    rules, no pipelines); with one, its pipelines and nothing but them (no rules run)."""
+    if config is None:
+        return desk_for(session, None)
+    return Desk(session, RulesInForce(RuleGraph.empty(config), config, None))

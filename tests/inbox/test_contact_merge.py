@@ -31,7 +31,7 @@ from engine.models import (
     SlaClock,
     Task,
 )
-from tests.inbox.seed import NOW, World, customer_writes, make_world
+from tests.inbox.seed import NOW, World, customer_writes, desk, make_world
 from tests.inbox.test_api import bearer
 from tests.inbox.web import Web
 
@@ -147,7 +147,7 @@ def test_a_merge_moves_everything_and_undo_puts_exactly_that_back(world: World) 
     before = snapshot(world)
     manager = world.principal("manager")
     with workspace_session(world.db, world.workspace_id) as session:
-        merge = merge_contacts(session, manager, survivor_id, duplicate_id, NOW)
+        merge = merge_contacts(desk(session), manager, survivor_id, duplicate_id, NOW)
         session.commit()
         merge_id = merge.id
     with workspace_session(world.db, world.workspace_id) as session:
@@ -175,14 +175,14 @@ def test_a_merge_moves_everything_and_undo_puts_exactly_that_back(world: World) 
             ("merged into", duplicate_id),
         ]
     with workspace_session(world.db, world.workspace_id) as session:
-        undo_merge(session, manager, merge_id, NOW + timedelta(minutes=5))
+        undo_merge(desk(session), manager, merge_id, NOW + timedelta(minutes=5))
         session.commit()
     assert snapshot(world) == before
     with workspace_session(world.db, world.workspace_id) as session:
         undone = session.scalars(select(AuditLog.subject_id).where(AuditLog.action == "undo merge"))
         assert set(undone) == {survivor_id, duplicate_id}
         with pytest.raises(Conflict):
-            undo_merge(session, manager, merge_id, NOW)
+            undo_merge(desk(session), manager, merge_id, NOW)
 
 
 def test_two_open_conversations_on_one_number_keep_one_open_and_undo_reopens(world: World) -> None:
@@ -190,7 +190,7 @@ def test_two_open_conversations_on_one_number_keep_one_open_and_undo_reopens(wor
     before = snapshot(world)
     manager = world.principal("manager")
     with workspace_session(world.db, world.workspace_id) as session:
-        merge = merge_contacts(session, manager, survivor_id, duplicate_id, NOW)
+        merge = merge_contacts(desk(session), manager, survivor_id, duplicate_id, NOW)
         session.commit()
         merge_id = merge.id
     with workspace_session(world.db, world.workspace_id) as session:
@@ -202,7 +202,7 @@ def test_two_open_conversations_on_one_number_keep_one_open_and_undo_reopens(wor
         (note,) = session.scalars(select(Note.body).where(Note.conversation_id == dup))
         assert f"continues in #{kept}" in note
     with workspace_session(world.db, world.workspace_id) as session:
-        undo_merge(session, manager, merge_id, NOW)
+        undo_merge(desk(session), manager, merge_id, NOW)
         session.commit()
     assert snapshot(world) == before
 
@@ -211,7 +211,7 @@ def test_what_arrives_after_the_merge_stays_with_the_survivor_on_undo(world: Wor
     survivor_id, duplicate_id, kept, dup = pair(world)
     manager = world.principal("manager")
     with workspace_session(world.db, world.workspace_id) as session:
-        merge_id = merge_contacts(session, manager, survivor_id, duplicate_id, NOW).id
+        merge_id = merge_contacts(desk(session), manager, survivor_id, duplicate_id, NOW).id
         session.commit()
     later = customer_writes(world, kept, "are you there?", NOW + timedelta(minutes=1))
     with workspace_session(world.db, world.workspace_id) as session:
@@ -223,7 +223,7 @@ def test_what_arrives_after_the_merge_stays_with_the_survivor_on_undo(world: Wor
         session.commit()
         new_order_id = new_order.id
     with workspace_session(world.db, world.workspace_id) as session:
-        undo_merge(session, manager, merge_id, NOW + timedelta(minutes=3))
+        undo_merge(desk(session), manager, merge_id, NOW + timedelta(minutes=3))
         session.commit()
     with workspace_session(world.db, world.workspace_id) as session:
         assert session.get(Message, later).author_contact_id == survivor_id  # type: ignore[union-attr]
@@ -240,14 +240,14 @@ def test_merging_refuses_itself_a_merged_contact_and_another_workspace(world: Wo
     manager = world.principal("manager")
     with workspace_session(world.db, world.workspace_id) as session:
         with pytest.raises(NotFound):
-            merge_contacts(session, manager, survivor_id, theirs, NOW)
+            merge_contacts(desk(session), manager, survivor_id, theirs, NOW)
         session.rollback()
         with pytest.raises(Forbidden):
-            merge_contacts(session, world.principal("agent"), survivor_id, duplicate_id, NOW)
-        merge_contacts(session, manager, survivor_id, duplicate_id, NOW)
+            merge_contacts(desk(session), world.principal("agent"), survivor_id, duplicate_id, NOW)
+        merge_contacts(desk(session), manager, survivor_id, duplicate_id, NOW)
         session.commit()
         with pytest.raises(Conflict, match="already merged"):
-            merge_contacts(session, manager, duplicate_id, survivor_id, NOW)
+            merge_contacts(desk(session), manager, duplicate_id, survivor_id, NOW)
 
 
 def _merged_state(session: Session, contact_id: int) -> int | None:

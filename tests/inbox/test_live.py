@@ -13,7 +13,7 @@ from engine.inbox.ownership import claim
 from engine.inbox.replies import reply_text
 from engine.inbox.work import add_note, add_tag
 from engine.models import Message
-from tests.inbox.seed import NOW, World, make_world
+from tests.inbox.seed import NOW, World, desk, make_world
 from tests.inbox.web import Web
 from ui.routes import live
 
@@ -32,10 +32,10 @@ def test_markers_move_with_every_visible_change(world: World) -> None:
     seen = {markers(world, conversation)}
     principal = world.principal("agent")
     steps = [
-        lambda s: claim(s, principal, conversation, NOW),
-        lambda s: add_note(s, principal, conversation, "note", NOW),
-        lambda s: add_tag(s, principal, conversation, "vip", NOW),
-        lambda s: reply_text(s, principal, conversation, "hi", now=NOW),
+        lambda s: claim(desk(s), principal, conversation, NOW),
+        lambda s: add_note(desk(s), principal, conversation, "note", NOW),
+        lambda s: add_tag(desk(s), principal, conversation, "vip", NOW),
+        lambda s: reply_text(desk(s), principal, conversation, "hi", now=NOW),
         lambda s: setattr(
             s.get(Message, s.query(Message.id).order_by(Message.id.desc()).first()[0]),
             "delivery_state",
@@ -72,7 +72,7 @@ def test_the_stream_says_changed_when_someone_else_acts(
     listener.start()
     time.sleep(0.4)
     with unit_of_work(web.world.db, web.world.workspace_id) as session:
-        add_note(session, web.world.principal("other"), conversation, "from elsewhere", NOW)
+        add_note(desk(session), web.world.principal("other"), conversation, "from elsewhere", NOW)
     listener.join(timeout=10)
     assert "event: ready" in received
     assert received.count("event: changed") == 1

@@ -20,7 +20,7 @@ from engine.db.change_feed import CHANNEL
 from engine.inbox.ownership import claim
 from engine.inbox.work import add_note
 from tests.conftest import BACKEND
-from tests.inbox.seed import NOW, World
+from tests.inbox.seed import NOW, World, desk
 from tests.inbox.web import Web
 from ui.routes import live
 
@@ -45,11 +45,11 @@ if BACKEND == "postgres":
                 raise RuntimeError("roll back")
             assert _heard(ears) == set()
             with unit_of_work(world.db, world.workspace_id) as session:
-                add_note(session, world.principal("agent"), conversation, "committed", NOW)
+                add_note(desk(session), world.principal("agent"), conversation, "committed", NOW)
             assert _heard(ears) == {f"{world.workspace_id}:{conversation}:c"}
             # A claim is a bulk UPDATE (compare-and-swap), not a flush: still announced.
             with unit_of_work(world.db, world.workspace_id) as session:
-                claim(session, world.principal("agent"), conversation, NOW)
+                claim(desk(session), world.principal("agent"), conversation, NOW)
             assert f"{world.workspace_id}:{conversation}:c" in _heard(ears)
         finally:
             ears.close()
@@ -85,7 +85,7 @@ if BACKEND == "postgres":
             listener.start()
             time.sleep(1.0)
             with unit_of_work(web.world.db, web.world.workspace_id) as session:
-                add_note(session, web.world.principal("other"), conversation, text, NOW)
+                add_note(desk(session), web.world.principal("other"), conversation, text, NOW)
             listener.join(timeout=15)
             return lines
 

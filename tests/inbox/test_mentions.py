@@ -11,7 +11,7 @@ from engine.inbox import work
 from engine.inbox.mentions import Piece, mentioned_handles, split_mentions
 from engine.inbox.work import add_note
 from engine.models import Notification, Teammate
-from tests.inbox.seed import NOW, World
+from tests.inbox.seed import NOW, World, desk
 from tests.inbox.test_api import bearer
 from tests.inbox.web import Web
 
@@ -60,7 +60,7 @@ def test_each_mentioned_teammate_is_notified_once_and_the_author_never(world: Wo
     conversation = world.conversation("Mention")
     with unit_of_work(world.db, world.workspace_id) as session:
         added = add_note(
-            session,
+            desk(session),
             world.principal("agent"),
             conversation,
             "@manager @other can you help? @manager again, and me @agent; @ghost, x@kevin.co",
@@ -97,7 +97,7 @@ def test_a_teammate_who_cannot_see_it_is_not_notified_and_the_author_is_told(
     )
     with unit_of_work(world.db, world.workspace_id) as session:
         added = add_note(
-            session, world.principal("agent"), conversation, "@other @kevin @manager", NOW
+            desk(session), world.principal("agent"), conversation, "@other @kevin @manager", NOW
         )
     assert added.notified == ("manager",)
     assert [handle for handle, _ in added.not_notified] == ["other", "kevin"]

@@ -18,7 +18,7 @@ from engine.inbox.objects import (
     objects_of,
 )
 from engine.models import BusinessObject
-from tests.inbox.seed import NOW, World
+from tests.inbox.seed import NOW, World, desk
 from tests.inbox.web import Web
 
 
@@ -28,7 +28,7 @@ def test_an_order_is_created_for_the_contact_and_linked(world: World) -> None:
     agent = world.principal("agent")
     with unit_of_work(world.db, world.workspace_id) as session:
         order = create_for_conversation(
-            session,
+            desk(session),
             agent,
             conversation,
             NewObject(kind="order", external_ref="DB-1042", amount="18,500.50", currency="kes"),
@@ -37,7 +37,11 @@ def test_an_order_is_created_for_the_contact_and_linked(world: World) -> None:
         assert (order.amount, order.currency, order.status) == (Decimal("18500.50"), "KES", "open")
         with pytest.raises(Conflict, match="link it instead"):
             create_for_conversation(
-                session, agent, conversation, NewObject(kind="order", external_ref="DB-1042"), NOW
+                desk(session),
+                agent,
+                conversation,
+                NewObject(kind="order", external_ref="DB-1042"),
+                NOW,
             )
         for bad in (
             NewObject(kind="spaceship"),
@@ -46,13 +50,13 @@ def test_an_order_is_created_for_the_contact_and_linked(world: World) -> None:
             NewObject(kind="order", currency="shilling"),
         ):
             with pytest.raises(InvalidInput):
-                create_for_conversation(session, agent, conversation, bad, NOW)
-        link_to_conversation(session, agent, second, order.id, NOW)
-        link_to_conversation(session, agent, second, order.id, NOW)  # twice: still one link
+                create_for_conversation(desk(session), agent, conversation, bad, NOW)
+        link_to_conversation(desk(session), agent, second, order.id, NOW)
+        link_to_conversation(desk(session), agent, second, order.id, NOW)  # twice: still one link
         assert [o.external_ref for o in objects_of(session, agent, second)] == ["DB-1042"]
     with unit_of_work(world.db, world.workspace_id) as session, pytest.raises(Forbidden):
         create_for_conversation(
-            session, world.principal("other"), conversation, NewObject(kind="booking"), NOW
+            desk(session), world.principal("other"), conversation, NewObject(kind="booking"), NOW
         )
 
 

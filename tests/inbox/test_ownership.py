@@ -12,7 +12,7 @@ from engine.db import unit_of_work, workspace_session
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.ownership import assign, claim
 from engine.models import AuditLog, Conversation, Note
-from tests.inbox.seed import NOW, World, make_world
+from tests.inbox.seed import NOW, World, desk, make_world
 
 
 def owner_of(world: World, conversation_id: int) -> int | None:
@@ -25,7 +25,7 @@ def owner_of(world: World, conversation_id: int) -> int | None:
 def test_claim_takes_an_unowned_conversation_and_records_it(world: World) -> None:
     conversation = world.conversation("Wanjiku")
     with unit_of_work(world.db, world.workspace_id) as session:
-        claim(session, world.principal("agent"), conversation, NOW)
+        claim(desk(session), world.principal("agent"), conversation, NOW)
     assert owner_of(world, conversation) == world.people["agent"]
     with workspace_session(world.db, world.workspace_id) as session:
         actions = list(
@@ -37,12 +37,12 @@ def test_claim_takes_an_unowned_conversation_and_records_it(world: World) -> Non
 def test_the_second_claim_loses_and_is_told_who_won(world: World) -> None:
     conversation = world.conversation("Wanjiku")
     with unit_of_work(world.db, world.workspace_id) as session:
-        claim(session, world.principal("agent"), conversation, NOW)
+        claim(desk(session), world.principal("agent"), conversation, NOW)
     with (
         unit_of_work(world.db, world.workspace_id) as session,
         pytest.raises(Conflict, match="Agent"),
     ):
-        claim(session, world.principal("other"), conversation, NOW)
+        claim(desk(session), world.principal("other"), conversation, NOW)
     assert owner_of(world, conversation) == world.people["agent"]
 
 
@@ -56,7 +56,7 @@ def test_simultaneous_claims_leave_exactly_one_owner(world: World) -> None:
         barrier.wait()
         try:
             with unit_of_work(world.db, world.workspace_id) as session:
-                claim(session, world.principal(handle), conversation, NOW)
+                claim(desk(session), world.principal(handle), conversation, NOW)
             outcomes[handle] = "won"
         except Conflict:
             outcomes[handle] = "lost"
@@ -75,7 +75,7 @@ def test_agents_transfer_their_own_and_managers_assign_any(world: World) -> None
     conversation = world.conversation("Transfer", owner="agent")
     with unit_of_work(world.db, world.workspace_id) as session, pytest.raises(Forbidden):
         assign(
-            session,
+            desk(session),
             world.principal("other"),
             conversation,
             expected_owner_id=world.people["agent"],
@@ -84,7 +84,7 @@ def test_agents_transfer_their_own_and_managers_assign_any(world: World) -> None
         )
     with unit_of_work(world.db, world.workspace_id) as session:
         assign(
-            session,
+            desk(session),
             world.principal("agent"),
             conversation,
             expected_owner_id=world.people["agent"],
@@ -102,7 +102,7 @@ def test_agents_transfer_their_own_and_managers_assign_any(world: World) -> None
         ).all() == ["Paid, please pack"]
     with unit_of_work(world.db, world.workspace_id) as session:
         assign(
-            session,
+            desk(session),
             world.principal("manager"),
             conversation,
             expected_owner_id=world.people["kevin"],
@@ -119,7 +119,7 @@ def test_an_assignment_made_on_a_stale_view_is_refused(world: World) -> None:
         pytest.raises(Conflict, match="Agent owns"),
     ):
         assign(
-            session,
+            desk(session),
             world.principal("manager"),
             conversation,
             expected_owner_id=None,
@@ -134,7 +134,7 @@ def test_assigning_to_someone_outside_the_workspace_is_not_found(world: World) -
     conversation = world.conversation("Stranger")
     with unit_of_work(world.db, world.workspace_id) as session, pytest.raises(NotFound):
         assign(
-            session,
+            desk(session),
             world.principal("manager"),
             conversation,
             expected_owner_id=None,
@@ -143,7 +143,7 @@ def test_assigning_to_someone_outside_the_workspace_is_not_found(world: World) -
         )
     with unit_of_work(world.db, world.workspace_id) as session, pytest.raises(InvalidInput):
         assign(
-            session,
+            desk(session),
             world.principal("manager"),
             conversation,
             expected_owner_id=None,
@@ -155,4 +155,4 @@ def test_assigning_to_someone_outside_the_workspace_is_not_found(world: World) -
 def test_another_workspaces_conversation_is_not_found(world: World) -> None:
     theirs = make_world(world.db).conversation("Theirs")
     with unit_of_work(world.db, world.workspace_id) as session, pytest.raises(NotFound):
-        claim(session, world.principal("agent"), theirs, NOW)
+        claim(desk(session), world.principal("agent"), theirs, NOW)

@@ -23,7 +23,7 @@ from engine.inbox.queues import (
 from engine.inbox.work import add_tag, snooze
 from engine.models import Contact, Conversation, Identity, Message
 from tests.conftest import BACKEND
-from tests.inbox.seed import NOW, World, make_world
+from tests.inbox.seed import NOW, World, desk, make_world
 
 
 def ids(world: World, queue: Queue, handle: str = "agent", **filters: object) -> list[int]:
@@ -43,7 +43,7 @@ def test_each_queue_holds_its_conversations_longest_waiting_first(world: World) 
     done = world.conversation("Done", status="resolved")
     later = world.conversation("Later", last_at=NOW - timedelta(hours=5))
     with unit_of_work(world.db, world.workspace_id) as session:
-        snooze(session, world.principal("manager"), later, NOW + timedelta(hours=2), NOW)
+        snooze(desk(session), world.principal("manager"), later, NOW + timedelta(hours=2), NOW)
 
     assert ids(world, Queue.UNASSIGNED) == [old, new]
     assert ids(world, Queue.MINE) == [mine, waiting]
@@ -64,7 +64,7 @@ def test_each_queue_holds_its_conversations_longest_waiting_first(world: World) 
 def test_a_snooze_whose_time_passed_is_back_in_the_queues(world: World) -> None:
     later = world.conversation("Later")
     with unit_of_work(world.db, world.workspace_id) as session:
-        snooze(session, world.principal("agent"), later, NOW + timedelta(minutes=30), NOW)
+        snooze(desk(session), world.principal("agent"), later, NOW + timedelta(minutes=30), NOW)
     assert later not in ids(world, Queue.UNASSIGNED)
     with workspace_session(world.db, world.workspace_id) as session:
         page = list_queue(
@@ -77,7 +77,7 @@ def test_filters_by_stage_tag_and_owner(world: World) -> None:
     quoted = world.conversation("Quoted", stage="quoted", owner="agent")
     new = world.conversation("New", stage="new")
     with unit_of_work(world.db, world.workspace_id) as session:
-        add_tag(session, world.principal("manager"), new, "VIP ", NOW)
+        add_tag(desk(session), world.principal("manager"), new, "VIP ", NOW)
     assert ids(world, Queue.ALL, stage="quoted") == [quoted]
     assert ids(world, Queue.ALL, tag="vip") == [new]
     assert ids(world, Queue.ALL, owner_id=world.people["agent"]) == [quoted]
@@ -254,10 +254,12 @@ def test_the_tag_filter_offers_each_tag_in_use_once_in_this_workspace_only(
             (second, "b2b"),
             (first, "lead"),
         ]:
-            add_tag(session, agent, conversation, tag, NOW)
+            add_tag(desk(session), agent, conversation, tag, NOW)
     other = make_world(world.db)
     with unit_of_work(other.db, other.workspace_id) as session:
-        add_tag(session, other.principal("agent"), other.conversation("Theirs"), "secret", NOW)
+        add_tag(
+            desk(session), other.principal("agent"), other.conversation("Theirs"), "secret", NOW
+        )
     with workspace_session(world.db, world.workspace_id) as session:
         assert tags_in_use(session) == ["b2b", "lead", "vip"]
     with workspace_session(world.db, make_world(world.db).workspace_id) as session:

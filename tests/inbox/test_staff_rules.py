@@ -5,13 +5,31 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.db import workspace_session
-from engine.models import OutboxRow, ScheduledAction
+from engine.models import BusinessObject, OutboxRow, ScheduledAction, Task
 from tests.inbox.web import Web
+
+
+def an_order_with_items(web: Web, conversation: int) -> int:
+    """Staff create the order on the page and fill in what it contains."""
+    created = web.post(
+        f"/inbox/c/{conversation}/objects",
+        {"kind": "order", "external_ref": "DB-7", "amount": "18500", "currency": "KES"},
+    )
+    assert created.status_code == 303
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        order_id = session.scalars(
+            select(BusinessObject.id).order_by(BusinessObject.id.desc())
+        ).first()
+    assert order_id is not None
+    filled = web.post(f"/inbox/c/{conversation}/objects/{order_id}", {"items": "Hisense 43in TV"})
+    assert filled.status_code == 303
+    return order_id
 
 
 def test_moving_to_quote_on_the_page_sends_the_quote_and_schedules_the_chase(web: Web) -> None:
     conversation = web.world.conversation("Wairimu", owner="agent", stage="inquiry")
     web.sign_in("agent")
+    an_order_with_items(web, conversation)
     moved = web.post(
         f"/inbox/c/{conversation}/stage", {"stage": "quote", "expected_stage": "inquiry"}
     )
@@ -25,6 +43,22 @@ def test_moving_to_quote_on_the_page_sends_the_quote_and_schedules_the_chase(web
         ).all()
     assert [row.payload["name"] for row in sends] == ["quote_ready"]
     assert [action.rule_name for action in chases] == ["Send the quote"]
+    assert "Hisense 43in TV" in str(sends[0].payload) and "18500" in str(sends[0].payload)
+
+
+def test_a_quote_without_its_order_is_held_for_staff_not_sent_with_blanks(web: Web) -> None:
+    conversation = web.world.conversation("Otieno", owner="agent", stage="inquiry")
+    web.sign_in("agent")
+    web.post(f"/inbox/c/{conversation}/stage", {"stage": "quote", "expected_stage": "inquiry"})
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        sends = session.scalars(
+            select(OutboxRow).where(OutboxRow.conversation_id == conversation)
+        ).all()
+        tasks = session.scalars(select(Task).where(Task.conversation_id == conversation)).all()
+    assert sends == []
+    [held] = [t for t in tasks if t.held_send]
+    assert held.held_send["template"] == "quote_ready"
+    assert "order.items" in held.held_send["missing"]
 
 
 def test_the_page_shows_the_scheduled_chase_and_staff_can_cancel_it(web: Web) -> None:
@@ -57,6 +91,7 @@ def test_the_page_shows_the_running_response_time_target(web: Web) -> None:
 def test_the_history_says_which_rule_fired_on_what_and_what_it_did(web: Web) -> None:
     conversation = web.world.conversation("Achieng", owner="agent", stage="inquiry")
     web.sign_in("agent")
+    an_order_with_items(web, conversation)
     web.post(f"/inbox/c/{conversation}/stage", {"stage": "quote", "expected_stage": "inquiry"})
     page = web.client.get(f"/inbox/c/{conversation}").text
     line = page[page.index('class="event rule"') :].split("</li>")[0]

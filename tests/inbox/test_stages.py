@@ -8,24 +8,29 @@ import pytest
 from sqlalchemy import select
 
 from engine.auth import Role, create_api_token
-from engine.core.config import Pipeline
+from engine.core.config import Pipeline, WorkspaceConfig
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.conversation import conversation_view
 from engine.inbox.errors import Conflict, InvalidInput
 from engine.inbox.stages import move_stage
 from engine.models import Conversation, StageHistory
 from engine.workspaces.directory import read_folder
-from tests.inbox.seed import NOW, World
+from tests.inbox.seed import NOW, World, desk
 from tests.inbox.web import Web
 
 
 @pytest.fixture(scope="module")
-def pipelines(repo_root: Path) -> tuple[Pipeline, ...]:
-    return read_folder(repo_root / "configs" / "retail").pipelines
+def retail(repo_root: Path) -> WorkspaceConfig:
+    return read_folder(repo_root / "configs" / "retail")
+
+
+@pytest.fixture(scope="module")
+def pipelines(retail: WorkspaceConfig) -> tuple[Pipeline, ...]:
+    return retail.pipelines
 
 
 def test_allowed_moves_only_and_each_one_recorded(
-    world: World, pipelines: tuple[Pipeline, ...]
+    world: World, retail: WorkspaceConfig, pipelines: tuple[Pipeline, ...]
 ) -> None:
     conversation = world.conversation("Stages", owner="agent")
     agent = world.principal("agent")
@@ -35,29 +40,26 @@ def test_allowed_moves_only_and_each_one_recorded(
         )
         assert [c.name for c in view.stages][:2] == ["inquiry", "quote"]  # no stage yet: any
         move_stage(
-            session,
+            desk(session, retail),
             agent,
             conversation,
-            pipelines=pipelines,
             stage="inquiry",
             expected_stage=None,
             now=NOW,
         )
         move_stage(
-            session,
+            desk(session, retail),
             agent,
             conversation,
-            pipelines=pipelines,
             stage="quote",
             expected_stage="inquiry",
             now=NOW,
         )
         with pytest.raises(InvalidInput, match="does not allow moving from quote to 'completed'"):
             move_stage(
-                session,
+                desk(session, retail),
                 agent,
                 conversation,
-                pipelines=pipelines,
                 stage="completed",
                 expected_stage="quote",
                 now=NOW,
@@ -80,19 +82,16 @@ def test_allowed_moves_only_and_each_one_recorded(
         assert len(session.scalars(select(StageHistory)).all()) == 2
 
 
-def test_a_move_made_on_a_stale_view_is_refused(
-    world: World, pipelines: tuple[Pipeline, ...]
-) -> None:
+def test_a_move_made_on_a_stale_view_is_refused(world: World, retail: WorkspaceConfig) -> None:
     conversation = world.conversation("Stale", owner="agent", stage="quote")
     with (
         unit_of_work(world.db, world.workspace_id) as session,
         pytest.raises(Conflict, match="quote"),
     ):
         move_stage(
-            session,
+            desk(session, retail),
             world.principal("agent"),
             conversation,
-            pipelines=pipelines,
             stage="quote",
             expected_stage="inquiry",
             now=NOW,

@@ -15,14 +15,14 @@ from engine.inbox.replies import ReplyRace, reply_template, reply_text, retry_me
 from engine.inbox.work import add_note, add_tag, complete_task, create_task, remove_tag, set_status
 from engine.models import Conversation, Message, OutboxRow
 from engine.workspaces.directory import read_folder
-from tests.inbox.seed import NOW, World
+from tests.inbox.seed import NOW, World, desk
 
 
 def test_a_reply_inside_the_window_is_queued_with_its_outbox_row(world: World) -> None:
     conversation = world.conversation("Amina", owner="agent")
     with unit_of_work(world.db, world.workspace_id) as session:
         message = reply_text(
-            session, world.principal("agent"), conversation, " Tuko na stock! ", now=NOW
+            desk(session), world.principal("agent"), conversation, " Tuko na stock! ", now=NOW
         )
         message_id = message.id
     with workspace_session(world.db, world.workspace_id) as session:
@@ -48,8 +48,9 @@ def test_free_text_outside_the_window_is_refused_and_a_template_goes(
         unit_of_work(world.db, world.workspace_id) as session,
         pytest.raises(Conflict, match="24 hours"),
     ):
-        reply_text(session, world.principal("agent"), conversation, "Hello?", now=NOW)
-    templates = read_folder(repo_root / "configs" / "retail").templates
+        reply_text(desk(session), world.principal("agent"), conversation, "Hello?", now=NOW)
+    retail = read_folder(repo_root / "configs" / "retail")
+    templates = retail.templates
     with unit_of_work(world.db, world.workspace_id) as session:
         view = conversation_view(
             session, world.principal("agent"), conversation, templates=templates, now=NOW
@@ -58,10 +59,9 @@ def test_free_text_outside_the_window_is_refused_and_a_template_goes(
         opener = next(t for t in view.templates if t.name == "we_are_open")
         assert opener.suggestions == ("Old",)
         message = reply_template(
-            session,
+            desk(session, retail),
             world.principal("agent"),
             conversation,
-            templates=templates,
             name="we_are_open",
             language="en",
             parameters=["Old"],
@@ -73,10 +73,9 @@ def test_free_text_outside_the_window_is_refused_and_a_template_goes(
         )
         with pytest.raises(InvalidInput, match="needs 1"):
             reply_template(
-                session,
+                desk(session, retail),
                 world.principal("agent"),
                 conversation,
-                templates=templates,
                 name="we_are_open",
                 language="en",
                 parameters=[],
@@ -84,10 +83,9 @@ def test_free_text_outside_the_window_is_refused_and_a_template_goes(
             )
         with pytest.raises(InvalidInput, match="no template"):
             reply_template(
-                session,
+                desk(session, retail),
                 world.principal("agent"),
                 conversation,
-                templates=templates,
                 name="made_up",
                 language="en",
                 parameters=[],
@@ -105,7 +103,7 @@ def test_the_second_of_two_simultaneous_replies_must_confirm(world: World) -> No
         )
     with unit_of_work(world.db, world.workspace_id) as session:
         reply_text(
-            session,
+            desk(session),
             world.principal("agent"),
             conversation,
             "Karibu!",
@@ -114,7 +112,7 @@ def test_the_second_of_two_simultaneous_replies_must_confirm(world: World) -> No
         )
     with unit_of_work(world.db, world.workspace_id) as session, pytest.raises(ReplyRace) as race:
         reply_text(
-            session,
+            desk(session),
             world.principal("manager"),
             conversation,
             "Hello!",
@@ -124,7 +122,7 @@ def test_the_second_of_two_simultaneous_replies_must_confirm(world: World) -> No
     assert str(race.value) == "Agent replied 4 s ago. Send yours anyway?"
     with unit_of_work(world.db, world.workspace_id) as session:
         reply_text(
-            session,
+            desk(session),
             world.principal("manager"),
             conversation,
             "Hello!",
@@ -134,7 +132,7 @@ def test_the_second_of_two_simultaneous_replies_must_confirm(world: World) -> No
         )
         # Having seen the first reply, there is nothing to confirm.
         reply_text(
-            session,
+            desk(session),
             world.principal("manager"),
             conversation,
             "More",
@@ -147,11 +145,11 @@ def test_only_the_owner_or_a_manager_works_an_owned_conversation(world: World) -
     conversation = world.conversation("Owned", owner="agent")
     with unit_of_work(world.db, world.workspace_id) as session:
         with pytest.raises(Forbidden):
-            reply_text(session, world.principal("other"), conversation, "Hi", now=NOW)
+            reply_text(desk(session), world.principal("other"), conversation, "Hi", now=NOW)
         with pytest.raises(Forbidden):
-            set_status(session, world.principal("other"), conversation, "resolved", NOW)
-        add_note(session, world.principal("other"), conversation, "I know this customer", NOW)
-        set_status(session, world.principal("manager"), conversation, "resolved", NOW)
+            set_status(desk(session), world.principal("other"), conversation, "resolved", NOW)
+        add_note(desk(session), world.principal("other"), conversation, "I know this customer", NOW)
+        set_status(desk(session), world.principal("manager"), conversation, "resolved", NOW)
         row = session.get(Conversation, conversation)
         assert row is not None and (row.status, row.resolved_at) == ("resolved", NOW)
 
@@ -169,21 +167,21 @@ def test_reopening_when_a_newer_thread_is_open_is_a_conflict(world: World) -> No
         unit_of_work(world.db, world.workspace_id) as session,
         pytest.raises(Conflict, match="already has an open"),
     ):
-        set_status(session, world.principal("manager"), conversation, "open", NOW)
+        set_status(desk(session), world.principal("manager"), conversation, "open", NOW)
 
 
 def test_tags_tasks_and_the_timeline(world: World) -> None:
     conversation = world.conversation("Tags", owner="agent", texts=("hi", "price?"))
     principal = world.principal("agent")
     with unit_of_work(world.db, world.workspace_id) as session:
-        assert add_tag(session, principal, conversation, "  Hot   Lead ", NOW) == "hot lead"
-        add_tag(session, principal, conversation, "hot lead", NOW)
-        add_tag(session, principal, conversation, "m-pesa", NOW)
-        remove_tag(session, principal, conversation, "M-Pesa", NOW)
+        assert add_tag(desk(session), principal, conversation, "  Hot   Lead ", NOW) == "hot lead"
+        add_tag(desk(session), principal, conversation, "hot lead", NOW)
+        add_tag(desk(session), principal, conversation, "m-pesa", NOW)
+        remove_tag(desk(session), principal, conversation, "M-Pesa", NOW)
         with pytest.raises(InvalidInput):
-            add_tag(session, principal, conversation, "<script>", NOW)
+            add_tag(desk(session), principal, conversation, "<script>", NOW)
         task = create_task(
-            session,
+            desk(session),
             principal,
             conversation,
             title="Call back",
@@ -191,7 +189,7 @@ def test_tags_tasks_and_the_timeline(world: World) -> None:
             assignee_id=None,
             now=NOW + timedelta(seconds=1),
         )
-        add_note(session, principal, conversation, "VIP", NOW + timedelta(seconds=2))
+        add_note(desk(session), principal, conversation, "VIP", NOW + timedelta(seconds=2))
         complete_task(session, principal, task.id, NOW + timedelta(seconds=3))
         view = conversation_view(session, principal, conversation, templates=(), now=NOW)
     assert view.tags == ["hot lead"]
@@ -204,7 +202,7 @@ def test_tags_tasks_and_the_timeline(world: World) -> None:
 def test_a_failed_message_shows_the_providers_meaning_and_can_be_retried(world: World) -> None:
     conversation = world.conversation("Failed", owner="agent")
     with unit_of_work(world.db, world.workspace_id) as session:
-        message = reply_text(session, world.principal("agent"), conversation, "Hi", now=NOW)
+        message = reply_text(desk(session), world.principal("agent"), conversation, "Hi", now=NOW)
         message.delivery_state, message.failure_code = "failed", "131026"
         message_id = message.id
     with unit_of_work(world.db, world.workspace_id) as session:

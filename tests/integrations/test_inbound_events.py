@@ -58,7 +58,9 @@ def stack(
     )
     runtime = build_runtime(settings, clock=FrozenClock(NOW))
     with workspace_session(db, _workspace_id(db, slug)) as session:
-        contact = Contact(name="Mama Mboga Kiosk", fields={"kra_pin": "A123"})
+        contact = Contact(
+            name="Mama Mboga Kiosk", fields={"kra_pin": "A123", "account_number": "MM-001"}
+        )
         session.add(contact)
         session.flush()
         conversation = Conversation(
@@ -112,7 +114,7 @@ def test_a_signed_stage_change_moves_the_order_and_the_rules_act(
         "id": "evt-77",
         "event": "order.stage_changed",
         "reference": "PF-1042",
-        "data": {"status": "stock_confirmed"},
+        "data": {"status": "stock_confirmed", "total": 12500},
     }
     assert post(client, slug, event, secret="forged") == 401
     assert post(client, slug, event) == 200

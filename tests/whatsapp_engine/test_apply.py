@@ -18,7 +18,8 @@ from connectors.whatsapp.simulator.payloads import (
 )
 from engine.db import workspace_session
 from engine.models import Contact, Conversation, Identity, Message, MessageStatusEvent
-from engine.whatsapp.apply import StatusBeforeMessage, apply_item
+from engine.whatsapp.apply import StatusBeforeMessage
+from tests.applying import apply_and_step
 
 SHOP = Business("1020", "104729384756101", "254711000111")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -40,7 +41,7 @@ def text(wamid: str, wa_id: str, body: str, at: int = EPOCH, **extra: Any) -> di
 def apply(db: Engine, workspace_id: int, document: dict[str, Any], now: datetime = NOW) -> None:
     with workspace_session(db, workspace_id) as session:
         for item in parse_envelope(document):
-            apply_item(session, item, inbound_event_id=None, now=now)
+            apply_and_step(session, item, now)
         session.commit()
 
 

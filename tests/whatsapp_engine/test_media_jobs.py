@@ -24,9 +24,9 @@ from engine.jobs.sweeper import sweep_once
 from engine.models import MediaFile, Message, OutboxRow
 from engine.outbox.dispatch import dispatch_outbox_row
 from engine.outbox.sends import queue_media, queue_text
-from engine.whatsapp.apply import apply_item
 from engine.whatsapp.media import DOWNLOAD_KIND, make_download_executor, make_uploader
 from engine.whatsapp.outbound import SEND_KIND, make_send_executor
+from tests.applying import apply_and_step
 
 SHOP = Business("1020", "104729384756101", "254711000111")
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -74,7 +74,7 @@ class Harness:
         )
         with workspace_session(self.db, self.workspace_id) as session:
             for item in parse_envelope(document):
-                apply_item(session, item, inbound_event_id=None, now=self.clock.now())
+                apply_and_step(session, item, self.clock.now())
             session.commit()
             message = session.scalars(
                 select(Message).where(Message.provider_message_id == wamid)

@@ -24,8 +24,8 @@ from engine.outbox.sends import (
     queue_text,
     retry_failed_message,
 )
-from engine.whatsapp.apply import apply_item
 from engine.whatsapp.outbound import READ_KIND, SEND_KIND, make_read_executor, make_send_executor
+from tests.applying import apply_and_step
 
 SHOP = Business("1020", "104729384756101", "254711000111")
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ def customer_writes(db: Engine, workspace_id: int, wa_id: str, at: datetime) -> 
     )
     with workspace_session(db, workspace_id) as session:
         for item in parse_envelope(document):
-            apply_item(session, item, inbound_event_id=None, now=at)
+            apply_and_step(session, item, at)
         session.commit()
         conversation = session.scalars(select(Conversation)).one()
         return conversation.id
@@ -101,7 +101,7 @@ class Harness:
         )
         with workspace_session(self.db, self.workspace_id) as session:
             for item in parse_envelope(document):
-                apply_item(session, item, inbound_event_id=None, now=self.clock.now())
+                apply_and_step(session, item, self.clock.now())
             session.commit()
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -31,7 +31,7 @@ from engine.inbox.contacts import ContactView, contact_view, find_contacts
 from engine.inbox.conversation import conversation_view
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
-from engine.inbox.objects import NewObject, create_for_conversation, objects_of
+from engine.inbox.objects import NewObject, create_for_conversation, objects_of, update_object
 from engine.inbox.ownership import assign
 from engine.inbox.queues import QueueFilters, list_queue, parse_queue, queue_counts
 from engine.inbox.quick_replies import quick_replies_for
@@ -54,6 +54,7 @@ from ui.routes.api_schemas import (
     AssignmentUpdate,
     BusinessObjectCreate,
     BusinessObjectRead,
+    BusinessObjectUpdate,
     ConversationDetail,
     ConversationPage,
     ConversationRead,
@@ -180,6 +181,9 @@ def _object(item: BusinessObject) -> BusinessObjectRead:
         amount=str(item.amount) if item.amount is not None else None,
         currency=item.currency,
         contact_id=item.contact_id,
+        pipeline=item.pipeline,
+        stage=item.stage,
+        fields=dict(item.fields or {}),
     )
 
 
@@ -296,7 +300,6 @@ class ApiController(Controller):
                     desk,
                     principal,
                     conversation_id,
-                    templates=_templates(runtime, desk.session, principal.workspace_id),
                     name=data.template,
                     language=data.language,
                     parameters=data.parameters,
@@ -480,9 +483,7 @@ class ApiController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda desk, now: cancel_scheduled(
-                desk, principal, conversation_id, action_id, now
-            ),
+            lambda desk, now: cancel_scheduled(desk, principal, conversation_id, action_id, now),
         )
         return {"cancelled": True}
 
@@ -558,7 +559,6 @@ class ApiController(Controller):
                 desk,
                 principal,
                 conversation_id,
-                pipelines=_pipelines(runtime, desk.session, principal.workspace_id),
                 stage=data.stage,
                 expected_stage=data.expected_stage,
                 now=now,
@@ -657,6 +657,67 @@ class ApiController(Controller):
             lambda desk, now: _object(
                 create_for_conversation(desk, principal, conversation_id, new, now)
             ),
+        )
+
+    @patch("/conversations/{conversation_id:int}/objects/{object_id:int}", sync_to_thread=True)
+    def update_object(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        object_id: FromPath[int],
+        data: JSONBody[BusinessObjectUpdate],
+    ) -> BusinessObjectRead:
+        """Fill in or correct an order, booking or case; the rules see each change."""
+        values: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("external_ref", data.external_ref),
+                ("status", data.status),
+                ("amount", data.amount),
+                ("currency", data.currency),
+            )
+            if value is not None
+        }
+        values.update(data.fields or {})
+        return _write(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: _object(
+                update_object(desk, principal, conversation_id, object_id, values, now)
+            ),
+        )
+
+    @put("/conversations/{conversation_id:int}/objects/{object_id:int}/stage", sync_to_thread=True)
+    def object_stage(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        object_id: FromPath[int],
+        data: JSONBody[StageUpdate],
+    ) -> list[BusinessObjectRead]:
+        """Move a linked order (or booking, case) along its own pipeline; 409 if its stage is
+        no longer `expected_stage`."""
+        _write(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: move_stage(
+                desk,
+                principal,
+                conversation_id,
+                stage=data.stage,
+                expected_stage=data.expected_stage,
+                now=now,
+                object_id=object_id,
+            ),
+        )
+        return _read(
+            runtime,
+            principal,
+            lambda session: [_object(o) for o in objects_of(session, principal, conversation_id)],
         )
 
     @get("/contacts", sync_to_thread=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from engine.inbox.conversation import ConversationView, Entry
 from engine.inbox.queues import QueueRow
@@ -246,6 +247,18 @@ class StageUpdate:
 
 
 @dataclass
+class BusinessObjectUpdate:
+    """What to change on an order, booking or case; a field left out stays as it is.
+    `fields` are the object's own details (an order's `items`, a booking's `date` ...)."""
+
+    external_ref: str | None = None
+    status: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    fields: dict[str, str] | None = None
+
+
+@dataclass
 class SnoozeUpdate:
     until: datetime
 
@@ -282,3 +295,6 @@ class BusinessObjectRead:
     amount: str | None
     currency: str | None
     contact_id: int | None
+    pipeline: str | None = None
+    stage: str | None = None
+    fields: dict[str, Any] | None = None

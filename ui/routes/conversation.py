@@ -19,7 +19,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from engine.auth import Forbidden, Principal
 from engine.automation.staff import Desk, act_on_conversation
@@ -28,7 +27,7 @@ from engine.db import workspace_session
 from engine.inbox.conversation import conversation_view
 from engine.inbox.errors import Conflict, InvalidInput
 from engine.inbox.navigation import neighbour_in_queue
-from engine.inbox.objects import NewObject, create_for_conversation
+from engine.inbox.objects import NewObject, create_for_conversation, update_object
 from engine.inbox.ownership import assign, claim
 from engine.inbox.queues import parse_queue
 from engine.inbox.quick_replies import quick_replies_for
@@ -300,14 +299,10 @@ class ConversationController(Controller):
         ]
 
         def act(desk: Desk, now: datetime) -> None:
-            # The same session: a second one would wait on this transaction's write lock.
-            slug = workspace_of(desk.session, principal).slug
-            config = runtime.configs.config(slug)
             reply_template(
                 desk,
                 principal,
                 conversation_id,
-                templates=config.templates if config else (),
                 name=name,
                 language=language,
                 parameters=parameters,
@@ -328,9 +323,7 @@ class ConversationController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda desk, now: cancel_scheduled(
-                desk, principal, conversation_id, action_id, now
-            ),
+            lambda desk, now: cancel_scheduled(desk, principal, conversation_id, action_id, now),
             anchor="#scheduled",
         )
 
@@ -343,16 +336,14 @@ class ConversationController(Controller):
         data: Form,
     ) -> Response[Any]:
         def act(desk: Desk, now: datetime) -> None:
-            slug = workspace_of(desk.session, principal).slug
-            config = runtime.configs.config(slug)
             move_stage(
                 desk,
                 principal,
                 conversation_id,
-                pipelines=config.pipelines if config else (),
                 stage=data.get("stage", ""),
                 expected_stage=data.get("expected_stage") or None,
                 now=now,
+                object_id=_object_id(data.get("object_id")),
             )
 
         return self._act(runtime, principal, conversation_id, act)
@@ -375,8 +366,27 @@ class ConversationController(Controller):
             runtime,
             principal,
             conversation_id,
-            lambda desk, now: create_for_conversation(
-                desk, principal, conversation_id, new, now
+            lambda desk, now: create_for_conversation(desk, principal, conversation_id, new, now),
+        )
+
+    @post("/objects/{object_id:int}", sync_to_thread=True)
+    def update_object(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        object_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        """Fill in an order's (or booking's) details; only what changed reaches the rules."""
+        values = {name: data[name] for name in _OBJECT_FORM if name in data}
+
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: update_object(
+                desk, principal, conversation_id, object_id, dict(values), now
             ),
         )
 
@@ -508,3 +518,10 @@ class ConversationController(Controller):
             lambda desk, now: retry_message(desk.session, principal, message_id, now),
             sends=True,
         )
+
+
+_OBJECT_FORM = ("external_ref", "items", "amount", "currency", "status")
+
+
+def _object_id(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None

@@ -19,7 +19,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
-from sqlalchemy.orm import Session
 
 from engine.auth import Forbidden, Principal
 from engine.automation.staff import Desk, act_on_conversation

@@ -26,6 +26,7 @@ class Assign(Effect):
     teammate: str | None = None
     team: str | None = None
     unassign: bool = False  # a person hands the conversation back to the queue (no owner)
+    claim: bool = False  # a person takes an unowned conversation for themselves
 
 
 @dataclass(frozen=True)

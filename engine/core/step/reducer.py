@@ -410,7 +410,7 @@ class _Run:
         self.set_conversation(team=team, owner=owner)
         self.change(
             out.Audited(
-                "assign",
+                "claim" if effect.claim else "assign",
                 cause.actor,
                 detail={"from_owner": conversation.owner, "teammate": owner, "team": team},
             )
