@@ -36,6 +36,7 @@ from engine.models import (
     Contact,
     Conversation,
     ConversationTag,
+    DelayState,
     Direction,
     Identity,
     Message,
@@ -250,10 +251,15 @@ def object_state(item: BusinessObject) -> ObjectState:
 
 
 def _pending(session: Session, ids: list[int]) -> dict[int, list[PendingDelay]]:
+    """Delays still to run, including one a worker has claimed and is about to step (the
+    reducer runs a delay only while it is pending, so a cancelled one never runs)."""
     found: dict[int, list[PendingDelay]] = defaultdict(list)
     for action in session.scalars(
         select(ScheduledAction)
-        .where(ScheduledAction.conversation_id.in_(ids), ScheduledAction.state == "pending")
+        .where(
+            ScheduledAction.conversation_id.in_(ids),
+            ScheduledAction.state.in_((DelayState.PENDING, DelayState.RUNNING)),
+        )
         .order_by(ScheduledAction.id)
     ):
         found[action.conversation_id].append(delay_of(action))

@@ -188,6 +188,8 @@ class _Run:
 
     def delay_due(self, delay: PendingDelay) -> None:
         key = delay.key
+        if all(d.key != key for d in self.state.pending):
+            return  # it ran already or was cancelled: a delay acts once at most
         self.key_base = f"{delay.event_id}#after{delay.block}"
         self.state = replace(
             self.state, pending=tuple(d for d in self.state.pending if d.key != key)
