@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
+from engine.automation.traces import TracedEvent, recent_traces
 from engine.core.config import Pipeline, Template
 from engine.inbox.attachments import timeline_media
 from engine.inbox.failures import meaning_of
@@ -114,6 +115,7 @@ class ConversationView:
     business_objects: list[ObjectCard]
     scheduled: list[ScheduledAction] = field(default_factory=list)  # pending delayed actions
     clocks: list[SlaClock] = field(default_factory=list)  # running SLA clocks
+    traces: list[TracedEvent] = field(default_factory=list)  # why the rules did what they did
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -330,4 +332,5 @@ def conversation_view(
         stages=stage_choices(pipelines, conversation),
         business_objects=object_cards(pipelines, objects_of(session, principal, conversation.id)),
         window_seconds_left=max(0, int((closes - now).total_seconds())) if closes else 0,
+        traces=recent_traces(session, conversation.id),
     )

@@ -97,3 +97,14 @@ def test_the_history_says_which_rule_fired_on_what_and_what_it_did(web: Web) -> 
     line = page[page.index('class="event rule"') :].split("</li>")[0]
     assert "<strong>Send the quote</strong>" in line
     assert "ran on a stage being entered: send template quote_ready, wait until" in line
+
+
+def test_the_page_says_why_each_rule_did_or_did_not_act(web: Web) -> None:
+    conversation = web.world.conversation("Chebet", owner="agent", stage="inquiry")
+    web.sign_in("agent")
+    web.post(f"/inbox/c/{conversation}/stage", {"stage": "quote", "expected_stage": "inquiry"})
+    page = web.client.get(f"/inbox/c/{conversation}").text
+    why = page[page.index('id="why"') :].split("</details>")[0]
+    assert "stage entered &#39;quote&#39;" in why or "stage entered 'quote'" in why
+    assert "<strong>Send the quote</strong> acted" in why
+    assert "Lost deals are closed" not in why  # a rule listening to another stage is no candidate

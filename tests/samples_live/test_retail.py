@@ -14,6 +14,7 @@ from connectors.whatsapp.simulator.payloads import Business
 from engine.db import workspace_session
 from engine.models import Conversation, OutboxRow, ScheduledAction, Task
 from tests.samples_live.live import Live, live_sample
+from ui.cli import main
 
 TUESDAY_10_NAIROBI = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
 SHOP = Business("1020", "104729384756101", "254711502300")
@@ -45,7 +46,9 @@ def duka(
         yield live
 
 
-def test_a_price_question_becomes_a_quote_from_its_order_and_a_yes_moves_it(duka: Duka) -> None:
+def test_a_price_question_becomes_a_quote_from_its_order_and_a_yes_moves_it(
+    duka: Duka, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     duka.buyer_writes("Habari, bei ya TV ya inchi 55 ni ngapi?")
     [conversation] = duka.rows(Conversation)
     assert (conversation.pipeline, conversation.stage) == ("sales", "inquiry")
@@ -91,3 +94,15 @@ def test_a_price_question_becomes_a_quote_from_its_order_and_a_yes_moves_it(duka
     duka.buyer_writes("Sawa, nataka")
     [conversation] = duka.rows(Conversation)
     assert conversation.stage == "payment"
+
+    # Why it moved, from the traces the worker stored, as a consultant reads it.
+    monkeypatch.setenv("KAZI_DATABASE_URL", duka.runtime.settings.database_url)
+    assert (
+        main(
+            ["explain", "--trace", "--workspace", duka.slug, "--conversation", str(conversation.id)]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "message received" in out and "fired    Customer accepts the quote" in out
+    assert "no       Price questions are tagged for sales: false:" in out

@@ -12,9 +12,15 @@ from typing import Any
 import yaml
 
 from dsl.diagnostics import Diagnostic
-from dsl.scenarios import ScenarioError, instant, plain, run_folder
+from dsl.scenarios import ScenarioError, initial_state, instant, plain, run_folder
 from dsl.workspace import CompileResult, compile_workspace
-from engine.core.rules import DomainEvent, Snapshot, effect_to_json, evaluate
+from engine.automation.traces import recent_traces
+from engine.core.rules import DomainEvent, effect_to_json
+from engine.core.step import step
+from engine.db import make_engine, workspace_session
+from engine.settings import Settings
+from engine.startup import check_database
+from engine.whatsapp.webhook import workspace_id_for
 from engine.workspaces.installed import INSTALLED
 
 
@@ -29,8 +35,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command = subparsers.add_parser(
         "explain", help="show which rules each trigger can fire, or trace one event"
     )
-    command.add_argument("path", type=Path, help="the workspace folder")
+    command.add_argument("path", type=Path, nargs="?", help="the workspace folder")
     command.add_argument("--event", type=Path, help="a YAML/JSON event to trace through the rules")
+    command.add_argument(
+        "--trace",
+        action="store_true",
+        help="print a live conversation's stored rule trace (with --workspace, --conversation)",
+    )
+    command.add_argument("--workspace", help="the workspace's slug, for --trace")
+    command.add_argument("--conversation", type=int, help="the conversation's id, for --trace")
+    command.add_argument("--last", type=int, default=10, help="how many events --trace shows")
     command.set_defaults(handler=_explain)
 
     command = subparsers.add_parser("test", help="run the folder's tests/*.yaml scenarios")
@@ -69,6 +83,13 @@ def _validate(arguments: argparse.Namespace) -> int:
 
 
 def _explain(arguments: argparse.Namespace) -> int:
+    if arguments.trace:
+        return _explain_trace(arguments)
+    if arguments.path is None:
+        print(
+            "kazi explain: give the workspace folder (or --trace for a live one)", file=sys.stderr
+        )
+        return 2
     result = compile_workspace(arguments.path, capabilities=INSTALLED)
     graph = result.graph
     if graph is None:
@@ -92,42 +113,73 @@ def _explain(arguments: argparse.Namespace) -> int:
         return 0
     try:
         spec = yaml.safe_load(arguments.event.read_text(encoding="utf-8"))
-        event, snapshot = _event_from(spec)
+        state, event = initial_state(graph, spec), _event_from(spec)
     except (OSError, yaml.YAMLError, ScenarioError, KeyError, TypeError, ValueError) as error:
         print(f"kazi explain: cannot read the event: {error}", file=sys.stderr)
         return 2
-    outcome = evaluate(graph, event, snapshot, event.occurred_at, trace=True)
-    key = f" {event.key!r}" if event.key else ""
-    print(f"event {event.kind}{key} at {event.occurred_at.isoformat()}")
-    if not outcome.trace:
+    # The very step the workers run, on the state the file describes.
+    outcome = step(state, event, graph, event.occurred_at)
+    for traced in outcome.traces:
+        key = f" {traced.event.key!r}" if traced.event.key else ""
+        by = f" (caused by rule {traced.event.caused_by})" if traced.event.caused_by else ""
+        print(f"event {traced.event.kind}{key}{by} at {traced.event.occurred_at.isoformat()}")
+        if not traced.rules:
+            print("  no rule listens to this event")
+        for item in traced.rules:
+            if item.fired:
+                print(f"  fired    {item.rule}")
+            elif item.reason:
+                print(f"  skipped  {item.rule}: {item.reason}")
+            else:
+                print(f"  no       {item.rule}: false: {item.failed}")
+    if not outcome.traces:
+        print(f"event {event.kind} at {event.occurred_at.isoformat()}")
         print("  no rule listens to this event")
-    for item in outcome.trace or ():
-        if item.fired:
-            print(f"  fired    {item.rule}")
-        elif item.reason:
-            print(f"  skipped  {item.rule}: {item.reason}")
-        else:
-            print(f"  no       {item.rule}: false: {item.failed}")
     for effect in outcome.effects:
         print("  -> " + json.dumps(effect_to_json(effect), default=str))
     return 0
 
 
-def _event_from(spec: dict[str, Any]) -> tuple[DomainEvent, Snapshot]:
+def _explain_trace(arguments: argparse.Namespace) -> int:
+    """What the rules did, and why not, on a stored conversation: from the traces the
+    workers wrote as they stepped it."""
+    if not arguments.workspace or arguments.conversation is None:
+        print("kazi explain --trace needs --workspace SLUG --conversation ID", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    check_database(settings)
+    db = make_engine(settings.database_url)
+    try:
+        workspace_id = workspace_id_for(db, arguments.workspace)
+        if workspace_id is None:
+            print(f"kazi explain: no workspace {arguments.workspace!r}", file=sys.stderr)
+            return 2
+        with workspace_session(db, workspace_id) as session:
+            traced = recent_traces(session, arguments.conversation, max(1, arguments.last))
+    finally:
+        db.dispose()
+    if not traced:
+        print(f"conversation {arguments.conversation}: no rule has looked at it yet")
+        return 0
+    for item in traced:
+        print(f"{item.at.isoformat()}  {item.headline}")
+        for rule in item.rules:
+            print(
+                f"  {'fired' if rule.fired else 'no':<8} {rule.rule}"
+                + ("" if rule.fired else f": {rule.why}")
+            )
+    return 0
+
+
+def _event_from(spec: dict[str, Any]) -> DomainEvent:
     """An event file: `kind`, `at`, optional `key`, payload (`message`, `payment`, ...) and
-    the state (`conversation`, `contact`, `objects`), as in a scenario."""
+    the state (`conversation`, `contact`, `objects`) as in a scenario."""
     data: dict[str, Any] = plain(dict(spec.get("data") or {}))
     for name in ("message", "payment", "task", "sla"):
         if name in spec:
             data[name] = plain(spec[name])
     kind = str(spec["kind"]).strip().replace(" ", "_")
-    event = DomainEvent(kind, "explain", instant(spec["at"]), spec.get("key"), data)
-    snapshot = Snapshot(
-        plain(dict(spec.get("conversation") or {})),
-        plain(dict(spec.get("contact") or {})),
-        plain(dict(spec.get("objects") or {})),
-    )
-    return event, snapshot
+    return DomainEvent(kind, "explain", instant(spec["at"]), spec.get("key"), data)
 
 
 def _test(arguments: argparse.Namespace) -> int:
