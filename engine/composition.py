@@ -38,8 +38,7 @@ from engine.whatsapp.apply import apply_whatsapp_event
 from engine.whatsapp.media import DOWNLOAD_KIND, make_download_executor, make_uploader
 from engine.whatsapp.outbound import READ_KIND, SEND_KIND, make_read_executor, make_send_executor
 from engine.whatsapp.senders import WhatsAppSenders
-from engine.whatsapp.webhook import WhatsAppSecrets
-from engine.workspaces.directory import ConfigDirectory
+from engine.workspaces.directory import ConfigDirectory, WhatsAppSecrets
 
 
 @dataclass

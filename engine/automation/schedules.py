@@ -24,6 +24,7 @@ from engine.core.schedules import latest_occurrence
 from engine.db import system_session, workspace_session
 from engine.jobs.periodic import PeriodicThread
 from engine.models import Conversation, RuleFiring, Workspace
+from engine.models.states import ConversationStatus
 from engine.workspaces.directory import ConfigDirectory
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def _run(
         open_ids = list(
             session.scalars(
                 select(Conversation.id)
-                .where(Conversation.status != "resolved")
+                .where(Conversation.status != ConversationStatus.RESOLVED)
                 .order_by(Conversation.id)
             )
         )

@@ -20,6 +20,7 @@ from typing import TypeVar
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from engine.automation.refusals import Conflict, InvalidInput, NotFound
 from engine.automation.runner import (
     Applied,
     RulesInForce,
@@ -32,7 +33,6 @@ from engine.conversations.threads import locked_conversation
 from engine.core.rules.effects import Effect
 from engine.core.step import Actor, Command
 from engine.db import unit_of_work
-from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.models import Conversation
 from engine.workspaces.directory import ConfigDirectory
 

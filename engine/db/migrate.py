@@ -7,9 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-import engine.migrations
-
-MIGRATIONS_DIR = Path(engine.migrations.__file__).resolve().parent
+# The scripts are data to Alembic (it runs env.py itself), so found by path, not imported.
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def alembic_config(url: str) -> Config:

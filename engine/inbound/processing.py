@@ -21,6 +21,7 @@ from engine.db import system_session, workspace_session
 from engine.jobs.leases import claim, retry_delay
 from engine.jobs.timing import job_timings
 from engine.models import InboundEvent
+from engine.models.states import InboundState
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def process_inbound_event(
             happened = handler(session, event, now) or ()
             if automations is not None and happened:
                 automations(session, workspace_id, happened, now)
-            event.state = "processed"
+            event.state = InboundState.PROCESSED
             event.processed_at = now
             event.lease_expires_at = None
             event.last_error = None
@@ -94,12 +95,12 @@ def _record_failure(
             return
         event.last_error = f"{type(error).__name__}: {error}"[:2000]
         if isinstance(error, NoHandler) or event.attempts >= AUTOMATIC_ATTEMPTS:
-            event.state = "failed"
+            event.state = InboundState.FAILED
             event.lease_expires_at = None
         else:
             # Back to the queue, but not before the backoff has passed: the sweeper
             # hands out only events whose lease is free.
-            event.state = "received"
+            event.state = InboundState.RECEIVED
             event.lease_expires_at = now + retry_delay(event.attempts, RETRY_BASE, RETRY_CEILING)
             event.enqueued_at = None
         session.commit()
@@ -110,7 +111,7 @@ def reopen_failed_event(event: InboundEvent) -> bool:
     sweeper. False when the event is not waiting on anyone's decision."""
     if event.state not in ("failed", "flagged"):
         return False
-    event.state = "received"
+    event.state = InboundState.RECEIVED
     event.attempts = 0
     event.lease_expires_at = None
     event.enqueued_at = None

@@ -1,20 +1,10 @@
-"""What an inbox service refuses with; pages and the API turn these into answers."""
+"""What an inbox service refuses with; pages and the API turn these into answers.
+
+The desk (engine.automation.staff) refuses with the same three, so they are defined there."""
 
 from __future__ import annotations
 
 from engine.auth.policy import Forbidden
-
-
-class NotFound(LookupError):
-    """No such row in this workspace (a foreign id looks exactly like a missing one)."""
-
-
-class Conflict(Exception):
-    """Someone else changed it first; the message says who and what to do."""
-
-
-class InvalidInput(ValueError):
-    """The request itself is wrong; the message says which field and why."""
-
+from engine.automation.refusals import Conflict, InvalidInput, NotFound
 
 __all__ = ["Conflict", "Forbidden", "InvalidInput", "NotFound"]

@@ -21,6 +21,7 @@ from engine.inbox.errors import NotFound
 from engine.inbox.lookup import conversation_for
 from engine.inbox.queues import display_name
 from engine.models import Contact, Conversation, InboundEvent, Message, OutboxRow
+from engine.models.states import OutboxState
 from engine.whatsapp.media import DOWNLOAD_KIND
 
 LIMIT = 200
@@ -104,7 +105,7 @@ def list_failures(session: Session, principal: Principal) -> Failures:
     )
     downloads = session.scalars(
         select(OutboxRow)
-        .where(OutboxRow.kind == DOWNLOAD_KIND, OutboxRow.state == "failed")
+        .where(OutboxRow.kind == DOWNLOAD_KIND, OutboxRow.state == OutboxState.FAILED)
         .order_by(OutboxRow.id.desc())
         .limit(LIMIT)
     )
@@ -164,7 +165,7 @@ def retry_download(session: Session, principal: Principal, message_id: int, now:
     rows = session.scalars(
         select(OutboxRow).where(
             OutboxRow.kind == DOWNLOAD_KIND,
-            OutboxRow.state == "failed",
+            OutboxRow.state == OutboxState.FAILED,
             OutboxRow.conversation_id == message.conversation_id,
         )
     ).all()

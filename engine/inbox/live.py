@@ -27,6 +27,7 @@ from engine.models import (
     Note,
     Task,
 )
+from engine.models.states import Direction
 
 
 def queue_marker(session: Session, principal: Principal, now: datetime) -> str:
@@ -50,7 +51,9 @@ def conversation_marker(session: Session, principal: Principal, conversation_id:
         state or "-"
         for state in session.scalars(
             select(Message.delivery_state)
-            .where(Message.conversation_id == conversation_id, Message.direction == "outbound")
+            .where(
+                Message.conversation_id == conversation_id, Message.direction == Direction.OUTBOUND
+            )
             .order_by(Message.id)
         )
     )

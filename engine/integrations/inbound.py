@@ -30,6 +30,7 @@ from engine.identity import find_contact, normalise_address
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.jobs.names import PROCESS_INBOUND_EVENT
 from engine.models import BusinessObject, BusinessObjectLink, Conversation, InboundEvent
+from engine.models.states import ConversationStatus
 from engine.whatsapp.webhook import WebhookOutcome, workspace_id_for
 from engine.workspaces.directory import ConfigDirectory
 
@@ -138,7 +139,9 @@ def _conversation_for(session: Session, body: dict[str, Any]) -> Conversation | 
             .join(BusinessObjectLink, BusinessObjectLink.conversation_id == Conversation.id)
             .join(BusinessObject, BusinessObject.id == BusinessObjectLink.business_object_id)
             .where(BusinessObject.external_ref == reference)
-            .order_by(Conversation.status == "resolved", Conversation.opened_at.desc())
+            .order_by(
+                Conversation.status == ConversationStatus.RESOLVED, Conversation.opened_at.desc()
+            )
             .limit(1)
         ).first()
     phone = body.get("phone")
@@ -151,7 +154,10 @@ def _conversation_for(session: Session, body: dict[str, Any]) -> Conversation | 
             return None
         return session.scalars(
             select(Conversation)
-            .where(Conversation.contact_id == contact.id, Conversation.status != "resolved")
+            .where(
+                Conversation.contact_id == contact.id,
+                Conversation.status != ConversationStatus.RESOLVED,
+            )
             .order_by(Conversation.opened_at.desc())
             .limit(1)
         ).first()

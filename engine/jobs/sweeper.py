@@ -30,6 +30,7 @@ from engine.jobs.names import (
 from engine.jobs.periodic import PeriodicThread
 from engine.jobs.timing import JobTimings, job_timings
 from engine.models import InboundEvent, OutboxRow, ScheduledAction, SlaClock, Task
+from engine.models.states import DelayState, InboundState, OutboxState
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ OWED: tuple[OwedWork, ...] = (
         InboundEvent,
         lambda now, stale: or_(
             and_(
-                InboundEvent.state == "received",
+                InboundEvent.state == InboundState.RECEIVED,
                 _not_recently_enqueued(InboundEvent, stale),
                 or_(InboundEvent.lease_expires_at.is_(None), InboundEvent.lease_expires_at <= now),
             ),
@@ -89,7 +90,7 @@ OWED: tuple[OwedWork, ...] = (
         OutboxRow,
         lambda now, stale: or_(
             and_(
-                OutboxRow.state == "queued",
+                OutboxRow.state == OutboxState.QUEUED,
                 or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
                 _not_recently_enqueued(OutboxRow, stale),
             ),
@@ -104,7 +105,7 @@ OWED: tuple[OwedWork, ...] = (
         ScheduledAction,
         lambda now, stale: or_(
             and_(
-                ScheduledAction.state == "pending",
+                ScheduledAction.state == DelayState.PENDING,
                 ScheduledAction.due_at <= now,
                 _not_recently_enqueued(ScheduledAction, stale),
             ),

@@ -23,6 +23,7 @@ from engine.db import system_session, workspace_session
 from engine.jobs.leases import claim, retry_delay
 from engine.jobs.timing import job_timings
 from engine.models import OutboxRow
+from engine.models.states import OutboxState
 
 logger = logging.getLogger(__name__)
 
@@ -129,16 +130,16 @@ def _record(
         row.lease_expires_at = None
         row.last_error = reason[:2000] if reason else None
         if reason is None:
-            row.state = "done"
+            row.state = OutboxState.DONE
         elif retryable and row.attempts < AUTOMATIC_ATTEMPTS:
             # Jitter spreads retries out, so a provider outage does not end in a stampede.
             backoff = retry_delay(row.attempts, RETRY_BASE, RETRY_CEILING)
             backoff *= 1 + random.random() / 4
-            row.state = "queued"
+            row.state = OutboxState.QUEUED
             row.next_attempt_at = work.now + max(backoff, retry_after or timedelta(0))
             row.enqueued_at = None
         else:
-            row.state = "failed"
+            row.state = OutboxState.FAILED
         session.commit()
 
 
@@ -147,7 +148,7 @@ def _defer(work: OutboxWork, wait: timedelta) -> None:
         row = session.get(OutboxRow, work.row_id)
         if row is None:
             return
-        row.state = "queued"
+        row.state = OutboxState.QUEUED
         row.attempts = max(0, row.attempts - 1)  # waiting its turn is not a failed attempt
         row.lease_expires_at = None
         row.next_attempt_at = work.now + wait
@@ -159,7 +160,7 @@ def retry_outbox_row(db: Engine, workspace_id: int, row_id: int, now: datetime) 
     """Staff asked to try a failed row again."""
     with workspace_session(db, workspace_id) as session:
         row = session.get(OutboxRow, row_id)
-        if row is None or row.state != "failed":
+        if row is None or row.state != OutboxState.FAILED:
             return False
         row.state, row.attempts, row.next_attempt_at = "queued", 0, now
         row.enqueued_at = None

@@ -196,7 +196,7 @@ def retry_failed_message(session: Session, message_id: int, now: datetime) -> Me
     if message is None or message.direction != Direction.OUTBOUND:
         raise LookupError(f"no outbound message {message_id}")
     unknown = message.failure_code == "unknown"  # WhatsApp may have it: a person decides
-    if message.delivery_state != "failed" and not unknown:
+    if message.delivery_state != DeliveryState.FAILED and not unknown:
         raise ValueError("only a failed message, or one whose outcome is unknown, can be retried")
     row = session.scalars(
         select(OutboxRow).where(OutboxRow.idempotency_key == _key_of(message))
@@ -205,7 +205,7 @@ def retry_failed_message(session: Session, message_id: int, now: datetime) -> Me
         raise LookupError(f"message {message_id} has no outbox row to retry")
     if row.payload.get("type") == "text" and not window_is_open(message.conversation, now):
         raise OutsideWindow(OUTSIDE_WINDOW_MEANING)
-    message.delivery_state = "queued"
+    message.delivery_state = DeliveryState.QUEUED
     message.failure_code = message.failure_detail = None
     row.state, row.attempts, row.next_attempt_at = "queued", 0, now
     row.enqueued_at = None
@@ -267,7 +267,9 @@ def _queue(
         # A teammate answering has read the chat: the customer sees blue ticks.
         latest = session.scalars(
             select(Message)
-            .where(Message.conversation_id == conversation.id, Message.direction == "inbound")
+            .where(
+                Message.conversation_id == conversation.id, Message.direction == Direction.INBOUND
+            )
             .order_by(Message.provider_timestamp.desc(), Message.id.desc())
             .limit(1)
         ).first()

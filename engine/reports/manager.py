@@ -27,6 +27,7 @@ from engine.models import (
     Teammate,
     Workspace,
 )
+from engine.models.states import ConversationStatus
 
 LIST_LIMIT = 20
 
@@ -86,7 +87,7 @@ def manager_view(
     base = (
         select(Conversation, Contact)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.status != "resolved")
+        .where(Conversation.status != ConversationStatus.RESOLVED)
     )
     if team_id is not None:
         base = base.where(Conversation.team_id == team_id)
@@ -252,7 +253,9 @@ def _pipeline(session: Session) -> list[StageFigure]:
         (pipeline or "", stage): int(count)
         for pipeline, stage, count in session.execute(
             select(Conversation.pipeline, Conversation.stage, func.count())
-            .where(Conversation.status != "resolved", Conversation.stage.is_not(None))
+            .where(
+                Conversation.status != ConversationStatus.RESOLVED, Conversation.stage.is_not(None)
+            )
             .group_by(Conversation.pipeline, Conversation.stage)
         )
     }
@@ -293,7 +296,7 @@ def _loads(
             statement = statement.join(SlaClock, SlaClock.conversation_id == Conversation.id)
         return {key: int(count) for key, count in session.execute(statement)}
 
-    is_open = Conversation.status != "resolved"
+    is_open = Conversation.status != ConversationStatus.RESOLVED
     open_counts = counts(is_open)
     waiting = counts(is_open, Conversation.waiting_on == "us")
     breached = counts(

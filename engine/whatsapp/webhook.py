@@ -17,14 +17,9 @@ from engine.db import system_session
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.jobs.names import PROCESS_INBOUND_EVENT
 from engine.models import Workspace
+from engine.workspaces.directory import WhatsAppSecrets
 
 _WORKSPACE_BY_SLUG = select(Workspace.id).where(Workspace.slug == bindparam("slug"))
-
-
-@dataclass(frozen=True)
-class WhatsAppSecrets:
-    app_secret: str | None
-    verify_token: str | None
 
 
 SecretLookup = Callable[[str], WhatsAppSecrets | None]

@@ -14,17 +14,25 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from dsl.diagnostics import Diagnostic
 from dsl.workspace import CompileResult, compile_workspace
 from engine.core.config import WorkspaceConfig
-from engine.whatsapp.webhook import WhatsAppSecrets
 from engine.workspaces.installed import INSTALLED
 
 logger = logging.getLogger(__name__)
 
 CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".kazi"})
+
+
+@dataclass(frozen=True)
+class WhatsAppSecrets:
+    """A workspace's WhatsApp app secret and webhook verify token, read from the environment."""
+
+    app_secret: str | None
+    verify_token: str | None
 
 
 class ConfigRefused(Exception):

@@ -17,10 +17,10 @@ from engine.auth import workspace_id_for
 from engine.composition import build_runtime
 from engine.core.clock import SystemClock
 from engine.db import make_engine, migrate
-from engine.jobs.worker import run_worker
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from engine.startup import check_database, check_queue, missing_secrets
+from engine.worker import run_worker
 from engine.workspaces.demo import demo_logins, demo_secrets
 from engine.workspaces.directory import read_folder
 from engine.workspaces.reload import workspace_folders
