@@ -25,7 +25,7 @@ from engine.core.rules import effects as fx
 from engine.inbox.audit import actor_of
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
-from engine.models import AuthorKind, Contact, Direction, Message, Teammate
+from engine.models import AuthorKind, Contact, Direction, Message, Task, Teammate
 from engine.outbox.sends import OutsideWindow, retry_failed_message
 
 MAX_TEXT = 4096  # WhatsApp's limit for a text message body
@@ -190,6 +190,29 @@ def reply_template(
         "", template=template.name, language=template.language, variables=tuple(values)
     )
     return _queued(desk, desk.change(conversation.id, actor_of(principal), [effect], now))
+
+
+def send_held(
+    desk: Desk, principal: Principal, conversation_id: int, task_id: int, now: datetime
+) -> Message:
+    """Send a message a rule held for an empty value, now that staff filled it in on the
+    record; its values are read again as the rule would read them. The task is then done."""
+    conversation = conversation_for(
+        desk.session, principal, conversation_id, Action.WORK_CONVERSATION
+    )
+    task = desk.session.get(Task, task_id)
+    if task is None or task.conversation_id != conversation.id or not task.held_send:
+        raise NotFound(f"no held message {task_id} on this conversation")
+    if task.done_at is not None:
+        raise Conflict("it was sent or dismissed already; reload to see it")
+    held = task.held_send
+    effect = fx.SendFromRecord(
+        "", template=str(held.get("template", "")), language=str(held.get("language", ""))
+    )
+    message = _queued(desk, desk.change(conversation.id, actor_of(principal), [effect], now))
+    task.done_at = now
+    desk.session.flush()
+    return message
 
 
 def retry_message(

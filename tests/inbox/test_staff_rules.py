@@ -108,3 +108,56 @@ def test_the_page_says_why_each_rule_did_or_did_not_act(web: Web) -> None:
     assert "stage entered &#39;quote&#39;" in why or "stage entered 'quote'" in why
     assert "<strong>Send the quote</strong> acted" in why
     assert "Lost deals are closed" not in why  # a rule listening to another stage is no candidate
+
+
+def test_a_held_quote_is_sent_from_the_page_once_its_order_is_filled_in(web: Web) -> None:
+    conversation = web.world.conversation("Nduta", owner="agent", stage="inquiry")
+    web.sign_in("agent")
+    created = web.post(
+        f"/inbox/c/{conversation}/objects", {"kind": "order", "external_ref": "DB-12"}
+    )
+    assert created.status_code == 303
+    web.post(f"/inbox/c/{conversation}/stage", {"stage": "quote", "expected_stage": "inquiry"})
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        [held] = session.scalars(
+            select(Task).where(Task.conversation_id == conversation, Task.held_send.is_not(None))
+        ).all()
+        order_id = session.scalars(select(BusinessObject.id)).all()[-1]
+    page = web.client.get(f"/inbox/c/{conversation}").text
+    assert f"/tasks/{held.id}/send" in page and "Send now" in page
+
+    # Still empty: refused with what is missing, nothing sent, the task stays open.
+    early = web.post(f"/inbox/c/{conversation}/tasks/{held.id}/send")
+    assert early.status_code == 400
+    assert "still empty: the order items, the order amount." in early.text
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        assert (
+            session.scalars(
+                select(OutboxRow).where(OutboxRow.conversation_id == conversation)
+            ).all()
+            == []
+        )
+
+    web.post(
+        f"/inbox/c/{conversation}/objects/{order_id}", {"items": "Sony soundbar", "amount": "23500"}
+    )
+    sent = web.post(f"/inbox/c/{conversation}/tasks/{held.id}/send")
+    assert sent.status_code == 303
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        [row] = session.scalars(
+            select(OutboxRow).where(
+                OutboxRow.conversation_id == conversation, OutboxRow.kind == "whatsapp.send"
+            )
+        ).all()
+        task = session.get(Task, held.id)
+    assert row.payload["name"] == "quote_ready" and "Sony soundbar" in str(row.payload)
+    assert task is not None and task.done_at is not None
+    again = web.post(f"/inbox/c/{conversation}/tasks/{held.id}/send")
+    assert again.status_code == 409
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        sends = session.scalars(
+            select(OutboxRow).where(
+                OutboxRow.conversation_id == conversation, OutboxRow.kind == "whatsapp.send"
+            )
+        ).all()
+    assert len(sends) == 1  # sent once, however often the button is pressed

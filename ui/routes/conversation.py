@@ -31,7 +31,7 @@ from engine.inbox.objects import NewObject, create_for_conversation, update_obje
 from engine.inbox.ownership import assign, claim
 from engine.inbox.queues import parse_queue
 from engine.inbox.quick_replies import quick_replies_for
-from engine.inbox.replies import ReplyRace, reply_template, reply_text, retry_message
+from engine.inbox.replies import ReplyRace, reply_template, reply_text, retry_message, send_held
 from engine.inbox.stages import move_stage
 from engine.inbox.work import (
     add_note,
@@ -501,6 +501,23 @@ class ConversationController(Controller):
             principal,
             conversation_id,
             lambda desk, now: complete_task(desk.session, principal, task_id, now),
+        )
+
+    @post("/tasks/{task_id:int}/send", sync_to_thread=True)
+    def send_held(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        task_id: FromPath[int],
+    ) -> Response[Any]:
+        """Send the message a rule held, once staff filled in what was empty."""
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: send_held(desk, principal, conversation_id, task_id, now),
+            sends=True,
         )
 
     @post("/messages/{message_id:int}/retry", sync_to_thread=True)

@@ -75,6 +75,15 @@ class SendTemplate(Effect):
 
 
 @dataclass(frozen=True)
+class SendFromRecord(Effect):
+    """A person sends a template whose values come from the record, as a rule's send does:
+    how staff send a message that was held for an empty value once they have filled it in."""
+
+    template: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True)
 class SendText(Effect):
     """Free text: only valid inside WhatsApp's 24-hour window, which the executor checks."""
 

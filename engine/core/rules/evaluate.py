@@ -327,14 +327,8 @@ def _effect(
             at=p["delay"].after(now, graph.calendar),
         )
     if kind == "send_template":
-        template = graph.template(p["template"], values["contact"].get("language"))
-        return fx.SendTemplate(
-            rule,
-            template=template.name,
-            language=template.language,
-            variables=tuple(display(v(values, now)) for v in template.variables),
-            header_variables=tuple(display(v(values, now)) for v in template.header_variables),
-            button_variables=tuple(display(v(values, now)) for v in template.button_variables),
+        return filled_template(
+            graph, rule, p["template"], values["contact"].get("language"), values, now
         )
     if kind == "send_text":
         missing = action.values.get("missing")
@@ -369,3 +363,19 @@ def _effect(
     if kind == "escalate":
         return fx.Escalate(rule, recipient=_recipient(p, values))
     raise ValueError(f"unknown action kind {kind!r}")  # only a compiler bug can get here
+
+
+def filled_template(
+    graph: RuleGraph, rule: str, name: str, language: str | None, values: Roots, now: datetime
+) -> fx.SendTemplate:
+    """A template send with each variable read from the record as it stands (templates.yaml
+    says which field fills which placeholder); an empty one stays empty for the caller to see."""
+    template = graph.template(name, language)
+    return fx.SendTemplate(
+        rule,
+        template=template.name,
+        language=template.language,
+        variables=tuple(display(v(values, now)) for v in template.variables),
+        header_variables=tuple(display(v(values, now)) for v in template.header_variables),
+        button_variables=tuple(display(v(values, now)) for v in template.button_variables),
+    )

@@ -26,7 +26,7 @@ from typing import Any
 
 from engine.core.config import Pipeline, Template, WorkspaceConfig
 from engine.core.rules import effects as fx
-from engine.core.rules.evaluate import actions, match, resumed, roots
+from engine.core.rules.evaluate import actions, filled_template, match, resumed, roots
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.core.rules.graph import Roots, RuleGraph
 from engine.core.states import ConversationStatus, Priority, WaitingOn
@@ -782,6 +782,20 @@ class _Run:
         )
         self.sent(cause.actor)
         return []
+
+    def _send_from_record(self, effect: fx.SendFromRecord, cause: _Cause) -> list[DomainEvent]:
+        values = self.values(cause.trigger, with_event=False)
+        try:
+            filled = filled_template(
+                self.graph, "", effect.template, effect.language, values, self.now
+            )
+        except KeyError:
+            raise Refused(f"there is no template {effect.template!r} in the config") from None
+        missing = _missing(self.template(filled.template, filled.language), filled)
+        if missing:
+            names = ", ".join(_readable(m) for m in missing)
+            raise Refused(f"still empty: {names}. Fill it in on the record, then send")
+        return self._send_template(filled, cause)
 
     def _send_template(self, effect: fx.SendTemplate, cause: _Cause) -> list[DomainEvent]:
         template = self.template(effect.template, effect.language)
