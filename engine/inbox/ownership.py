@@ -87,12 +87,15 @@ def assign(
             f"{_owner_name(session, conversation.owner_id)} owns this conversation now; "
             "reload to see the latest"
         )
+    seen = teammate_named(session, expected_owner_id) if expected_owner_id is not None else None
     effect = fx.Assign(
         "",
         teammate=teammate.handle if teammate else None,
         team=team.handle if team else None,
         unassign=teammate is None,
         claim=self_claim and conversation.owner_id is None,
+        check_owner=True,  # checked again under the conversation's lock, by the reducer
+        expected_owner=seen.handle if seen else None,
     )
     desk.change(conversation.id, actor_of(principal), [effect], now)
     text = (note or "").strip()

@@ -124,7 +124,14 @@ def move_stage(
         subject = db_key(item.id)
     if current != expected_stage:
         raise Conflict(f"the stage changed to {current or 'none'} meanwhile; reload to see it")
-    effect = fx.MoveStage("", pipeline=pipeline.name, stage=stage, subject=subject)
+    effect = fx.MoveStage(
+        "",
+        pipeline=pipeline.name,
+        stage=stage,
+        subject=subject,
+        check_from=True,  # checked again under the conversation's lock, by the reducer
+        from_stage=expected_stage,
+    )
     desk.change(conversation.id, actor_of(principal), [effect], now)
 
 

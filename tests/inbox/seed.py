@@ -90,6 +90,7 @@ class World:
                 owner_id=self.people[owner] if owner else None,
                 team_id=self.teams[team] if team else None,
                 stage=stage,
+                pipeline="sales" if stage else None,  # the retail sample's sales pipeline
                 opened_at=last_at - timedelta(minutes=len(texts)),
                 last_customer_message_at=last_at,
                 resolved_at=last_at if status == "resolved" else None,

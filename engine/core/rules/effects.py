@@ -27,6 +27,9 @@ class Assign(Effect):
     team: str | None = None
     unassign: bool = False  # a person hands the conversation back to the queue (no owner)
     claim: bool = False  # a person takes an unowned conversation for themselves
+    # A person decided on the owner they saw: refused if it changed meanwhile (a stale view).
+    check_owner: bool = False
+    expected_owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class MoveStage(Effect):
     pipeline: str = ""
     stage: str = ""
     subject: str | None = None  # a person names the object they move; a rule moves the newest
+    # A person moved from the stage they saw: refused if it changed meanwhile (a stale view).
+    check_from: bool = False
+    from_stage: str | None = None
 
 
 @dataclass(frozen=True)

@@ -392,6 +392,13 @@ class _Run:
     def _assign(self, effect: fx.Assign, cause: _Cause) -> list[DomainEvent]:
         conversation = self.state.conversation
         team, owner = conversation.team, conversation.owner
+        if effect.claim and owner is not None and owner != effect.teammate:
+            raise Refused(f"{owner} already owns this conversation", conflict=True)
+        if effect.check_owner and owner != effect.expected_owner:
+            raise Refused(
+                f"{owner or 'nobody'} owns this conversation now; reload to see the latest",
+                conflict=True,
+            )
         if effect.team:
             team = effect.team
         if effect.teammate:
@@ -450,6 +457,11 @@ class _Run:
                 return []
             key = item.key
             current = item.stage if item.pipeline == pipeline.name else None
+        if effect.check_from and current != effect.from_stage:
+            raise Refused(
+                f"the stage changed to {current or 'none'} meanwhile; reload to see it",
+                conflict=True,
+            )
         if current == effect.stage:
             return []
         if current is not None and not pipeline.allows(current, effect.stage):
