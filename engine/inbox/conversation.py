@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
 from engine.automation.traces import TracedEvent, recent_traces
-from engine.core.config import Pipeline, Template
+from engine.core.config import CustomField, Pipeline, Template
 from engine.inbox.attachments import timeline_media
+from engine.inbox.details import DetailField, details_of
 from engine.inbox.failures import meaning_of
 from engine.inbox.firings import describe_firing
 from engine.inbox.lookup import conversation_for
@@ -116,6 +117,7 @@ class ConversationView:
     scheduled: list[ScheduledAction] = field(default_factory=list)  # pending delayed actions
     clocks: list[SlaClock] = field(default_factory=list)  # running SLA clocks
     traces: list[TracedEvent] = field(default_factory=list)  # why the rules did what they did
+    details: list[DetailField] = field(default_factory=list)  # the workspace's own fields
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -259,6 +261,7 @@ def conversation_view(
     templates: tuple[Template, ...],
     now: datetime,
     pipelines: tuple[Pipeline, ...] = (),
+    fields: tuple[CustomField, ...] = (),
 ) -> ConversationView:
     conversation = conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
     contact = conversation.contact
@@ -330,7 +333,10 @@ def conversation_view(
         may_assign=may(principal, Action.ASSIGN, conversation)
         or may(principal, Action.TRANSFER, conversation),
         stages=stage_choices(pipelines, conversation),
-        business_objects=object_cards(pipelines, objects_of(session, principal, conversation.id)),
+        business_objects=object_cards(
+            pipelines, fields, objects_of(session, principal, conversation.id)
+        ),
+        details=details_of(fields, "conversation", conversation.fields),
         window_seconds_left=max(0, int((closes - now).total_seconds())) if closes else 0,
         traces=recent_traces(session, conversation.id),
     )

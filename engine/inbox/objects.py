@@ -16,6 +16,7 @@ from engine.automation.staff import Desk
 from engine.automation.state import db_key
 from engine.core.rules import effects as fx
 from engine.inbox.audit import actor_of
+from engine.inbox.details import parsed_values
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
 from engine.models import BusinessObject, BusinessObjectKind, BusinessObjectLink
@@ -101,8 +102,11 @@ def update_object(
     ).first()
     if item is None:
         raise NotFound(f"no business object {object_id} on this conversation")
+    own = {k: v for k, v in values.items() if k not in _COLUMNS}
+    typed = {**{k: v for k, v in values.items() if k in _COLUMNS}}
+    typed.update(parsed_values(desk.rules.config, item.kind, own))
     effects = []
-    for name, value in values.items():
+    for name, value in typed.items():
         if name == "amount":
             value = _amount(None if value is None else str(value))
         elif name == "status":
@@ -111,8 +115,9 @@ def update_object(
             value = value.strip() or None
         if value == _current(item, name):
             continue  # a form sends every field; only a change reaches the rules and the audit
+        field = "reference" if name == "external_ref" else name
         effects.append(
-            fx.SetField("", owner=item.kind, field=name, value=value, subject=db_key(item.id))
+            fx.SetField("", owner=item.kind, field=field, value=value, subject=db_key(item.id))
         )
     if effects:
         desk.change(conversation.id, actor_of(principal), effects, now)
@@ -120,8 +125,11 @@ def update_object(
     return item
 
 
+_COLUMNS = ("external_ref", "status", "amount", "currency")
+
+
 def _current(item: BusinessObject, name: str) -> object:
-    if name in ("external_ref", "status", "amount", "currency"):
+    if name in _COLUMNS:
         return getattr(item, name)
     return (item.fields or {}).get(name)
 

@@ -16,9 +16,10 @@ from engine.auth.policy import Action
 from engine.auth.principal import Principal
 from engine.automation.staff import Desk
 from engine.automation.state import db_key
-from engine.core.config import Pipeline
+from engine.core.config import CustomField, Pipeline
 from engine.core.rules import effects as fx
 from engine.inbox.audit import actor_of
+from engine.inbox.details import DetailField, details_of
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
 from engine.models import BusinessObject, BusinessObjectLink, Conversation
@@ -69,9 +70,14 @@ class ObjectCard:
     pipeline: str | None
     stage_label: str | None
     choices: list[StageChoice]
+    details: list[DetailField]
 
 
-def object_cards(pipelines: tuple[Pipeline, ...], items: list[BusinessObject]) -> list[ObjectCard]:
+def object_cards(
+    pipelines: tuple[Pipeline, ...],
+    fields: tuple[CustomField, ...],
+    items: list[BusinessObject],
+) -> list[ObjectCard]:
     cards = []
     for item in items:
         pipeline = object_pipeline(pipelines, item)
@@ -84,6 +90,7 @@ def object_cards(pipelines: tuple[Pipeline, ...], items: list[BusinessObject]) -
                 (pipeline.label or pipeline.name) if pipeline else None,
                 stage.label if stage else item.stage,
                 choices(pipeline, item.stage),
+                details_of(fields, item.kind, item.fields),
             )
         )
     return cards

@@ -29,13 +29,14 @@ from engine.core.config import Pipeline, Template, WorkspaceConfig
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.contacts import ContactView, contact_view, find_contacts
 from engine.inbox.conversation import conversation_view
+from engine.inbox.details import set_conversation_details
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
 from engine.inbox.objects import NewObject, create_for_conversation, objects_of, update_object
 from engine.inbox.ownership import assign
 from engine.inbox.queues import QueueFilters, list_queue, parse_queue, queue_counts
 from engine.inbox.quick_replies import quick_replies_for
-from engine.inbox.replies import ReplyRace, reply_template, reply_text
+from engine.inbox.replies import ReplyRace, reply_template, reply_text, send_held
 from engine.inbox.stages import move_stage
 from engine.inbox.work import (
     NoteAdded,
@@ -487,6 +488,27 @@ class ApiController(Controller):
         )
         return {"cancelled": True}
 
+    @post(
+        "/conversations/{conversation_id:int}/tasks/{task_id:int}/send",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+    )
+    def send_held(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        task_id: FromPath[int],
+    ) -> MessageRead:
+        """Send the message a rule held for an empty value, read again from the record;
+        400 with what is still empty, 409 once it went."""
+        return _write(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: _message(send_held(desk, principal, conversation_id, task_id, now)),
+        )
+
     @post("/tasks/{task_id:int}/done", sync_to_thread=True, status_code=HTTP_200_OK)
     def task_done(
         self, runtime: RuntimeDependency, principal: PrincipalDependency, task_id: FromPath[int]
@@ -719,6 +741,24 @@ class ApiController(Controller):
             principal,
             lambda session: [_object(o) for o in objects_of(session, principal, conversation_id)],
         )
+
+    @patch("/conversations/{conversation_id:int}/details", sync_to_thread=True)
+    def details(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: JSONBody[dict[str, Any]],
+    ) -> ConversationDetail:
+        """Fill in the conversation's own fields (workspace.yaml `fields.conversation`); a value
+        of null clears one, an undeclared name is refused with what to do."""
+        _write(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: set_conversation_details(desk, principal, conversation_id, data, now),
+        )
+        return _detail(runtime, principal, conversation_id)
 
     @get("/contacts", sync_to_thread=True)
     def contacts(

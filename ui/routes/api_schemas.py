@@ -107,6 +107,7 @@ class ConversationDetail:
     latest_message_id: int | None
     next_stages: list[str]
     timeline: list[EntryRead]
+    fields: dict[str, Any] = field(default_factory=dict)  # the workspace's own fields
 
     @classmethod
     def of(cls, view: ConversationView) -> ConversationDetail:
@@ -130,6 +131,7 @@ class ConversationDetail:
             latest_message_id=view.latest_message_id,
             next_stages=[choice.name for choice in view.stages],
             timeline=[EntryRead.of(e) for e in view.timeline],
+            fields=dict(c.fields or {}),
         )
 
 

@@ -25,6 +25,7 @@ from engine.automation.staff import Desk, act_on_conversation
 from engine.composition import Runtime
 from engine.db import workspace_session
 from engine.inbox.conversation import conversation_view
+from engine.inbox.details import set_conversation_details
 from engine.inbox.errors import Conflict, InvalidInput
 from engine.inbox.navigation import neighbour_in_queue
 from engine.inbox.objects import NewObject, create_for_conversation, update_object
@@ -106,6 +107,7 @@ def render_conversation(
             conversation_id,
             templates=config.templates if config else (),
             pipelines=config.pipelines if config else (),
+            fields=config.fields if config else (),
             now=now,
         )
         quick = quick_replies_for(
@@ -379,7 +381,7 @@ class ConversationController(Controller):
         data: Form,
     ) -> Response[Any]:
         """Fill in an order's (or booking's) details; only what changed reaches the rules."""
-        values = {name: data[name] for name in _OBJECT_FORM if name in data}
+        values = {name: value for name, value in data.items() if name != "_csrf_token"}
 
         return self._act(
             runtime,
@@ -387,6 +389,25 @@ class ConversationController(Controller):
             conversation_id,
             lambda desk, now: update_object(
                 desk, principal, conversation_id, object_id, dict(values), now
+            ),
+        )
+
+    @post("/details", sync_to_thread=True)
+    def details(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        """Fill in the conversation's own details (workspace.yaml `fields.conversation`)."""
+        values = {name: value for name, value in data.items() if name != "_csrf_token"}
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: set_conversation_details(
+                desk, principal, conversation_id, values, now
             ),
         )
 
@@ -535,9 +556,6 @@ class ConversationController(Controller):
             lambda desk, now: retry_message(desk.session, principal, message_id, now),
             sends=True,
         )
-
-
-_OBJECT_FORM = ("external_ref", "items", "amount", "currency", "status")
 
 
 def _object_id(text: str | None) -> int | None:
