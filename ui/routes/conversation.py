@@ -381,14 +381,13 @@ class ConversationController(Controller):
         data: Form,
     ) -> Response[Any]:
         """Fill in an order's (or booking's) details; only what changed reaches the rules."""
-        values = {name: value for name, value in data.items() if name != "_csrf_token"}
-
+        values = _typed_in(data)
         return self._act(
             runtime,
             principal,
             conversation_id,
             lambda desk, now: update_object(
-                desk, principal, conversation_id, object_id, dict(values), now
+                desk, principal, conversation_id, object_id, values, now
             ),
         )
 
@@ -401,7 +400,7 @@ class ConversationController(Controller):
         data: Form,
     ) -> Response[Any]:
         """Fill in the conversation's own details (workspace.yaml `fields.conversation`)."""
-        values = {name: value for name, value in data.items() if name != "_csrf_token"}
+        values = _typed_in(data)
         return self._act(
             runtime,
             principal,
@@ -560,3 +559,8 @@ class ConversationController(Controller):
 
 def _object_id(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
+
+
+def _typed_in(form: dict[str, str]) -> dict[str, object]:
+    """What a person typed into a details form, without the form's CSRF token."""
+    return {name: value for name, value in form.items() if name != "_csrf_token"}
