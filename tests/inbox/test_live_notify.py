@@ -41,7 +41,7 @@ if BACKEND == "postgres":
         try:
             _heard(ears)  # what the seeding said
             with pytest.raises(RuntimeError), unit_of_work(world.db, world.workspace_id) as s:
-                add_note(s, world.principal("agent"), conversation, "never committed", NOW)
+                add_note(desk(s), world.principal("agent"), conversation, "never committed", NOW)
                 raise RuntimeError("roll back")
             assert _heard(ears) == set()
             with unit_of_work(world.db, world.workspace_id) as session:
