@@ -28,7 +28,6 @@ from engine.core.rules import DomainEvent, RuleGraph
 from engine.core.rules import effects as fx
 from engine.core.states import ActorKind
 from engine.core.step import (
-    CONVERSATION,
     Actor,
     Command,
     DelayDue,
@@ -169,7 +168,6 @@ class Play:
         assert len(fired) == len(set(fired)), fired
         if isinstance(item, DelayDue) and item.delay.key in self.ran | self.cancelled:
             assert item.delay.key not in {d.key for d in after.pending}
-        assert CONVERSATION == "conversation"
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
