@@ -11,17 +11,16 @@ from sqlalchemy import Engine, select
 from engine.auth.principal import Principal, Role
 from engine.automation.runner import rules_in_force
 from engine.automation.scheduled import run_scheduled_action
-from engine.core.queue import RecordingJobQueue
 from engine.core.rules.events import DomainEvent
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.errors import Conflict
 from engine.inbox.work import cancel_scheduled
 from engine.jobs.names import RUN_SCHEDULED_ACTION
-from engine.jobs.sweeper import sweep_once
 from engine.models import Conversation, ScheduledAction, Task, Teammate
 from tests.applying import step_event
 from tests.automation.test_inbound_rules import Shop
 from tests.inbox.seed import desk
+from tests.sweeping import swept
 
 
 @pytest.fixture()
@@ -54,14 +53,8 @@ def pending(shop: Shop) -> list[ScheduledAction]:
 
 
 def run_due(shop: Shop) -> list[int]:
-    queue = RecordingJobQueue()
-    sweep_once(shop.db, queue, shop.clock.now())
-    mine = {a.id for a in shop.rows(ScheduledAction)}  # the run's other tests share the database
-    ids = [
-        int(a["action_id"])  # type: ignore[arg-type]
-        for a in queue.jobs(RUN_SCHEDULED_ACTION)
-        if a["action_id"] in mine
-    ]
+    mine = {a.id for a in shop.rows(ScheduledAction)}
+    ids = swept(shop.db, shop.clock.now(), RUN_SCHEDULED_ACTION, "action_id", mine)
     for action_id in ids:
         run_scheduled_action(
             action_id=action_id, db=shop.db, clock=shop.clock, configs=shop.configs

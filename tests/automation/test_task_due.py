@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from engine.automation.tasks import report_task_due
-from engine.core.queue import RecordingJobQueue
 from engine.db import workspace_session
 from engine.jobs.names import REPORT_TASK_DUE
-from engine.jobs.sweeper import sweep_once
 from engine.models import Notification, Task
 from engine.workspaces.reload import reload_folder
 from tests.automation.test_inbound_rules import Shop
+from tests.sweeping import swept
 
 OVERDUE_RULE = """
 
@@ -39,10 +38,8 @@ def shop(db: Engine, retail_copy: tuple[Path, str]) -> Shop:
 
 
 def report_due(shop: Shop) -> list[int]:
-    queue = RecordingJobQueue()
-    sweep_once(shop.db, queue, shop.clock.now())
     mine = {t.id for t in shop.rows(Task)}
-    ids = [int(a["task_id"]) for a in queue.jobs(REPORT_TASK_DUE) if a["task_id"] in mine]  # type: ignore[arg-type]
+    ids = swept(shop.db, shop.clock.now(), REPORT_TASK_DUE, "task_id", mine)
     for task_id in ids:
         report_task_due(task_id=task_id, db=shop.db, clock=shop.clock, configs=shop.configs)
     return ids

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from engine.core.queue import RecordingJobQueue
 from engine.db import workspace_session
 from engine.jobs.names import CHECK_SLA_CLOCK
-from engine.jobs.sweeper import sweep_once
 from engine.models import AuditLog, Conversation, Message, Notification, SlaClock, Task
 from engine.sla.clocks import check_clock
 from tests.automation.test_inbound_rules import Shop
+from tests.sweeping import swept
 
 # Saturday 28 November 2026, 16:50 in Nairobi: the shop closes at 17:00.
 SATURDAY_1650 = datetime(2026, 11, 28, 13, 50, tzinfo=UTC)
@@ -29,10 +28,8 @@ def shop(db: Engine, retail_copy: tuple[Path, str]) -> Shop:
 
 
 def check_due(shop: Shop) -> list[int]:
-    queue = RecordingJobQueue()
-    sweep_once(shop.db, queue, shop.clock.now())
-    mine = {c.id for c in shop.rows(SlaClock)}  # the run's other tests share the database
-    ids = [int(a["clock_id"]) for a in queue.jobs(CHECK_SLA_CLOCK) if a["clock_id"] in mine]  # type: ignore[arg-type]
+    mine = {c.id for c in shop.rows(SlaClock)}
+    ids = swept(shop.db, shop.clock.now(), CHECK_SLA_CLOCK, "clock_id", mine)
     for clock_id in ids:
         check_clock(clock_id=clock_id, db=shop.db, clock=shop.clock, configs=shop.configs)
     return ids

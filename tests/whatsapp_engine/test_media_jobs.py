@@ -20,13 +20,14 @@ from engine.core.media import MediaFailure
 from engine.core.messaging import OutboundMedia
 from engine.db import system_session, workspace_session
 from engine.inbox.failures import list_failures
-from engine.jobs.sweeper import sweep_once
+from engine.jobs.names import DISPATCH_OUTBOX_ROW
 from engine.models import MediaFile, Message, OutboxRow
 from engine.outbox.dispatch import dispatch_outbox_row
 from engine.outbox.sends import queue_media, queue_text
 from engine.whatsapp.media import DOWNLOAD_KIND, make_download_executor, make_uploader
 from engine.whatsapp.outbound import SEND_KIND, make_send_executor
 from tests.applying import apply_and_step
+from tests.sweeping import swept
 
 SHOP = Business("1020", "104729384756101", "254711000111")
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -194,9 +195,9 @@ def test_a_download_whose_worker_died_is_handed_out_again_by_the_sweeper(
     harness.whatsapp.put_media("9006", PNG, "image/png")
     message_id = harness.customer_sends("image", {"id": "9006", "mime_type": "image/png"})
     row = harness.row(f"media:{message_id}")
-    queue = RecordingQueue()
-    sweep_once(harness.db, queue, harness.clock.now())
-    assert any(args.get("row_id") == row.id for _, args in queue.jobs)
+    assert swept(harness.db, harness.clock.now(), DISPATCH_OUTBOX_ROW, "row_id", {row.id}) == [
+        row.id
+    ]
     # A worker claims it and dies: the lease runs out and the sweeper hands it out again.
     with system_session(harness.db) as session:
         claimed = session.get(OutboxRow, row.id)
@@ -204,9 +205,9 @@ def test_a_download_whose_worker_died_is_handed_out_again_by_the_sweeper(
         claimed.state, claimed.lease_expires_at = "sending", harness.clock.now()
         session.commit()
     harness.clock.advance(timedelta(minutes=5))
-    again = RecordingQueue()
-    sweep_once(harness.db, again, harness.clock.now())
-    assert any(args.get("row_id") == row.id for _, args in again.jobs)
+    assert swept(harness.db, harness.clock.now(), DISPATCH_OUTBOX_ROW, "row_id", {row.id}) == [
+        row.id
+    ]
 
 
 def attached(harness: Harness, data: bytes, mime_type: str, kind: str, name: str) -> int:
