@@ -56,6 +56,9 @@ BACKEND_FIXTURES = frozenset({"database_url", "redis_url", "db"})
 # The PostgreSQL server paths they drive (LISTEN/NOTIFY live updates, Redis queue)
 # are covered without a browser (tests/inbox/test_live_notify.py, test_two_servers.py).
 BROWSER_FIXTURE = "browser"
+# How long a test waits for a `kazi serve` it started: seconds on a quiet machine, but
+# with xdist workers and other suites sharing 2 cores, imports alone can take 30 s.
+SERVER_START_SECONDS = 90
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -29,8 +29,11 @@ def log_context(**ids: int | str | None) -> Iterator[None]:
 
 def add_log_ids(**ids: int | str | None) -> None:
     """Adds `ids` for the rest of the enclosing `log_context` block (every job runs in
-    one), where an id becomes known halfway: the block's end takes them away again."""
-    _ids.set({**current_ids(), **{k: v for k, v in ids.items() if v is not None}})
+    one), where an id becomes known halfway: the block's end takes them away again.
+    Outside any block it does nothing, so a direct call cannot leave ids behind."""
+    current = _ids.get()
+    if current is not None:
+        _ids.set({**current, **{k: v for k, v in ids.items() if v is not None}})
 
 
 def current_ids() -> dict[str, int | str]:

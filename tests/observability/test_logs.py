@@ -92,3 +92,14 @@ def test_kazi_log_format_chooses_the_lines(
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+
+
+def test_ids_added_outside_any_block_are_not_kept(
+    lines: tuple[logging.Logger, io.StringIO],
+) -> None:
+    """Code that adds ids when called directly, not as a job, leaves nothing behind."""
+    logger, out = lines
+    add_log_ids(workspace_id=8)
+    logger.info("direct")
+    (line,) = records(out)
+    assert "workspace_id" not in line

@@ -25,6 +25,7 @@ from connectors.whatsapp.simulator.payloads import Business, message_webhook
 from engine.db import make_engine, migrate, workspace_session
 from engine.models import Contact, InboundEvent, Message
 from engine.workspaces.load import load_folder
+from tests.conftest import SERVER_START_SECONDS
 
 pytestmark = pytest.mark.services
 
@@ -111,7 +112,9 @@ def test_the_worker_runs_what_the_server_enqueued(
     server = start("serve", environment, tmp_path / "serve.log")
     worker = None
     try:
-        wait_until(lambda: _answers(f"{base}/healthz"), 30, "kazi serve to answer")
+        wait_until(
+            lambda: _answers(f"{base}/healthz"), SERVER_START_SECONDS, "kazi serve to answer"
+        )
         body = json.dumps(
             message_webhook(
                 Business("1020", "104729384756101", "254711502300"),
