@@ -151,7 +151,7 @@ def test_the_worker_runs_what_the_server_enqueued(
             with workspace_session(db, workspace_id) as session:
                 return session.scalars(select(InboundEvent.state)).all() == ["processed"]
 
-        wait_until(applied, 30, "kazi worker to process the event")
+        wait_until(applied, SERVER_START_SECONDS, "kazi worker to start and process the event")
         with workspace_session(db, workspace_id) as session:
             message = session.scalars(select(Message)).one()
             contact = session.scalars(select(Contact)).one()
