@@ -9,6 +9,11 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+# pytest-xdist: each worker has its own SQLite folder, PostgreSQL databases, Redis
+# database number and free ports (tests/conftest.py). Three workers keep two cores
+# busy while tests wait on servers, browsers and sleeps.
+PYTEST_WORKERS ?= 3
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: install demo test lint typecheck layering test-sqlite test-postgres bench bench-inbox clean
 
@@ -44,14 +49,17 @@ typecheck: install
 layering: install
 	$(BIN)/lint-imports
 
+# Every test, Chromium's included, runs on SQLite.
 test-sqlite: install $(CHROMIUM)
-	KAZI_TEST_BACKEND=sqlite $(BIN)/pytest
+	KAZI_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_PARALLEL)
 
 # PostgreSQL + Redis run whenever they answer; with KAZI_REQUIRE_SERVICES=1 (CI) their absence fails.
-test-postgres: install $(CHROMIUM)
+# This pass keeps only the tests whose outcome can depend on the backend (they use the
+# run's database or queue); pure dsl/core/connectors tests and Chromium already ran above.
+test-postgres: install
 	@if $(BIN)/python -m tests.services_up "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
-		KAZI_TEST_BACKEND=postgres KAZI_TEST_POSTGRES_URL="$(PG_TEST_URL)" \
-		KAZI_TEST_REDIS_URL="$(REDIS_TEST_URL)" $(BIN)/pytest; \
+		KAZI_TEST_BACKEND=postgres KAZI_TEST_BACKEND_ONLY=1 KAZI_TEST_POSTGRES_URL="$(PG_TEST_URL)" \
+		KAZI_TEST_REDIS_URL="$(REDIS_TEST_URL)" $(BIN)/pytest $(PYTEST_PARALLEL); \
 	elif [ "$$KAZI_REQUIRE_SERVICES" = "1" ]; then \
 		echo "PostgreSQL or Redis is not answering and KAZI_REQUIRE_SERVICES=1: failing"; exit 1; \
 	else \

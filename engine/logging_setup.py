@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
+
+from engine.observability.log_context import LogContextFilter
 
 _STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -28,10 +31,14 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: int = logging.INFO, json_lines: bool | None = None) -> None:
-    """Send logs to stderr; JSON unless stderr is a terminal (or as `json_lines` says)."""
+    """Send logs to stderr: JSON lines if `json_lines`, else as KAZI_LOG_FORMAT says (json
+    or text), else JSON unless stderr is a terminal. Every line carries the ids of the
+    work it was written in (engine.observability.log_context)."""
     if json_lines is None:
-        json_lines = not sys.stderr.isatty()
+        chosen = os.environ.get("KAZI_LOG_FORMAT", "")
+        json_lines = chosen == "json" if chosen in ("json", "text") else not sys.stderr.isatty()
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(LogContextFilter())
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:

@@ -25,6 +25,8 @@ class Settings:
     var_dir: Path
     queue_name: str = "kazi"
     require_services: bool = False
+    metrics_token: str = ""  # KAZI_METRICS_TOKEN: /metrics answers only a bearer of it
+    log_format: str = ""  # KAZI_LOG_FORMAT: json or text; unset: text on a terminal
 
     @property
     def host(self) -> str:
@@ -33,6 +35,11 @@ class Settings:
     @property
     def port(self) -> int:
         return int(self.bind.rsplit(":", 1)[1])
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where server and worker processes on this machine keep their metric counts."""
+        return self.var_dir / "metrics"
 
     @property
     def is_sqlite(self) -> bool:
@@ -54,6 +61,8 @@ class Settings:
             var_dir=var_dir,
             queue_name=env.get("KAZI_QUEUE_NAME", "kazi"),
             require_services=env.get("KAZI_REQUIRE_SERVICES", "") == "1",
+            metrics_token=env.get("KAZI_METRICS_TOKEN", ""),
+            log_format=env.get("KAZI_LOG_FORMAT", ""),
         )
         settings._check()
         return settings
@@ -63,6 +72,10 @@ class Settings:
             raise SettingsError(
                 f"KAZI_REDIS_URL={self.redis_url!r} is not a redis:// URL; "
                 "set it like redis://127.0.0.1:6379/0 or unset it to queue jobs in SQLite"
+            )
+        if self.log_format not in ("", "json", "text"):
+            raise SettingsError(
+                f"KAZI_LOG_FORMAT={self.log_format!r}: use json or text (or unset it)"
             )
         host, _, port = self.bind.rpartition(":")
         if not host or not port.isdigit():

@@ -31,6 +31,7 @@ from ui.routes.inbox import InboxController
 from ui.routes.live import LiveController, PresenceController
 from ui.routes.manager import ManagerController
 from ui.routes.media import MediaApiController, MediaPageController
+from ui.routes.metrics import MetricsController, webhook_metrics
 from ui.routes.notifications import NotificationsController
 from ui.routes.people import PeopleController
 from ui.routes.signin import AccountController, SignInController
@@ -104,11 +105,13 @@ def create_app(runtime: Runtime) -> Litestar:
             FailuresApiController,
             MediaPageController,
             MediaApiController,
+            MetricsController,
             create_static_files_router(path="/static", directories=[UI_DIR / "static"]),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
         csrf_config=csrf_config(runtime.settings),
         before_send=[add_security_headers],
+        middleware=[webhook_metrics],
         template_config=TemplateConfig(directory=UI_DIR / "templates", engine=JinjaTemplateEngine),
         on_shutdown=[runtime.close],
         lifespan=[live_updates(hub, runtime)],

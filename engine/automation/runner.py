@@ -26,6 +26,7 @@ from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.core.rules.graph import RuleGraph
 from engine.core.step import Command, Input, Outcome, Refusal, step
 from engine.models import ConfigVersion, Workspace
+from engine.observability import observed_rule_evaluation
 from engine.workspaces.directory import ConfigDirectory
 
 
@@ -89,6 +90,7 @@ class Applied:
         return self.outcome.refused
 
 
+@observed_rule_evaluation
 def step_conversation(
     session: Session, rules: RulesInForce, conversation_id: int, input: Input, now: datetime
 ) -> Applied | None:

@@ -22,6 +22,7 @@ from engine.jobs.leases import claim, retry_delay
 from engine.jobs.timing import job_timings
 from engine.models import InboundEvent
 from engine.models.states import InboundState
+from engine.observability import EVENTS, add_log_ids
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +66,14 @@ def process_inbound_event(
         session.commit()
     if not won or workspace_id is None:
         return
+    add_log_ids(workspace_id=workspace_id)
+    provider = "unknown"
     try:
         with workspace_session(db, workspace_id) as session:
             event = session.get(InboundEvent, event_id)
             if event is None:
                 return
+            provider = event.provider
             handler = handlers.get(event.provider)
             if handler is None:
                 raise NoHandler(f"no handler for provider {event.provider!r}")
@@ -81,18 +85,21 @@ def process_inbound_event(
             event.lease_expires_at = None
             event.last_error = None
             session.commit()
+        EVENTS.labels(provider, "processed").inc()
     except Exception as error:  # the job boundary: record it where staff can see it
         logger.exception("inbound event %s failed", event_id, extra={"event_id": event_id})
-        _record_failure(db, workspace_id, event_id, error, now)
+        gave_up = _record_failure(db, workspace_id, event_id, error, now)
+        EVENTS.labels(provider, "failed" if gave_up else "retry").inc()
 
 
 def _record_failure(
     db: Engine, workspace_id: int, event_id: int, error: Exception, now: datetime
-) -> None:
+) -> bool:
+    """Records the error on the event; True when it is given up (failed, for staff)."""
     with workspace_session(db, workspace_id) as session:
         event = session.get(InboundEvent, event_id)
         if event is None:
-            return
+            return False
         event.last_error = f"{type(error).__name__}: {error}"[:2000]
         if isinstance(error, NoHandler) or event.attempts >= AUTOMATIC_ATTEMPTS:
             event.state = InboundState.FAILED
@@ -103,7 +110,9 @@ def _record_failure(
             event.state = InboundState.RECEIVED
             event.lease_expires_at = now + retry_delay(event.attempts, RETRY_BASE, RETRY_CEILING)
             event.enqueued_at = None
+        gave_up = event.state == InboundState.FAILED
         session.commit()
+        return gave_up
 
 
 def reopen_failed_event(event: InboundEvent) -> bool:

@@ -10,6 +10,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 
 from engine.core.queue import JsonScalar
 from engine.jobs.serializer import JsonSerializer
+from engine.observability import log_context, observed_job
 from engine.settings import Settings
 
 JobHandler = Callable[..., None]
@@ -55,7 +56,9 @@ def _named(job: str, handler: JobHandler) -> JobHandler:
     server and a worker must agree on it whatever function sits behind the job."""
 
     def run(**arguments: Any) -> None:
-        handler(**arguments)
+        # Its log lines carry the job and its ids (event_id, row_id...).
+        with log_context(job=job, **arguments), observed_job(job):
+            handler(**arguments)
 
     run.__module__ = "kazi.jobs"
     run.__name__ = run.__qualname__ = job

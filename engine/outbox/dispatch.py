@@ -24,6 +24,7 @@ from engine.jobs.leases import claim, retry_delay
 from engine.jobs.timing import job_timings
 from engine.models import OutboxRow
 from engine.models.states import OutboxState
+from engine.observability import OUTBOX_SENDS, add_log_ids
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ def dispatch_outbox_row(
         session.commit()
     if work is None:
         return
+    add_log_ids(workspace_id=work.workspace_id)
     try:
         executor = executors.get(work.kind)
         if executor is None:
@@ -110,22 +112,27 @@ def dispatch_outbox_row(
         executor(work)
     except Deferred as deferred:
         _defer(work, deferred.wait)
+        OUTBOX_SENDS.labels(work.kind, "deferred").inc()
     except ExecutionFailed as failure:
-        _record(work, failure.reason, failure.retryable, failure.retry_after)
+        outcome = _record(work, failure.reason, failure.retryable, failure.retry_after)
+        OUTBOX_SENDS.labels(work.kind, outcome).inc()
     except Exception as error:  # the job boundary: unknown errors are retried, then shown
         logger.exception("outbox row %s failed", row_id, extra={"outbox_row_id": row_id})
-        _record(work, f"{type(error).__name__}: {error}", True, None)
+        outcome = _record(work, f"{type(error).__name__}: {error}", True, None)
+        OUTBOX_SENDS.labels(work.kind, outcome).inc()
     else:
         _record(work, None, False, None)
+        OUTBOX_SENDS.labels(work.kind, "done").inc()
 
 
 def _record(
     work: OutboxWork, reason: str | None, retryable: bool, retry_after: timedelta | None
-) -> None:
+) -> str:
+    """Records the outcome on the row; says which: done, retry or failed."""
     with workspace_session(work.db, work.workspace_id) as session:
         row = session.get(OutboxRow, work.row_id)
         if row is None:
-            return
+            return "gone"
         row.updated_at = work.now
         row.lease_expires_at = None
         row.last_error = reason[:2000] if reason else None
@@ -140,7 +147,9 @@ def _record(
             row.enqueued_at = None
         else:
             row.state = OutboxState.FAILED
+        outcome = "retry" if row.state == OutboxState.QUEUED else str(row.state)
         session.commit()
+        return outcome
 
 
 def _defer(work: OutboxWork, wait: timedelta) -> None:

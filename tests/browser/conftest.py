@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
 from engine.db import make_engine, migrate
+from tests.conftest import SERVER_START_SECONDS
 from tests.inbox.seed import World, fast_password_hashing, make_world
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,7 +90,8 @@ def running_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Generous: with xdist workers and other suites on 2 cores, starting takes long.
+        deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:

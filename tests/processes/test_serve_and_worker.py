@@ -25,6 +25,7 @@ from connectors.whatsapp.simulator.payloads import Business, message_webhook
 from engine.db import make_engine, migrate, workspace_session
 from engine.models import Contact, InboundEvent, Message
 from engine.workspaces.load import load_folder
+from tests.conftest import SERVER_START_SECONDS
 
 pytestmark = pytest.mark.services
 
@@ -111,7 +112,9 @@ def test_the_worker_runs_what_the_server_enqueued(
     server = start("serve", environment, tmp_path / "serve.log")
     worker = None
     try:
-        wait_until(lambda: _answers(f"{base}/healthz"), 30, "kazi serve to answer")
+        wait_until(
+            lambda: _answers(f"{base}/healthz"), SERVER_START_SECONDS, "kazi serve to answer"
+        )
         body = json.dumps(
             message_webhook(
                 Business("1020", "104729384756101", "254711502300"),
@@ -148,7 +151,7 @@ def test_the_worker_runs_what_the_server_enqueued(
             with workspace_session(db, workspace_id) as session:
                 return session.scalars(select(InboundEvent.state)).all() == ["processed"]
 
-        wait_until(applied, 30, "kazi worker to process the event")
+        wait_until(applied, SERVER_START_SECONDS, "kazi worker to start and process the event")
         with workspace_session(db, workspace_id) as session:
             message = session.scalars(select(Message)).one()
             contact = session.scalars(select(Contact)).one()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import SERVER_START_SECONDS
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -58,7 +60,7 @@ def wait_for_server(base_url: str, process: subprocess.Popen[bytes], log: Path) 
         except httpx.HTTPError:
             return False
 
-    wait_until(answers, 30, "kazi serve to answer")
+    wait_until(answers, SERVER_START_SECONDS, "kazi serve to answer")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

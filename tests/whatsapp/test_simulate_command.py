@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import SERVER_START_SECONDS
 from ui.commands import simulate
 
 
@@ -72,7 +73,7 @@ def test_the_command_serves_the_simulator(repo_root: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + SERVER_START_SECONDS  # slow to start on a busy machine
         while True:
             try:
                 state = httpx.get(f"http://127.0.0.1:{port}/_sim/state", timeout=1).json()

@@ -18,6 +18,7 @@ from engine.composition import build_runtime
 from engine.core.clock import SystemClock
 from engine.db import make_engine, migrate
 from engine.logging_setup import configure_logging
+from engine.observability import enable_multiprocess
 from engine.settings import Settings
 from engine.startup import check_database, check_queue, missing_secrets
 from engine.worker import run_worker
@@ -76,6 +77,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     configure_logging()
     for line in missing_secrets(settings):
         logger.warning("%s; that integration is refused until it is set", line)
+    enable_multiprocess(settings.metrics_dir)  # /metrics adds up every process's counts
     uvicorn.run(
         "ui.app:app_from_env",
         factory=True,
@@ -93,6 +95,7 @@ def _worker(arguments: argparse.Namespace) -> int:
     check_database(settings)
     check_queue(settings)
     configure_logging()
+    enable_multiprocess(settings.metrics_dir)  # counted here, scraped from `kazi serve`
     runtime = build_runtime(settings)
     try:
         run_worker(runtime, threads=arguments.threads)
