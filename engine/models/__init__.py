@@ -21,6 +21,7 @@ from engine.models.conversations import (
 from engine.models.events import InboundEvent, OutboxRow
 from engine.models.history import AuditLog, ConfigVersion, RuleFiring, RuleTrace, StageHistory
 from engine.models.media import MediaFile
+from engine.models.message_changes import MessageEdit, MessageReaction, UnmatchedItem
 from engine.models.notifications import Notification
 from engine.models.presence import Presence
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
@@ -38,7 +39,10 @@ from engine.models.states import (
     MessageType,
     OutboxState,
     Priority,
+    Reactor,
+    SentVia,
     SubjectKind,
+    UnmatchedState,
     WaitingOn,
 )
 from engine.models.workspace import Team, Teammate, TeamMembership, Workspace
@@ -69,6 +73,8 @@ __all__ = [
     "InboundState",
     "MediaFile",
     "Message",
+    "MessageEdit",
+    "MessageReaction",
     "MessageStatusEvent",
     "MessageType",
     "Note",
@@ -77,9 +83,11 @@ __all__ = [
     "OutboxState",
     "Presence",
     "Priority",
+    "Reactor",
     "RuleFiring",
     "RuleTrace",
     "ScheduledAction",
+    "SentVia",
     "SignInAttempt",
     "SlaClock",
     "StageHistory",
@@ -89,6 +97,8 @@ __all__ = [
     "TeamMembership",
     "Teammate",
     "UTCDateTime",
+    "UnmatchedItem",
+    "UnmatchedState",
     "UnscopedSessionError",
     "WaitingOn",
     "WebSession",
