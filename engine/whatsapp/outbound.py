@@ -43,7 +43,7 @@ from engine.outbox.sends import (
     SEND_KIND,
     window_is_open,
 )
-from engine.whatsapp.apply import release_waiting_statuses
+from engine.whatsapp.apply import apply_waiting
 
 __all__ = ["READ_KIND", "SEND_KIND", "make_read_executor", "make_send_executor"]
 
@@ -217,7 +217,10 @@ def _record_result(work: OutboxWork, result: object) -> None:
             message.provider_message_id = result.provider_message_id
             message.delivery_state = next_delivery_state(message.delivery_state, "accepted")
             if result.provider_message_id:
-                release_waiting_statuses(session, result.provider_message_id)
+                # Statuses that beat this answer are applied now. (What they could raise
+                # for the rules — a reaction to a message not yet known to be sent — has
+                # no effect worth a step here.)
+                apply_waiting(session, result.provider_message_id, work.now)
             session.commit()
             return
         if isinstance(result, SendFailure):
