@@ -313,7 +313,7 @@ def unsupported(
 def echo_webhook(business: Business, to: str, message: Payload) -> Payload:
     """A message the business typed in the WhatsApp Business app (coexistence, §5.14):
     field `smb_message_echoes`, `from` the business, `to` the customer."""
-    echo = {"from": business.display_phone_number, "to": to, **message}
+    echo = {**message, "from": business.display_phone_number, "to": to}
     body = envelope(business, {"message_echoes": [echo]})
     body["entry"][0]["changes"][0]["field"] = "smb_message_echoes"
     return body
