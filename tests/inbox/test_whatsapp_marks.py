@@ -1,0 +1,69 @@
+"""The conversation page shows WhatsApp's changes to messages (issue 15): a reaction under
+its message, an edited mark, a deleted message hidden, a phone-app echo labelled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from connectors.whatsapp.parse import parse_envelope
+from connectors.whatsapp.simulator.payloads import (
+    Business,
+    echo_webhook,
+    edit,
+    message_webhook,
+    reaction,
+    revoke,
+)
+from engine.db import workspace_session
+from engine.models import Conversation
+from tests.applying import apply_and_step
+from tests.inbox.seed import NOW
+from tests.inbox.web import Web
+
+SHOP = Business("1020", "104729384756101", "254711502300")
+CUSTOMER = "254722555001"
+EPOCH = int(NOW.timestamp()) - 600
+
+
+def text(wamid: str, body: str, at: int) -> dict[str, Any]:
+    return {
+        "from": CUSTOMER,
+        "id": wamid,
+        "timestamp": str(at),
+        "type": "text",
+        "text": {"body": body},
+    }
+
+
+def apply(web: Web, document: dict[str, Any]) -> None:
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        for item in parse_envelope(document):
+            apply_and_step(session, item, NOW)
+        session.commit()
+
+
+def test_reactions_edits_deletions_and_echoes_show_on_the_conversation_page(web: Web) -> None:
+    def customer(message: dict[str, Any]) -> None:
+        apply(web, message_webhook(SHOP, CUSTOMER, "Zawadi", message))
+
+    customer(text("wamid.p1", "Bei ya friji?", EPOCH))
+    customer(text("wamid.p2", "Namba yangu ya siri 4455", EPOCH + 10))
+    customer(reaction("wamid.p3", CUSTOMER, EPOCH + 20, "wamid.p1", "🔥"))
+    customer(edit("wamid.p4", CUSTOMER, EPOCH + 30, "wamid.p1", "Bei ya friji kubwa?"))
+    customer(revoke("wamid.p5", CUSTOMER, EPOCH + 40, "wamid.p2"))
+    echo = {"id": "wamid.p6", "timestamp": str(EPOCH + 50), "type": "text"}
+    apply(web, echo_webhook(SHOP, CUSTOMER, {**echo, "text": {"body": "KES 60,000"}}))
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        conversation_id = session.scalars(select(Conversation.id)).one()
+    assert web.sign_in("boss").status_code == 303
+    page = web.client.get(f"/inbox/c/{conversation_id}").text
+    first = page[page.index("Bei ya friji kubwa?") :]
+    assert '<span class="reaction reactor-contact"' in first.split("</li>")[0]
+    assert "🔥" in first.split("</li>")[0]
+    assert "edited</span>" in page[: page.index("Bei ya friji kubwa?")].rsplit("<li", 1)[1]
+    assert "Bei ya friji?" not in page  # the edit replaced the text on the page
+    assert "4455" not in page  # deleted: hidden, though kept in the database
+    assert "This message was deleted by the customer." in page
+    assert "Sent from the phone app" in page and "KES 60,000" in page
