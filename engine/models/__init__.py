@@ -45,6 +45,7 @@ from engine.models.states import (
     UnmatchedState,
     WaitingOn,
 )
+from engine.models.templates import TemplateStatus
 from engine.models.workspace import Team, Teammate, TeamMembership, Workspace
 
 __all__ = [
@@ -96,6 +97,7 @@ __all__ = [
     "Team",
     "TeamMembership",
     "Teammate",
+    "TemplateStatus",
     "UTCDateTime",
     "UnmatchedItem",
     "UnmatchedState",

@@ -60,6 +60,7 @@ from engine.models import (
     SentVia,
     UnmatchedState,
 )
+from engine.whatsapp.account import apply_account_change, apply_out_of_band_error
 from engine.whatsapp.changes import apply_edit, apply_reaction, apply_revoke
 from engine.whatsapp.content import stored_content
 from engine.whatsapp.media import queue_media_download
@@ -131,8 +132,12 @@ def apply_item(
             return _apply_message(session, item, now, numbers)
         case StatusUpdate():
             _apply_status(session, item, inbound_event_id, now)
+        case OtherChange():
+            apply_account_change(session, item, now)
+        case OutOfBandError():
+            apply_out_of_band_error(session, item, now)
         case _:
-            pass  # account-level changes are stored raw on the event; nothing to apply
+            pass  # a malformed part: stored flagged on its event, never applied
     return []
 
 
@@ -215,6 +220,18 @@ def _apply_message(
         author_contact_id=contact.id,
         provider_timestamp=sent_at,
     )
+    if item.errors or item.flagged:
+        # What WhatsApp or the parser said about content Kazi cannot show (§5.12): kept.
+        error = item.errors[0] if item.errors else None
+        message.failure_code = str(error.code) if error and error.code is not None else None
+        message.failure_detail = (
+            "; ".join(
+                part
+                for part in (error.details or error.title if error else "", *item.problems)
+                if part
+            )[:2000]
+            or None
+        )
     session.add(message)
     # What the message does to the conversation (the window, waiting on us, waking a
     # snooze) is the reducer's, when the rules run on `message received`.

@@ -43,6 +43,7 @@ from engine.outbox.sends import (
     SEND_KIND,
     window_is_open,
 )
+from engine.whatsapp.account import template_refusal
 from engine.whatsapp.apply import apply_waiting
 
 __all__ = ["READ_KIND", "SEND_KIND", "make_read_executor", "make_send_executor"]
@@ -133,6 +134,15 @@ def _prepare(work: OutboxWork) -> OutboundMessage | None:
             _fail(message, "131047", OUTSIDE_WINDOW_MEANING)
             session.commit()
             raise ExecutionFailed(OUTSIDE_WINDOW_MEANING, retryable=False)
+        refusal = (
+            template_refusal(session, spec["name"], spec["language"])
+            if spec["type"] == "template"
+            else None
+        )
+        if refusal is not None:
+            _fail(message, *refusal)
+            session.commit()
+            raise ExecutionFailed(refusal[1], retryable=False)
         to = _recipient(session, conversation.contact_id)
         message.delivery_state = "sending"
         session.commit()

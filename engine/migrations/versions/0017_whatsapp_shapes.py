@@ -20,6 +20,32 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "template_statuses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=512), nullable=False),
+        sa.Column("language", sa.String(length=32), nullable=False),
+        sa.Column("provider_template_id", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("category", sa.String(length=64), nullable=True),
+        sa.Column("quality", sa.String(length=32), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_template_statuses_workspace_id"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_statuses")),
+        sa.UniqueConstraint(
+            "workspace_id",
+            "name",
+            "language",
+            name=op.f("uq_template_statuses_workspace_id_name_language"),
+        ),
+    )
+    op.create_table(
         "unmatched_items",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("target_provider_message_id", sa.String(length=255), nullable=False),
@@ -154,6 +180,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("template_statuses")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_column("deleted_at")
         batch_op.drop_column("edited_at")
