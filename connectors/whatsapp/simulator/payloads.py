@@ -32,6 +32,10 @@ CONTENT_KEYS = (
     "order",
     "unsupported",
     "change_number",
+    "unreact",
+    "edit",
+    "revoke",
+    "request_welcome",
 )
 
 
@@ -137,8 +141,14 @@ def inbound_message(
     timestamp: int,
     business_number: str,
     last_business_message: str | None,
+    last_customer_message: str | None = None,
 ) -> Payload:
-    """One script step (`{"text": "hi"}`, `{"image": {...}}`, ...) → a `messages[]` item."""
+    """One script step (`{"text": "hi"}`, `{"image": {...}}`, ...) → a `messages[]` item.
+
+    Besides content: `{"reaction": "👍"}` reacts to the business's last message (`""` or
+    `{"unreact": true}` removes it; `"to": "<wamid>"` picks the message); `{"edit": "new
+    text"}` and `{"revoke": true}` change the customer's own last message (`"to"` picks
+    another; `{"unsupported": "edit"}` is an edit as plain Cloud API numbers report it)."""
     kinds = [k for k in CONTENT_KEYS if k in step]
     if len(kinds) != 1:
         raise StepError(f"a step needs exactly one of {', '.join(CONTENT_KEYS)}; got {step!r}")
@@ -173,12 +183,33 @@ def inbound_message(
     elif kind == "button":
         message.update(type="button", button=dict(argument))
         context = _reply_context(business_number, last_business_message)
-    elif kind == "reaction":
-        target = last_business_message or wamid
-        message.update(type="reaction", reaction={"message_id": target, "emoji": str(argument)})
+    elif kind in ("reaction", "unreact"):
+        target = str(step.get("to") or last_business_message or wamid)
+        reacted: Payload = {"message_id": target}
+        if kind == "reaction":
+            reacted["emoji"] = str(argument)
+        message.update(type="reaction", reaction=reacted)
+    elif kind in ("edit", "revoke"):
+        original = step.get("to") or last_customer_message
+        if not original:
+            raise StepError(f"{kind} needs an earlier customer message (or `to`)")
+        if kind == "edit":
+            message.update(
+                type="edit",
+                edit={
+                    "original_message_id": str(original),
+                    "message": {"type": "text", "text": {"body": str(argument)}},
+                },
+            )
+        else:
+            message.update(type="revoke", revoke={"original_message_id": str(original)})
+    elif kind == "request_welcome":
+        message.update(type="request_welcome")
     elif kind == "order":
         message.update(type="order", order=_order(argument))
     elif kind == "unsupported":
+        if str(argument) == "edit" and (step.get("to") or last_customer_message):
+            context = {"id": str(step.get("to") or last_customer_message)}
         message.update(
             type="unsupported",
             unsupported={"type": str(argument)},
