@@ -204,6 +204,8 @@ def _activity_text(entry: AuditLog, names: dict[int, str], by_handle: dict[str, 
             return f"{actor} snoozed the conversation"
         case "status":
             return f"{actor} set the status to {str(detail.get('to', '')).replace('_', ' ')}"
+        case "whatsapp_system":  # a number or identity change WhatsApp reported
+            return f"WhatsApp: {detail.get('text', '')}"
     return f"{actor}: {entry.action}"
 
 

@@ -50,8 +50,11 @@ from engine.identity import (
 )
 from engine.inbound.processing import FlagForStaff, InboundHandler
 from engine.models import (
+    ActorKind,
+    AuditLog,
     AuthorKind,
     Channel,
+    Conversation,
     Direction,
     InboundEvent,
     Message,
@@ -110,12 +113,8 @@ def apply_item(
 ) -> list[ConversationEvent]:
     check_belongs(item, numbers)
     match item:
-        case InboundMessage(content=SystemContent() as system) if (
-            system.system_type == "user_changed_number" and system.new_wa_id and item.from_wa_id
-        ):
-            old = find_current_identity(session, Channel.WHATSAPP, _addresses(item.from_wa_id))
-            if old is not None:
-                change_address(session, old, system.new_wa_id, now)
+        case InboundMessage(content=SystemContent() as system) if not item.is_echo:
+            _apply_system(session, item, system, now)
         case InboundMessage(content=ReactionContent() as reaction):
             return apply_reaction(session, item, reaction, inbound_event_id, now)
         case InboundMessage(content=EditContent() as edit):
@@ -174,6 +173,57 @@ def check_belongs(item: WhatsAppEvent, numbers: Numbers | None) -> None:
             f"this workspace's numbers (workspace.yaml has: {known}). Kept here; no contact "
             "or conversation made. If the number is yours, add it and retry this event."
         )
+
+
+NUMBER_CHANGES = ("user_changed_number", "customer_changed_number")
+
+
+def _apply_system(
+    session: Session, item: InboundMessage, system: SystemContent, now: datetime
+) -> None:
+    """A number or identity change (§5.10): the contact keeps its history and its
+    conversations; the change shows on the contact's latest conversation. Not a message
+    from the customer, so no rule hears `message received`."""
+    if system.system_type in NUMBER_CHANGES and system.new_wa_id and item.from_wa_id:
+        old = find_current_identity(session, Channel.WHATSAPP, _addresses(item.from_wa_id))
+        if old is not None:
+            change_address(session, old, system.new_wa_id, now)
+    known = [a for a in (system.new_wa_id, item.from_wa_id) if a]
+    identity = next(
+        (
+            found
+            for address in known
+            if (found := find_current_identity(session, Channel.WHATSAPP, _addresses(address)))
+        ),
+        None,
+    )
+    if identity is None:
+        return  # about someone Kazi never met: the raw event is all there is to keep
+    conversation = session.scalars(
+        select(Conversation)
+        .where(Conversation.contact_id == identity.contact_id)
+        .order_by(Conversation.resolved_at.is_not(None), Conversation.id.desc())
+    ).first()
+    if conversation is None:
+        return
+    session.add(
+        AuditLog(
+            actor_kind=ActorKind.CONTACT,
+            actor_name="WhatsApp",
+            action="whatsapp_system",
+            subject_kind="conversation",
+            subject_id=conversation.id,
+            detail={
+                "type": system.system_type,
+                "text": system.body or system.system_type.replace("_", " "),
+                "new_wa_id": system.new_wa_id,
+                "new_user_id": system.new_user_id,
+                "previous_user_id": system.previous_user_id,
+            },
+            at=_instant(item.timestamp) or now,
+        )
+    )
+    session.flush()
 
 
 def _apply_message(
