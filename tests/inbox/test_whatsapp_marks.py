@@ -15,6 +15,7 @@ from connectors.whatsapp.simulator.payloads import (
     message_webhook,
     reaction,
     revoke,
+    status_webhook,
 )
 from engine.db import workspace_session
 from engine.models import Conversation
@@ -67,3 +68,22 @@ def test_reactions_edits_deletions_and_echoes_show_on_the_conversation_page(web:
     assert "4455" not in page  # deleted: hidden, though kept in the database
     assert "This message was deleted by the customer." in page
     assert "Sent from the phone app" in page and "KES 60,000" in page
+
+
+def test_updates_about_unknown_messages_are_listed_on_the_failures_page(web: Web) -> None:
+    apply(
+        web,
+        status_webhook(
+            SHOP,
+            wamid="wamid.sent-elsewhere",
+            status="delivered",
+            recipient=CUSTOMER,
+            timestamp=EPOCH,
+            callback_data=None,
+            category="service",
+        ),
+    )
+    web.sign_in("manager")
+    page = web.client.get("/failures").text
+    assert "WhatsApp updates about messages Kazi does not have" in page
+    assert "wamid.sent-elsewhere" in page and "delivered" in page and "waiting" in page
