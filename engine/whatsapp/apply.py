@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.whatsapp.events import (
@@ -54,8 +55,10 @@ from engine.models import (
     AuditLog,
     AuthorKind,
     Channel,
+    Contact,
     Conversation,
     Direction,
+    Identity,
     InboundEvent,
     Message,
     MessageStatusEvent,
@@ -188,7 +191,16 @@ def _apply_system(
         old = find_current_identity(session, Channel.WHATSAPP, _addresses(item.from_wa_id))
         if old is not None:
             change_address(session, old, system.new_wa_id, now)
-    known = [a for a in (system.new_wa_id, item.from_wa_id) if a]
+    if system.new_user_id and system.previous_user_id:
+        # A number change regenerates the BSUID; `user_changed_user_id` changes only it.
+        old_user = find_current_identity(
+            session, Channel.WHATSAPP, {system.previous_user_id.strip()}
+        )
+        if old_user is not None:
+            change_address(session, old_user, system.new_user_id, now)
+    known = [
+        a for a in (system.new_wa_id, item.from_wa_id, system.new_user_id, item.from_user_id) if a
+    ]
     identity = next(
         (
             found
@@ -232,22 +244,10 @@ def _apply_message(
     now: datetime,
     numbers: Numbers | None,
 ) -> list[ConversationEvent]:
-    if not item.from_wa_id:
-        raise FlagForStaff(
-            "A message from a username-only WhatsApp user (no phone number, only the "
-            f"business-scoped id {item.from_user_id!r}): kept here, not yet attached."
-        )
     if session.scalar(select(Message.id).where(Message.provider_message_id == item.message_id)):
         return []  # the same message under another webhook delivery
     sent_at = _instant(item.timestamp) or now
-    contact = identify(
-        session,
-        Channel.WHATSAPP,
-        item.from_wa_id,
-        now,
-        profile_name=item.sender.name if item.sender else None,
-        equivalent_raw=equivalent_wa_ids(item.from_wa_id),
-    )
+    contact = _sender(session, item, now)
     conversation, opened = open_or_reuse_conversation(
         session, contact_id=contact.id, business_number=_business_number(item, numbers), now=sent_at
     )
@@ -299,6 +299,49 @@ def _apply_message(
     )
     happened.append(ConversationEvent(conversation.id, received))
     return [*happened, *apply_waiting(session, item.message_id, now)]
+
+
+def _sender(session: Session, item: InboundMessage, now: datetime) -> Contact:
+    """The contact who wrote: by the wa_id in any of its number forms, else by the
+    business-scoped user id (BSUID) of a username-only user (§10.2). A number that
+    turns up later for a known BSUID joins that contact; a BSUID seen for the first
+    time joins the contact of its number. Both stay in the identity history."""
+    wa_id = item.from_wa_id
+    bsuid = item.from_user_id or (item.sender.user_id if item.sender else None)
+    name = item.sender.name if item.sender else None
+    if not wa_id and not bsuid:
+        raise FlagForStaff("A message with neither `from` nor `from_user_id`: no sender.")
+    by_user = find_current_identity(session, Channel.WHATSAPP, {bsuid.strip()}) if bsuid else None
+    by_number = (
+        find_current_identity(session, Channel.WHATSAPP, _addresses(wa_id)) if wa_id else None
+    )
+    if wa_id and by_number is None and by_user is not None:
+        _add_identity(session, by_user.contact_id, wa_id, now)
+        return by_user.contact
+    contact = identify(
+        session,
+        Channel.WHATSAPP,
+        wa_id or bsuid or "",
+        now,
+        profile_name=name,
+        equivalent_raw=equivalent_wa_ids(wa_id) if wa_id else (),
+    )
+    if wa_id and bsuid and by_user is None:
+        _add_identity(session, contact.id, bsuid, now)
+    return contact
+
+
+def _add_identity(session: Session, contact_id: int, raw_address: str, now: datetime) -> None:
+    address = normalise_address(Channel.WHATSAPP, raw_address)
+    try:
+        with session.begin_nested():
+            session.add(
+                Identity(
+                    contact_id=contact_id, channel=Channel.WHATSAPP, address=address, valid_from=now
+                )
+            )
+    except IntegrityError:
+        pass  # another worker recorded it a moment ago, or another contact holds it
 
 
 def _apply_echo(

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from connectors.whatsapp.numbers import is_bsuid
 from engine.core.delivery import next_delivery_state
 from engine.core.messaging import (
     MarkAsRead,
@@ -206,16 +207,26 @@ def _fail_outside(work: OutboxWork, code: str, meaning: str) -> None:
 
 
 def _recipient(session: Session, contact_id: int) -> str:
-    address = session.scalar(
-        select(Identity.address).where(
+    addresses = session.scalars(
+        select(Identity.address)
+        .where(
             Identity.contact_id == contact_id,
             Identity.channel == Channel.WHATSAPP,
             Identity.is_current.is_(True),
         )
-    )
-    if address is None:
-        raise ExecutionFailed("the contact has no current WhatsApp number", retryable=False)
-    return address.lstrip("+")
+        .order_by(Identity.valid_from.desc(), Identity.id.desc())
+    ).all()
+    # The wa_id WhatsApp last reported (the newest identity), never a username's BSUID.
+    numbers = [a for a in addresses if not is_bsuid(a)]
+    if not numbers:
+        why = (
+            "the customer is known only by a WhatsApp username (BSUID); Kazi sends to "
+            "numbers only, so reply once they have written from their number"
+            if addresses
+            else "the contact has no current WhatsApp number"
+        )
+        raise ExecutionFailed(why, retryable=False)
+    return numbers[0].lstrip("+")
 
 
 def _record_result(work: OutboxWork, result: object) -> None:

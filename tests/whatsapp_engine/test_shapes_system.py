@@ -53,19 +53,58 @@ def test_an_identity_change_is_shown_and_makes_no_message(shop: Shop) -> None:
     assert shown.detail["type"] == "customer_identity_changed"
 
 
-def test_a_username_only_sender_is_kept_and_flagged_with_the_bsuid(shop: Shop) -> None:
-    message = {
-        "from_user_id": "US.13491208655302741918",
-        "id": "wamid.bsuid-1",
-        "timestamp": str(EPOCH),
+BSUID = "US.13491208655302741918"
+
+
+def username_message(wamid: str, at: int, wa_id: str | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "from_user_id": BSUID,
+        "id": wamid,
+        "timestamp": str(at),
         "type": "text",
         "text": {"body": "Hi"},
     }
+    contact: dict[str, Any] = {"profile": {"name": "Sheena"}, "user_id": BSUID}
+    if wa_id is not None:
+        message["from"] = wa_id
+        contact["wa_id"] = wa_id
     body = message_webhook(SHOP, "", "Sheena", message)
-    body["entry"][0]["changes"][0]["value"]["contacts"] = [
-        {"profile": {"name": "Sheena"}, "user_id": "US.13491208655302741918"}
-    ]
-    [event] = shop.deliver(body)
-    assert event.state == "flagged"
-    assert "US.13491208655302741918" in (event.last_error or "")
-    assert shop.rows(Message) == []
+    body["entry"][0]["changes"][0]["value"]["contacts"] = [contact]
+    return body
+
+
+def test_a_username_only_sender_gets_a_contact_and_a_later_number_joins_it(shop: Shop) -> None:
+    [event] = shop.deliver(username_message("wamid.bsuid-1", EPOCH))
+    assert (event.state, event.last_error) == ("processed", None)
+    [contact] = shop.rows(Contact)
+    assert contact.name == "Sheena"
+    assert [(i.address, i.is_current) for i in shop.rows(Identity)] == [(BSUID, True)]
+    assert len(shop.rows(Message)) == 1
+    shop.deliver(username_message("wamid.bsuid-2", EPOCH + 60, wa_id="16505551234"))
+    assert len(shop.rows(Contact)) == 1
+    assert {i.address for i in shop.rows(Identity) if i.is_current} == {BSUID, "+16505551234"}
+    assert len(shop.rows(Message)) == 2
+    # A BSUID change keeps the old one in the identity history.
+    change = {
+        "from": "16505551234",
+        "id": "wamid.bsuid-change",
+        "timestamp": str(EPOCH + 120),
+        "type": "system",
+        "system": {
+            "body": "User changed their username",
+            "type": "user_changed_user_id",
+            "user_id": "US.99999999999999999999",
+            "previous_user_id": BSUID,
+        },
+    }
+    shop.deliver(message_webhook(SHOP, "", "", change, with_contact=False))
+    identities = {(i.address, i.is_current) for i in shop.rows(Identity)}
+    assert (BSUID, False) in identities and ("US.99999999999999999999", True) in identities
+    assert len(shop.rows(Contact)) == 1
+
+
+def test_a_known_number_learns_its_bsuid(shop: Shop) -> None:
+    shop.says("wamid.n1", "16505551234", "Hello")
+    shop.deliver(username_message("wamid.n2", EPOCH + 60, wa_id="16505551234"))
+    assert len(shop.rows(Contact)) == 1
+    assert {i.address for i in shop.rows(Identity)} == {"+16505551234", BSUID}
