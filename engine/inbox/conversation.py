@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, may
@@ -33,6 +33,7 @@ from engine.models import (
     Identity,
     Message,
     MessageReaction,
+    MessageStatusEvent,
     Note,
     RuleFiring,
     ScheduledAction,
@@ -209,6 +210,27 @@ def _activity_text(entry: AuditLog, names: dict[int, str], by_handle: dict[str, 
     return f"{actor}: {entry.action}"
 
 
+def _window_closes(session: Session, conversation: Conversation) -> datetime | None:
+    """When free text stops: 24 h after the customer's last message, or at once when
+    WhatsApp has since refused a send with 131047 (re-engagement needed; the reference
+    §8.1 says to treat it as authoritative, even inside the 24 hours)."""
+    closes = window_closes_at(conversation)
+    last = conversation.last_customer_message_at
+    if closes is None or last is None:
+        return closes
+    refused = session.scalar(
+        select(func.max(MessageStatusEvent.provider_timestamp))
+        .join(Message, Message.id == MessageStatusEvent.message_id)
+        .where(
+            Message.conversation_id == conversation.id,
+            MessageStatusEvent.status == "failed",
+            MessageStatusEvent.error_code == "131047",
+            MessageStatusEvent.provider_timestamp >= last,
+        )
+    )
+    return min(closes, refused) if refused is not None else closes
+
+
 def timeline(session: Session, conversation: Conversation, contact_name: str) -> list[Entry]:
     names = _names(session)
     handles = _handles(session)
@@ -313,7 +335,7 @@ def conversation_view(
         .order_by(Message.id.desc())
         .limit(1)
     )
-    closes = window_closes_at(conversation)
+    closes = _window_closes(session, conversation)
     teammates = list(
         session.scalars(select(Teammate).where(Teammate.active.is_(True)).order_by(Teammate.name))
     )

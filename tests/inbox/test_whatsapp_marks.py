@@ -12,13 +12,14 @@ from connectors.whatsapp.simulator.payloads import (
     Business,
     echo_webhook,
     edit,
+    error_object,
     message_webhook,
     reaction,
     revoke,
     status_webhook,
 )
 from engine.db import workspace_session
-from engine.models import Conversation
+from engine.models import Conversation, Message
 from tests.applying import apply_and_step
 from tests.inbox.seed import NOW
 from tests.inbox.web import Web
@@ -87,3 +88,39 @@ def test_updates_about_unknown_messages_are_listed_on_the_failures_page(web: Web
     page = web.client.get("/failures").text
     assert "WhatsApp updates about messages Kazi does not have" in page
     assert "wamid.sent-elsewhere" in page and "delivered" in page and "waiting" in page
+
+
+def test_a_131047_refusal_closes_the_window_on_the_page_at_once(web: Web) -> None:
+    apply(web, message_webhook(SHOP, CUSTOMER, "Zawadi", text("wamid.w1", "Habari", EPOCH)))
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        conversation_id = session.scalars(select(Conversation.id)).one()
+        session.add(
+            Message(
+                conversation_id=conversation_id,
+                direction="outbound",
+                type="text",
+                body="Karibu tena",
+                provider_message_id="wamid.w2",
+                author_kind="teammate",
+                delivery_state="accepted",
+                provider_timestamp=NOW,
+            )
+        )
+        session.commit()
+    assert web.sign_in("boss").status_code == 303
+    assert "The 24-hour window is closed" not in web.client.get(f"/inbox/c/{conversation_id}").text
+    failure = error_object(131047, "Re-engagement message", "More than 24 hours have passed")
+    apply(
+        web,
+        status_webhook(
+            SHOP,
+            wamid="wamid.w2",
+            status="failed",
+            recipient=CUSTOMER,
+            timestamp=EPOCH + 60,
+            callback_data=None,
+            category="service",
+            errors=[failure],
+        ),
+    )
+    assert "The 24-hour window is closed" in web.client.get(f"/inbox/c/{conversation_id}").text
