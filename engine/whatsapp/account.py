@@ -9,7 +9,7 @@ they mean. Every one of them also stays stored raw on its inbound event.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -97,6 +97,30 @@ def apply_out_of_band_error(session: Session, item: OutOfBandError, now: datetim
         f"WhatsApp reported error {error.code or '?'} {error.title}{on}: {meaning}{details}",
         now,
     )
+
+
+# Send errors about the whole account or number, not one message (reference §9): the
+# admins hear of them at once, not from a list of failed messages.
+ACCOUNT_SEND_ERRORS = frozenset(
+    {"0", "4", "190", "368", "80007", "130429", "131031", "131042", "131056", "133010"}
+)
+ALERT_QUIET = timedelta(hours=1)
+
+
+def alert_send_error(session: Session, code: str, meaning: str, now: datetime) -> None:
+    """An account-level send error, told to admins and managers once an hour at most."""
+    if code not in ACCOUNT_SEND_ERRORS:
+        return
+    text = f"WhatsApp refused a send with error {code}: {meaning}"
+    recent = session.scalar(
+        select(Notification.id).where(
+            Notification.source == SOURCE,
+            Notification.text == text,
+            Notification.created_at > now - ALERT_QUIET,
+        )
+    )
+    if recent is None:
+        alert(session, text, now)
 
 
 def alert(session: Session, text: str, now: datetime) -> None:

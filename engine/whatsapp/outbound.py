@@ -44,7 +44,7 @@ from engine.outbox.sends import (
     SEND_KIND,
     window_is_open,
 )
-from engine.whatsapp.account import template_refusal
+from engine.whatsapp.account import alert_send_error, template_refusal
 from engine.whatsapp.apply import apply_waiting
 
 __all__ = ["READ_KIND", "SEND_KIND", "make_read_executor", "make_send_executor"]
@@ -245,6 +245,7 @@ def _record_result(work: OutboxWork, result: object) -> None:
             session.commit()
             return
         if isinstance(result, SendFailure):
+            alert_send_error(session, result.code, result.meaning, work.now)
             if result.retryable:
                 message.delivery_state = "queued"
                 message.failure_code, message.failure_detail = result.code, result.meaning

@@ -18,7 +18,7 @@ from connectors.whatsapp.simulator.payloads import (
 from engine.db import workspace_session
 from engine.models import Conversation, Message, Notification, OutboxRow, TemplateStatus
 from engine.outbox.dispatch import dispatch_outbox_row
-from engine.outbox.sends import queue_template
+from engine.outbox.sends import queue_template, queue_text
 from engine.whatsapp.outbound import SEND_KIND, make_send_executor
 from tests.whatsapp_engine.shapes import EPOCH, NOW, SHOP, Shop, shop
 
@@ -157,3 +157,29 @@ def test_a_paused_template_is_recorded_alerted_and_refused_at_send_time(shop: Sh
         )
     )
     assert shop.rows(TemplateStatus)[0].status == "APPROVED"
+
+
+def test_an_expired_token_on_send_alerts_the_admins_once_an_hour(shop: Shop) -> None:
+    shop.says("wamid.tok1", CUSTOMER, "Habari")
+    [conversation] = shop.rows(Conversation)
+    sender = FakeSender(clock=shop.runtime.clock)
+    sender.fail_next(190, http_status=401, times=2, title="Access token expired")
+    executors = {SEND_KIND: make_send_executor(lambda ws, number: sender)}
+    for body in ("Karibu", "Tuko wazi"):
+        with workspace_session(shop.db, shop.workspace_id) as session:
+            message = queue_text(
+                session,
+                conversation_id=conversation.id,
+                body=body,
+                author_teammate_id=None,
+                now=NOW,
+            )
+            session.commit()
+            key = f"message:{message.id}"
+        [row] = shop.rows(OutboxRow, OutboxRow.idempotency_key == key)
+        dispatch_outbox_row(
+            row_id=row.id, db=shop.db, clock=shop.runtime.clock, executors=executors
+        )
+    alerts = [n.text for n in shop.rows(Notification)]
+    assert len(alerts) == 2  # the admin and the manager, once each
+    assert all("190" in text for text in alerts)
