@@ -64,6 +64,7 @@ from engine.models import (
     MessageStatusEvent,
     OutboxRow,
     SentVia,
+    UnmatchedItem,
     UnmatchedState,
 )
 from engine.whatsapp.account import apply_account_change, apply_out_of_band_error
@@ -103,7 +104,7 @@ def apply_whatsapp_event(
     happened: list[ConversationEvent] = []
     for item in parse_envelope(event.payload):
         happened += apply_item(session, item, inbound_event_id=event.id, now=now, numbers=numbers)
-    return happened
+    return [*happened, *catch_up(session, now)]
 
 
 def apply_item(
@@ -477,6 +478,30 @@ def apply_waiting(
         for item in parse_envelope(row.payload):
             happened += apply_item(session, item, inbound_event_id=row.inbound_event_id, now=now)
     session.flush()
+    return happened
+
+
+def catch_up(session: Session, now: datetime) -> list[ConversationEvent]:
+    """Apply kept items whose message is stored after all.
+
+    Two workers can cross: one stores a message while another, not yet seeing it, keeps
+    a reaction or status for it; neither transaction sees the other's row. Every
+    WhatsApp event ends by looking for such pairs (an indexed join over the few kept
+    rows), so the crossing is mended by the next event at the latest."""
+    matched = (
+        select(UnmatchedItem.target_provider_message_id)
+        .join(Message, Message.provider_message_id == UnmatchedItem.target_provider_message_id)
+        .where(
+            UnmatchedItem.state != UnmatchedState.APPLIED,
+            # A status only ever applies to an outbound message.
+            (UnmatchedItem.kind != "status") | (Message.direction == Direction.OUTBOUND),
+        )
+        .distinct()
+        .limit(50)
+    )
+    happened: list[ConversationEvent] = []
+    for wamid in session.scalars(matched).all():
+        happened += apply_waiting(session, wamid, now)
     return happened
 
 

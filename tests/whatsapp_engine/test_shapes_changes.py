@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from connectors.whatsapp.parse import parse_envelope
 from connectors.whatsapp.simulator.payloads import (
     echo_webhook,
     edit,
+    message_webhook,
     reaction,
     revoke,
     unsupported,
@@ -174,3 +176,31 @@ def test_an_echoed_reaction_is_the_business_reaction(shop: Shop) -> None:
     assert (mark.reactor, mark.emoji) == ("business", "❤️")
     with workspace_session(shop.db, shop.workspace_id) as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 1
+
+
+def test_a_reaction_kept_while_its_message_was_being_stored_is_mended_next_event(
+    shop: Shop,
+) -> None:
+    # Two workers crossed: the reaction was kept as waiting although its message got
+    # stored by another transaction at the same moment.
+    shop.says("wamid.x1", CUSTOMER, "Habari")
+    [item] = parse_envelope(
+        message_webhook(
+            SHOP, CUSTOMER, "Achieng", reaction("wamid.x2", CUSTOMER, EPOCH, "wamid.x1", "👌")
+        )
+    )
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        session.add(
+            UnmatchedItem(
+                target_provider_message_id="wamid.x1",
+                kind="reaction",
+                summary="👌",
+                payload=item.envelope,
+                received_at=NOW,
+            )
+        )
+        session.commit()
+    shop.says("wamid.x3", CUSTOMER, "Uko?", at=EPOCH + 5)
+    [mark] = shop.rows(MessageReaction)
+    assert mark.emoji == "👌"
+    assert [i.state for i in shop.rows(UnmatchedItem)] == ["applied"]
