@@ -128,3 +128,27 @@ def test_a_status_for_a_message_never_sent_here_becomes_an_orphan(shop: Shop) ->
     assert states == {"wamid.other-app": "orphaned", "wamid.other-app-2": "waiting"}
     with workspace_session(shop.db, shop.workspace_id) as session:
         assert session.scalars(select(Message)).all() == []
+
+
+def test_a_played_voice_note_counts_as_read_and_every_status_value_is_kept(shop: Shop) -> None:
+    shop.says("wamid.in-2", "254722000001", "Tuma voice note")
+    [conversation] = shop.rows(Conversation)
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        session.add(
+            Message(
+                conversation_id=conversation.id,
+                direction="outbound",
+                type="audio",
+                provider_message_id="wamid.voice",
+                author_kind="teammate",
+                delivery_state="accepted",
+            )
+        )
+        session.commit()
+    for state, at in [("delivered", 1), ("played", 2), ("deleted", 3)]:
+        [*_, event] = shop.deliver(status("wamid.voice", state, EPOCH + at))
+        assert (event.state, event.last_error) == ("processed", None)
+    [voice] = shop.rows(Message, Message.provider_message_id == "wamid.voice")
+    assert voice.delivery_state == "read"
+    kept = [s.status for s in shop.rows(MessageStatusEvent)]
+    assert kept == ["delivered", "played", "deleted"]
