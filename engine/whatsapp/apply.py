@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.whatsapp.events import (
@@ -43,22 +42,14 @@ from engine.conversations.threads import lock_conversation, open_or_reuse_conver
 from engine.core.delivery import next_delivery_state
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.identity import (
-    change_address,
-    find_current_identity,
     identify,
-    normalise_address,
     to_e164,
 )
 from engine.inbound.processing import FlagForStaff, InboundHandler
 from engine.models import (
-    ActorKind,
-    AuditLog,
     AuthorKind,
     Channel,
-    Contact,
-    Conversation,
     Direction,
-    Identity,
     InboundEvent,
     Message,
     MessageStatusEvent,
@@ -70,6 +61,7 @@ from engine.models import (
 from engine.whatsapp.account import apply_account_change, apply_out_of_band_error
 from engine.whatsapp.changes import apply_edit, apply_reaction, apply_revoke
 from engine.whatsapp.content import stored_content
+from engine.whatsapp.identities import apply_system, sender_contact
 from engine.whatsapp.media import queue_media_download
 from engine.whatsapp.unmatched import keep_unmatched, waiting_for
 from engine.workspaces.directory import ConfigDirectory
@@ -118,7 +110,7 @@ def apply_item(
     check_belongs(item, numbers)
     match item:
         case InboundMessage(content=SystemContent() as system) if not item.is_echo:
-            _apply_system(session, item, system, now)
+            apply_system(session, item, system, now)
         case InboundMessage(content=ReactionContent() as reaction):
             return apply_reaction(session, item, reaction, inbound_event_id, now)
         case InboundMessage(content=EditContent() as edit):
@@ -179,66 +171,6 @@ def check_belongs(item: WhatsAppEvent, numbers: Numbers | None) -> None:
         )
 
 
-NUMBER_CHANGES = ("user_changed_number", "customer_changed_number")
-
-
-def _apply_system(
-    session: Session, item: InboundMessage, system: SystemContent, now: datetime
-) -> None:
-    """A number or identity change (§5.10): the contact keeps its history and its
-    conversations; the change shows on the contact's latest conversation. Not a message
-    from the customer, so no rule hears `message received`."""
-    if system.system_type in NUMBER_CHANGES and system.new_wa_id and item.from_wa_id:
-        old = find_current_identity(session, Channel.WHATSAPP, _addresses(item.from_wa_id))
-        if old is not None:
-            change_address(session, old, system.new_wa_id, now)
-    if system.new_user_id and system.previous_user_id:
-        # A number change regenerates the BSUID; `user_changed_user_id` changes only it.
-        old_user = find_current_identity(
-            session, Channel.WHATSAPP, {system.previous_user_id.strip()}
-        )
-        if old_user is not None:
-            change_address(session, old_user, system.new_user_id, now)
-    known = [
-        a for a in (system.new_wa_id, item.from_wa_id, system.new_user_id, item.from_user_id) if a
-    ]
-    identity = next(
-        (
-            found
-            for address in known
-            if (found := find_current_identity(session, Channel.WHATSAPP, _addresses(address)))
-        ),
-        None,
-    )
-    if identity is None:
-        return  # about someone Kazi never met: the raw event is all there is to keep
-    conversation = session.scalars(
-        select(Conversation)
-        .where(Conversation.contact_id == identity.contact_id)
-        .order_by(Conversation.resolved_at.is_not(None), Conversation.id.desc())
-    ).first()
-    if conversation is None:
-        return
-    session.add(
-        AuditLog(
-            actor_kind=ActorKind.CONTACT,
-            actor_name="WhatsApp",
-            action="whatsapp_system",
-            subject_kind="conversation",
-            subject_id=conversation.id,
-            detail={
-                "type": system.system_type,
-                "text": system.body or system.system_type.replace("_", " "),
-                "new_wa_id": system.new_wa_id,
-                "new_user_id": system.new_user_id,
-                "previous_user_id": system.previous_user_id,
-            },
-            at=_instant(item.timestamp) or now,
-        )
-    )
-    session.flush()
-
-
 def _apply_message(
     session: Session,
     item: InboundMessage,
@@ -248,7 +180,7 @@ def _apply_message(
     if session.scalar(select(Message.id).where(Message.provider_message_id == item.message_id)):
         return []  # the same message under another webhook delivery
     sent_at = _instant(item.timestamp) or now
-    contact = _sender(session, item, now)
+    contact = sender_contact(session, item, now)
     conversation, opened = open_or_reuse_conversation(
         session, contact_id=contact.id, business_number=_business_number(item, numbers), now=sent_at
     )
@@ -300,49 +232,6 @@ def _apply_message(
     )
     happened.append(ConversationEvent(conversation.id, received))
     return [*happened, *apply_waiting(session, item.message_id, now)]
-
-
-def _sender(session: Session, item: InboundMessage, now: datetime) -> Contact:
-    """The contact who wrote: by the wa_id in any of its number forms, else by the
-    business-scoped user id (BSUID) of a username-only user (§10.2). A number that
-    turns up later for a known BSUID joins that contact; a BSUID seen for the first
-    time joins the contact of its number. Both stay in the identity history."""
-    wa_id = item.from_wa_id
-    bsuid = item.from_user_id or (item.sender.user_id if item.sender else None)
-    name = item.sender.name if item.sender else None
-    if not wa_id and not bsuid:
-        raise FlagForStaff("A message with neither `from` nor `from_user_id`: no sender.")
-    by_user = find_current_identity(session, Channel.WHATSAPP, {bsuid.strip()}) if bsuid else None
-    by_number = (
-        find_current_identity(session, Channel.WHATSAPP, _addresses(wa_id)) if wa_id else None
-    )
-    if wa_id and by_number is None and by_user is not None:
-        _add_identity(session, by_user.contact_id, wa_id, now)
-        return by_user.contact
-    contact = identify(
-        session,
-        Channel.WHATSAPP,
-        wa_id or bsuid or "",
-        now,
-        profile_name=name,
-        equivalent_raw=equivalent_wa_ids(wa_id) if wa_id else (),
-    )
-    if wa_id and bsuid and by_user is None:
-        _add_identity(session, contact.id, bsuid, now)
-    return contact
-
-
-def _add_identity(session: Session, contact_id: int, raw_address: str, now: datetime) -> None:
-    address = normalise_address(Channel.WHATSAPP, raw_address)
-    try:
-        with session.begin_nested():
-            session.add(
-                Identity(
-                    contact_id=contact_id, channel=Channel.WHATSAPP, address=address, valid_from=now
-                )
-            )
-    except IntegrityError:
-        pass  # another worker recorded it a moment ago, or another contact holds it
 
 
 def _apply_echo(
@@ -514,10 +403,6 @@ def _edited_id(item: InboundMessage) -> str | None:
             if isinstance(unsupported.get(key), str):
                 return str(unsupported[key])
     return item.context.replied_to_id if item.context else None
-
-
-def _addresses(wa_id: str) -> set[str]:
-    return {normalise_address(Channel.WHATSAPP, form) for form in equivalent_wa_ids(wa_id)}
 
 
 def _business_number(item: WhatsAppEvent, numbers: Numbers | None) -> str:
