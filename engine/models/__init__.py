@@ -45,7 +45,7 @@ from engine.models.states import (
     UnmatchedState,
     WaitingOn,
 )
-from engine.models.templates import TemplateStatus
+from engine.models.templates import MessagingPreference, TemplateStatus
 from engine.models.workspace import Team, Teammate, TeamMembership, Workspace
 
 __all__ = [
@@ -78,6 +78,7 @@ __all__ = [
     "MessageReaction",
     "MessageStatusEvent",
     "MessageType",
+    "MessagingPreference",
     "Note",
     "Notification",
     "OutboxRow",

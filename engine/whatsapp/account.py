@@ -9,7 +9,7 @@ they mean. Every one of them also stays stored raw on its inbound event.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from connectors.whatsapp import reading as read
 from connectors.whatsapp.errors import classify
 from connectors.whatsapp.events import OtherChange, OutOfBandError
-from engine.models import Notification, Teammate, TemplateStatus
+from engine.identity import find_current_identity
+from engine.models import Channel, MessagingPreference, Notification, Teammate, TemplateStatus
+from engine.whatsapp.identities import wa_id_forms
 
 SOURCE = "WhatsApp"
 # Statuses under which Meta refuses the template (§8.2: PAUSED gives 132015, DISABLED
@@ -80,6 +82,11 @@ def apply_account_change(session: Session, change: OtherChange, now: datetime) -
             new = read.text(value.get("new_category")) or read.text(value.get("correct_category"))
             row.category = new
             alert(session, f"Meta re-categorised template '{row.name}' as {new}.", now)
+        case "user_preferences":
+            items = value.get("user_preferences")
+            for choice in items if isinstance(items, list) else [value]:
+                if isinstance(choice, dict):
+                    _preference(session, choice, now)
         case field if field in ALERT_FIELDS:
             alert(session, f"{ALERT_FIELDS[field]} from WhatsApp: {_summary(value)}", now)
         case _:
@@ -150,6 +157,41 @@ def template_refusal(session: Session, name: str, language: str) -> tuple[str, s
         REFUSED_STATUSES[row.status],
         f"Meta marked template '{name}' {row.status}{because}. Pick another template.",
     )
+
+
+def _preference(session: Session, choice: dict[str, Any], now: datetime) -> None:
+    wa_id = read.text(choice.get("wa_id"))
+    category = read.text(choice.get("category")) or "marketing_messages"
+    value = read.text(choice.get("value"))
+    if not wa_id or not value:
+        return
+    identity = find_current_identity(session, Channel.WHATSAPP, wa_id_forms(wa_id))
+    if identity is None:
+        return  # someone Kazi never met: the raw event is kept
+    at = read.timestamp(choice.get("timestamp"))
+    when = datetime.fromtimestamp(at, UTC) if at is not None else now
+    record_preference(session, identity.contact_id, category, value, "user_preferences", when)
+
+
+def record_preference(
+    session: Session, contact_id: int, category: str, value: str, source: str, at: datetime
+) -> None:
+    """Keep the customer's newest choice for the category (an older one arriving late
+    does not undo it)."""
+    row = session.scalars(
+        select(MessagingPreference).where(
+            MessagingPreference.contact_id == contact_id, MessagingPreference.category == category
+        )
+    ).first()
+    if row is None:
+        session.add(
+            MessagingPreference(
+                contact_id=contact_id, category=category, value=value, source=source, changed_at=at
+            )
+        )
+    elif row.changed_at <= at:
+        row.value, row.source, row.changed_at = value, source, at
+    session.flush()
 
 
 def _template(session: Session, value: dict[str, Any], now: datetime) -> TemplateStatus:

@@ -58,7 +58,11 @@ from engine.models import (
     UnmatchedItem,
     UnmatchedState,
 )
-from engine.whatsapp.account import apply_account_change, apply_out_of_band_error
+from engine.whatsapp.account import (
+    apply_account_change,
+    apply_out_of_band_error,
+    record_preference,
+)
 from engine.whatsapp.changes import apply_edit, apply_reaction, apply_revoke
 from engine.whatsapp.content import stored_content
 from engine.whatsapp.identities import apply_system, sender_contact
@@ -328,6 +332,11 @@ def _apply_status(
         if new_state == "failed" and error is not None:
             message.failure_code = str(error.code) if error.code is not None else None
             message.failure_detail = error.details or error.title
+    if item.status == "failed" and error is not None and error.code == 131050:
+        # The customer stopped marketing messages (reference §9): kept as their choice.
+        at = _instant(item.timestamp) or now
+        contact_id = message.conversation.contact_id
+        record_preference(session, contact_id, "marketing_messages", "stop", "error 131050", at)
     session.flush()
 
 

@@ -12,11 +12,19 @@ from connectors.whatsapp.simulator.payloads import (
     envelope,
     error_object,
     errors_webhook,
+    status_webhook,
     template_status_webhook,
     unsupported,
 )
 from engine.db import workspace_session
-from engine.models import Conversation, Message, Notification, OutboxRow, TemplateStatus
+from engine.models import (
+    Conversation,
+    Message,
+    MessagingPreference,
+    Notification,
+    OutboxRow,
+    TemplateStatus,
+)
 from engine.outbox.dispatch import dispatch_outbox_row
 from engine.outbox.sends import queue_template, queue_text
 from engine.whatsapp.outbound import SEND_KIND, make_send_executor
@@ -183,3 +191,59 @@ def test_an_expired_token_on_send_alerts_the_admins_once_an_hour(shop: Shop) -> 
     alerts = [n.text for n in shop.rows(Notification)]
     assert len(alerts) == 2  # the admin and the manager, once each
     assert all("190" in text for text in alerts)
+
+
+def test_a_marketing_stop_is_kept_from_the_webhook_and_from_131050(shop: Shop) -> None:
+    shop.says("wamid.pref1", CUSTOMER, "Habari")
+    choice = {
+        "wa_id": CUSTOMER,
+        "detail": "User requested to stop marketing messages",
+        "category": "marketing_messages",
+        "value": "stop",
+        "timestamp": EPOCH + 10,
+    }
+    [*_, event] = shop.deliver(
+        change_webhook(SHOP, "user_preferences", {"user_preferences": [choice]})
+    )
+    assert (event.state, event.last_error) == ("processed", None)
+    [kept] = shop.rows(MessagingPreference)
+    assert (kept.category, kept.value, kept.source) == (
+        "marketing_messages",
+        "stop",
+        "user_preferences",
+    )
+    shop.deliver(
+        change_webhook(
+            SHOP,
+            "user_preferences",
+            {"user_preferences": [{**choice, "value": "resume", "timestamp": EPOCH + 20}]},
+        )
+    )
+    assert shop.rows(MessagingPreference)[0].value == "resume"
+    # A marketing send that fails with 131050 says the same.
+    [conversation] = shop.rows(Conversation)
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        session.add(
+            Message(
+                conversation_id=conversation.id,
+                direction="outbound",
+                type="template",
+                provider_message_id="wamid.promo",
+                author_kind="rule",
+                delivery_state="accepted",
+            )
+        )
+        session.commit()
+    failed = status_webhook(
+        SHOP,
+        wamid="wamid.promo",
+        status="failed",
+        recipient=CUSTOMER,
+        timestamp=EPOCH + 30,
+        callback_data=None,
+        category="marketing",
+        errors=[error_object(131050, "User stopped marketing messages", "")],
+    )
+    shop.deliver(failed)
+    [kept] = shop.rows(MessagingPreference)
+    assert (kept.value, kept.source) == ("stop", "error 131050")

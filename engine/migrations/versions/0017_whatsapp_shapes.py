@@ -20,6 +20,32 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "messaging_preferences",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=32), nullable=False),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_messaging_preferences_contact_id"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_messaging_preferences_workspace_id"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_messaging_preferences")),
+        sa.UniqueConstraint(
+            "contact_id", "category", name=op.f("uq_messaging_preferences_contact_id_category")
+        ),
+    )
+    op.create_table(
         "template_statuses",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=512), nullable=False),
@@ -180,6 +206,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("messaging_preferences")
     op.drop_table("template_statuses")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_column("deleted_at")
