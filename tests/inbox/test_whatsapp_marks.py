@@ -3,6 +3,7 @@ its message, an edited mark, a deleted message hidden, a phone-app echo labelled
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,8 @@ from connectors.whatsapp.simulator.payloads import (
     status_webhook,
 )
 from engine.db import workspace_session
-from engine.models import Conversation, Message
+from engine.inbox.contact_privacy import CONFIRMATION, erase_contact
+from engine.models import Conversation, Message, MessageEdit, UnmatchedItem
 from tests.applying import apply_and_step
 from tests.inbox.seed import NOW
 from tests.inbox.web import Web
@@ -124,3 +126,28 @@ def test_a_131047_refusal_closes_the_window_on_the_page_at_once(web: Web) -> Non
         ),
     )
     assert "The 24-hour window is closed" in web.client.get(f"/inbox/c/{conversation_id}").text
+
+
+def test_erasing_a_contact_removes_their_edit_history_and_kept_updates(web: Web) -> None:
+    apply(
+        web, message_webhook(SHOP, CUSTOMER, "Zawadi", text("wamid.z1", "Siri yangu 9911", EPOCH))
+    )
+    apply(
+        web,
+        message_webhook(
+            SHOP, CUSTOMER, "Zawadi", edit("wamid.z2", CUSTOMER, EPOCH + 5, "wamid.z1", "sawa")
+        ),
+    )
+    apply(
+        web,
+        message_webhook(
+            SHOP, CUSTOMER, "Zawadi", reaction("wamid.z3", CUSTOMER, EPOCH + 9, "wamid.gone", "👍")
+        ),
+    )
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        contact_id = session.scalars(select(Conversation.contact_id)).one()
+        erase_contact(session, web.world.principal("boss"), contact_id, CONFIRMATION, NOW)
+        session.commit()
+        assert session.scalars(select(MessageEdit)).all() == []
+        [kept] = session.scalars(select(UnmatchedItem)).all()
+        assert CUSTOMER not in json.dumps(kept.payload)
