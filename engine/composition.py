@@ -34,7 +34,7 @@ from engine.jobs.names import (
 from engine.outbox.dispatch import Executor, dispatch_outbox_row
 from engine.settings import Settings
 from engine.sla.clocks import check_clock
-from engine.whatsapp.apply import apply_whatsapp_event
+from engine.whatsapp.apply import make_whatsapp_handler
 from engine.whatsapp.media import DOWNLOAD_KIND, make_download_executor, make_uploader
 from engine.whatsapp.outbound import READ_KIND, SEND_KIND, make_read_executor, make_send_executor
 from engine.whatsapp.senders import WhatsAppSenders
@@ -66,8 +66,8 @@ class Runtime:
         self.db.dispose()
 
 
-def default_inbound_handlers() -> dict[str, InboundHandler]:
-    return {WHATSAPP: apply_whatsapp_event, INTEGRATION: apply_integration_event}
+def default_inbound_handlers(configs: ConfigDirectory) -> dict[str, InboundHandler]:
+    return {WHATSAPP: make_whatsapp_handler(configs), INTEGRATION: apply_integration_event}
 
 
 def build_runtime(
@@ -80,8 +80,10 @@ def build_runtime(
     db = make_engine(settings.database_url)
     huey = make_huey(settings, settings.queue_name)
     clock = clock or SystemClock()
-    handlers = default_inbound_handlers() if inbound_handlers is None else dict(inbound_handlers)
     configs = ConfigDirectory(settings.config_dir)
+    handlers = (
+        default_inbound_handlers(configs) if inbound_handlers is None else dict(inbound_handlers)
+    )
     senders = WhatsAppSenders(db, configs)
     effect_executors = (
         {

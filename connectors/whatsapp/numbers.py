@@ -15,6 +15,8 @@ The engine looks a contact up by every form, so one person never becomes two.
 
 from __future__ import annotations
 
+import re
+
 
 def equivalent_wa_ids(wa_id: str) -> set[str]:
     """Every form of `wa_id` that may belong to the same WhatsApp account, itself included.
@@ -42,3 +44,12 @@ def equivalent_wa_ids(wa_id: str) -> set[str]:
         elif len(wa_id) == 12:
             forms.add("521" + wa_id[2:])
     return forms
+
+
+_BSUID = re.compile(r"[A-Z]{2}(\.[A-Za-z0-9]+)+")
+
+
+def is_bsuid(address: str) -> bool:
+    """A business-scoped user id (2026 usernames, reference §4 and §10.2): `CC.<alnum>`,
+    e.g. `US.13491208655302741918`, a parent one `US.ENT.1181...`. Never a phone number."""
+    return _BSUID.fullmatch(address.strip()) is not None

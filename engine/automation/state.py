@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from connectors.whatsapp.numbers import is_bsuid
 from engine.core.config import WorkspaceConfig
 from engine.core.states import ConversationStatus
 from engine.core.step import (
@@ -32,6 +33,7 @@ from engine.models import (
     AuthorKind,
     BusinessObject,
     BusinessObjectLink,
+    Channel,
     Company,
     Contact,
     Conversation,
@@ -190,6 +192,8 @@ def _contacts(session: Session, contact_ids: list[int]) -> dict[int, ContactStat
         .where(Identity.contact_id.in_(contact_ids), Identity.is_current.is_(True))
         .order_by(Identity.valid_from)
     ):
+        if channel == Channel.WHATSAPP and is_bsuid(address):
+            continue  # a username's id (BSUID) is not the customer's phone
         addresses[contact_id][channel] = address
     conversations = dict(
         session.execute(

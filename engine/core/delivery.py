@@ -20,6 +20,8 @@ def next_delivery_state(current: str | None, reported: str) -> str:
     arrives, even after `sent`; a failed message leaves `failed` only through an
     explicit retry (which sets `queued` itself), never through a late status.
     """
+    if reported == "played":
+        reported = "read"  # a played voice note was read; `played` is no state of its own
     if reported == "failed":
         return "failed"
     if current == "failed":

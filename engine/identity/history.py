@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from connectors.whatsapp.numbers import is_bsuid
 from engine.identity.phones import to_e164
 from engine.models import Channel, Contact, Identity
 
@@ -22,6 +23,8 @@ from engine.models import Channel, Contact, Identity
 def normalise_address(channel: str, raw: str, default_region: str | None = None) -> str:
     """The one spelling of an address on a channel: E.164 for phones, lower case for email."""
     if channel == Channel.WHATSAPP:
+        if is_bsuid(raw):  # a username-only user's id is kept as WhatsApp spells it
+            return raw.strip()
         return to_e164(raw, default_region, strict=False)
     if channel == Channel.PHONE:
         return to_e164(raw, default_region)

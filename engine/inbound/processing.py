@@ -41,6 +41,13 @@ class NoHandler(Exception):
     """No handler is registered for the event's provider."""
 
 
+class FlagForStaff(Exception):
+    """Raised by a handler: the event is authentic but must not be applied as it is (a
+    message on a number the workspace does not own, a dashboard test sample). Nothing it
+    did is kept; the event is stored `flagged` with this reason for the admin, without a
+    traceback or retries. Staff may retry it once they have fixed the cause."""
+
+
 def process_inbound_event(
     *,
     event_id: int,
@@ -86,10 +93,26 @@ def process_inbound_event(
             event.last_error = None
             session.commit()
         EVENTS.labels(provider, "processed").inc()
+    except FlagForStaff as flag:
+        logger.info("inbound event %s flagged: %s", event_id, flag, extra={"event_id": event_id})
+        _record_flag(db, workspace_id, event_id, str(flag), now)
+        EVENTS.labels(provider, "flagged").inc()
     except Exception as error:  # the job boundary: record it where staff can see it
         logger.exception("inbound event %s failed", event_id, extra={"event_id": event_id})
         gave_up = _record_failure(db, workspace_id, event_id, error, now)
         EVENTS.labels(provider, "failed" if gave_up else "retry").inc()
+
+
+def _record_flag(db: Engine, workspace_id: int, event_id: int, reason: str, now: datetime) -> None:
+    with workspace_session(db, workspace_id) as session:
+        event = session.get(InboundEvent, event_id)
+        if event is None:
+            return
+        event.state = InboundState.FLAGGED
+        event.last_error = reason[:2000]
+        event.processed_at = now
+        event.lease_expires_at = None
+        session.commit()
 
 
 def _record_failure(

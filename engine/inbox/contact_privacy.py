@@ -37,6 +37,7 @@ from engine.models import (
     InboundEvent,
     MediaFile,
     Message,
+    MessageEdit,
     MessageStatusEvent,
     Note,
     Notification,
@@ -45,6 +46,7 @@ from engine.models import (
     RuleFiring,
     ScheduledAction,
     Task,
+    UnmatchedItem,
 )
 
 ERASED = "[erased]"
@@ -358,6 +360,8 @@ def erase_contact(
         message.media = None
         message.failure_detail = None
     message_ids = [m.id for m in messages]
+    # What the person's messages said before they edited them goes too.
+    session.execute(delete(MessageEdit).where(MessageEdit.message_id.in_(message_ids)))
     files = _count(session.execute(delete(MediaFile).where(MediaFile.message_id.in_(message_ids))))
     # A send still waiting would go out with its text scrubbed: it must not go at all.
     sends_cancelled = _count(
@@ -486,6 +490,8 @@ def _scrub_raw_records(
             ),
         ),
         (RuleFiring, ("detail",), RuleFiring.conversation_id.in_(conversation_ids)),
+        # WhatsApp updates kept for a message not stored (yet): raw envelopes.
+        (UnmatchedItem, ("payload", "summary"), _mentions(UnmatchedItem.payload, addresses)),
         (
             ScheduledAction,
             ("guard_text", "outcome"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, may
@@ -34,9 +34,12 @@ from engine.models import (
     Conversation,
     Identity,
     Message,
+    MessageReaction,
+    MessageStatusEvent,
     Note,
     RuleFiring,
     ScheduledAction,
+    SentVia,
     SlaClock,
     StageHistory,
     SubjectKind,
@@ -69,6 +72,13 @@ class Entry:
     media_pending: bool = False
     done: bool = False
     pieces: tuple[Piece, ...] = ()  # a note's text with its @mentions marked
+    # WhatsApp's changes to a message: reactions shown under it ("customer"/"business",
+    # emoji), an edit mark, a deletion (the text is then not shown; it is kept for the
+    # audit), and a message the business typed in its phone app.
+    reactions: tuple[tuple[str, str], ...] = ()
+    edited: bool = False
+    deleted: bool = False
+    from_phone_app: bool = False
 
     @property
     def ticks(self) -> str:
@@ -132,9 +142,17 @@ def _names_by_handle(session: Session) -> dict[str, str]:
     return {t.handle: t.name for t in session.scalars(select(Teammate))}
 
 
-def _message_entry(message: Message, names: dict[int, str], contact_name: str) -> Entry:
+def _message_entry(
+    message: Message,
+    names: dict[int, str],
+    contact_name: str,
+    reactions: tuple[tuple[str, str], ...] = (),
+) -> Entry:
+    from_phone_app = message.sent_via == SentVia.BUSINESS_APP
     if message.author_teammate_id is not None:
         author = names.get(message.author_teammate_id, "A teammate")
+    elif from_phone_app:
+        author = "Sent from the phone app"
     elif message.author_rule:
         author = f"Rule {message.author_rule}"
     else:
@@ -142,12 +160,13 @@ def _message_entry(message: Message, names: dict[int, str], contact_name: str) -
     meaning = None
     if message.delivery_state == "failed":
         meaning = meaning_of(message.failure_code, message.failure_detail)
-    media = message.media or {}
+    deleted = message.deleted_at is not None
+    media = {} if deleted else (message.media or {})
     return Entry(
         kind="message",
         id=message.id,
         at=message.provider_timestamp or message.created_at,
-        text=message.body,
+        text=None if deleted else message.body,
         author=author,
         direction=message.direction,
         message_type=message.type,
@@ -155,8 +174,25 @@ def _message_entry(message: Message, names: dict[int, str], contact_name: str) -
         failure_code=message.failure_code,
         failure_meaning=meaning,
         file_name=str(media.get("filename")) if media.get("filename") else None,
+        reactions=reactions,
+        edited=message.edited_at is not None,
+        deleted=deleted,
+        from_phone_app=from_phone_app,
         **timeline_media(media),
     )
+
+
+def _reactions(session: Session, conversation_id: int) -> dict[int, tuple[tuple[str, str], ...]]:
+    """The current reactions on the conversation's messages (removed ones are not shown)."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for row in session.scalars(
+        select(MessageReaction)
+        .join(Message, Message.id == MessageReaction.message_id)
+        .where(Message.conversation_id == conversation_id, MessageReaction.emoji.is_not(None))
+        .order_by(MessageReaction.id)
+    ):
+        found.setdefault(row.message_id, []).append((row.reactor, row.emoji or ""))
+    return {message_id: tuple(marks) for message_id, marks in found.items()}
 
 
 def _activity_text(entry: AuditLog, names: dict[int, str], by_handle: dict[str, str]) -> str:
@@ -173,15 +209,39 @@ def _activity_text(entry: AuditLog, names: dict[int, str], by_handle: dict[str, 
             return f"{actor} snoozed the conversation"
         case "status":
             return f"{actor} set the status to {str(detail.get('to', '')).replace('_', ' ')}"
+        case "whatsapp_system":  # a number or identity change WhatsApp reported
+            return f"WhatsApp: {detail.get('text', '')}"
     return f"{actor}: {entry.action}"
+
+
+def _window_closes(session: Session, conversation: Conversation) -> datetime | None:
+    """When free text stops: 24 h after the customer's last message, or at once when
+    WhatsApp has since refused a send with 131047 (re-engagement needed; the reference
+    §8.1 says to treat it as authoritative, even inside the 24 hours)."""
+    closes = window_closes_at(conversation)
+    last = conversation.last_customer_message_at
+    if closes is None or last is None:
+        return closes
+    refused = session.scalar(
+        select(func.max(MessageStatusEvent.provider_timestamp))
+        .join(Message, Message.id == MessageStatusEvent.message_id)
+        .where(
+            Message.conversation_id == conversation.id,
+            MessageStatusEvent.status == "failed",
+            MessageStatusEvent.error_code == "131047",
+            MessageStatusEvent.provider_timestamp >= last,
+        )
+    )
+    return min(closes, refused) if refused is not None else closes
 
 
 def timeline(session: Session, conversation: Conversation, contact_name: str) -> list[Entry]:
     names = _names(session)
     handles = _handles(session)
     by_handle = _names_by_handle(session)
+    reactions = _reactions(session, conversation.id)
     entries = [
-        _message_entry(message, names, contact_name)
+        _message_entry(message, names, contact_name, reactions.get(message.id, ()))
         for message in session.scalars(
             select(Message).where(Message.conversation_id == conversation.id)
         )
@@ -280,7 +340,7 @@ def conversation_view(
         .order_by(Message.id.desc())
         .limit(1)
     )
-    closes = window_closes_at(conversation)
+    closes = _window_closes(session, conversation)
     teammates = list(
         session.scalars(select(Teammate).where(Teammate.active.is_(True)).order_by(Teammate.name))
     )

@@ -20,7 +20,15 @@ from engine.inbound.processing import reopen_failed_event
 from engine.inbox.errors import NotFound
 from engine.inbox.lookup import conversation_for
 from engine.inbox.queues import display_name
-from engine.models import Contact, Conversation, InboundEvent, Message, OutboxRow
+from engine.models import (
+    Contact,
+    Conversation,
+    InboundEvent,
+    Message,
+    OutboxRow,
+    UnmatchedItem,
+    UnmatchedState,
+)
 from engine.models.states import OutboxState
 from engine.whatsapp.media import DOWNLOAD_KIND
 
@@ -69,10 +77,24 @@ class FailedDownload:
 
 
 @dataclass(frozen=True)
+class UnmatchedUpdate:
+    """A WhatsApp status, reaction, edit or revoke about a message Kazi does not have:
+    `waiting` for it, or `orphaned` once it clearly is not coming."""
+
+    kind: str
+    summary: str
+    message: str  # the provider's id of the message it is about
+    state: str
+    event_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Failures:
     sends: list[FailedSend]
     events: list[FailedEvent]
     downloads: list[FailedDownload] = field(default_factory=list)
+    unmatched: list[UnmatchedUpdate] = field(default_factory=list)
 
 
 # Values written as literals, not parameters, so PostgreSQL matches the partial index
@@ -109,7 +131,24 @@ def list_failures(session: Session, principal: Principal) -> Failures:
         .order_by(OutboxRow.id.desc())
         .limit(LIMIT)
     )
+    unmatched = session.scalars(
+        select(UnmatchedItem)
+        .where(UnmatchedItem.state != UnmatchedState.APPLIED)
+        .order_by(UnmatchedItem.id.desc())
+        .limit(LIMIT)
+    )
     return Failures(
+        unmatched=[
+            UnmatchedUpdate(
+                kind=row.kind,
+                summary=row.summary,
+                message=row.target_provider_message_id,
+                state=row.state,
+                event_id=row.inbound_event_id,
+                at=row.received_at,
+            )
+            for row in unmatched
+        ],
         sends=[
             FailedSend(
                 message_id=message.id,

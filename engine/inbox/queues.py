@@ -419,11 +419,15 @@ def _last_messages(
         .group_by(Message.conversation_id)
     )
     return {
-        conversation_id: ((body or "")[:140] or None, direction)
-        for conversation_id, body, direction in session.execute(
-            select(Message.conversation_id, Message.body, Message.direction).where(
-                Message.id.in_(newest)
-            )
+        # A message its sender deleted in WhatsApp is kept for the audit, never previewed.
+        conversation_id: (
+            "(deleted)" if deleted_at is not None else ((body or "")[:140] or None),
+            direction,
+        )
+        for conversation_id, body, direction, deleted_at in session.execute(
+            select(
+                Message.conversation_id, Message.body, Message.direction, Message.deleted_at
+            ).where(Message.id.in_(newest))
         )
     }
 

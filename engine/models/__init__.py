@@ -21,6 +21,7 @@ from engine.models.conversations import (
 from engine.models.events import InboundEvent, OutboxRow
 from engine.models.history import AuditLog, ConfigVersion, RuleFiring, RuleTrace, StageHistory
 from engine.models.media import MediaFile
+from engine.models.message_changes import MessageEdit, MessageReaction, UnmatchedItem
 from engine.models.notifications import Notification
 from engine.models.presence import Presence
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
@@ -38,9 +39,13 @@ from engine.models.states import (
     MessageType,
     OutboxState,
     Priority,
+    Reactor,
+    SentVia,
     SubjectKind,
+    UnmatchedState,
     WaitingOn,
 )
+from engine.models.templates import MessagingPreference, TemplateStatus
 from engine.models.workspace import Team, Teammate, TeamMembership, Workspace
 
 __all__ = [
@@ -69,17 +74,22 @@ __all__ = [
     "InboundState",
     "MediaFile",
     "Message",
+    "MessageEdit",
+    "MessageReaction",
     "MessageStatusEvent",
     "MessageType",
+    "MessagingPreference",
     "Note",
     "Notification",
     "OutboxRow",
     "OutboxState",
     "Presence",
     "Priority",
+    "Reactor",
     "RuleFiring",
     "RuleTrace",
     "ScheduledAction",
+    "SentVia",
     "SignInAttempt",
     "SlaClock",
     "StageHistory",
@@ -88,7 +98,10 @@ __all__ = [
     "Team",
     "TeamMembership",
     "Teammate",
+    "TemplateStatus",
     "UTCDateTime",
+    "UnmatchedItem",
+    "UnmatchedState",
     "UnscopedSessionError",
     "WaitingOn",
     "WebSession",

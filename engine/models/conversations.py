@@ -196,6 +196,13 @@ class Message(WorkspaceScoped, Base):
     failure_detail: Mapped[str | None] = mapped_column(Text)
     provider_timestamp: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # An outbound message not sent through Kazi: a SentVia value, "business_app" for a
+    # coexistence echo. Plain text, not a CHECK: new ways in need no table rebuild.
+    sent_via: Mapped[str | None] = mapped_column(String(32))
+    # The sender edited it (history in message_edits) or deleted it (kept for the audit,
+    # hidden on the page) in WhatsApp.
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     replied_to: Mapped[Message | None] = relationship(remote_side=[id])

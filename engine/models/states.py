@@ -23,7 +23,10 @@ __all__ = [
     "MessageType",
     "OutboxState",
     "Priority",
+    "Reactor",
+    "SentVia",
     "SubjectKind",
+    "UnmatchedState",
     "WaitingOn",
     "values",
 ]
@@ -70,6 +73,25 @@ class AuthorKind(StrEnum):
     CONTACT = "contact"
     TEAMMATE = "teammate"
     RULE = "rule"
+
+
+class Reactor(StrEnum):
+    """Who reacted to a message: the customer, or the business from its WhatsApp app."""
+
+    CONTACT = "contact"
+    BUSINESS = "business"
+
+
+class SentVia(StrEnum):
+    """How an outbound message left, when not through Kazi (NULL on the row)."""
+
+    BUSINESS_APP = "business_app"  # typed in the WhatsApp Business app (coexistence echo)
+
+
+class UnmatchedState(StrEnum):
+    WAITING = "waiting"  # the message may still be stored (a send's answer on its way)
+    APPLIED = "applied"
+    ORPHANED = "orphaned"  # old enough that the message is clearly not coming
 
 
 class DeliveryState(StrEnum):

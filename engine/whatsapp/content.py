@@ -12,6 +12,7 @@ from connectors.whatsapp.events import (
     LocationContent,
     MediaContent,
     MessageContent,
+    NoContent,
     OrderContent,
     ReactionContent,
     SystemContent,
@@ -21,6 +22,7 @@ from connectors.whatsapp.events import (
 from engine.models import MessageType
 
 _DIRECT_TYPES = {member.value for member in MessageType}
+WELCOME = "The customer opened the chat for the first time."
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,17 @@ def stored_content(message_type: str, content: MessageContent) -> StoredContent:
             return StoredContent(MessageType.UNSUPPORTED, "\n".join(lines), None)
         case SystemContent():
             return StoredContent(MessageType.UNSUPPORTED, content.body, None)
+        case NoContent(type_name="request_welcome"):
+            return StoredContent(MessageType.UNSUPPORTED, WELCOME, None)
+        case NoContent():
+            return StoredContent(MessageType.UNSUPPORTED, cannot_show(message_type), None)
         case UnsupportedContent():
-            return StoredContent(MessageType.UNSUPPORTED, None, None)
+            what = content.unsupported_type or message_type or "a message"
+            return StoredContent(MessageType.UNSUPPORTED, cannot_show(what), None)
+    if kind == MessageType.UNSUPPORTED:  # an unknown type, or a known one without its object
+        return StoredContent(kind, cannot_show(message_type or "a message"), None)
     return StoredContent(kind, None, None)
+
+
+def cannot_show(what: str) -> str:
+    return f"The customer sent something WhatsApp cannot show here: {what}"

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from connectors.whatsapp.numbers import is_bsuid
 from engine.core.delivery import next_delivery_state
 from engine.core.messaging import (
     MarkAsRead,
@@ -43,7 +44,8 @@ from engine.outbox.sends import (
     SEND_KIND,
     window_is_open,
 )
-from engine.whatsapp.apply import release_waiting_statuses
+from engine.whatsapp.account import alert_send_error, template_refusal
+from engine.whatsapp.apply import apply_waiting
 
 __all__ = ["READ_KIND", "SEND_KIND", "make_read_executor", "make_send_executor"]
 
@@ -133,6 +135,15 @@ def _prepare(work: OutboxWork) -> OutboundMessage | None:
             _fail(message, "131047", OUTSIDE_WINDOW_MEANING)
             session.commit()
             raise ExecutionFailed(OUTSIDE_WINDOW_MEANING, retryable=False)
+        refusal = (
+            template_refusal(session, spec["name"], spec["language"])
+            if spec["type"] == "template"
+            else None
+        )
+        if refusal is not None:
+            _fail(message, *refusal)
+            session.commit()
+            raise ExecutionFailed(refusal[1], retryable=False)
         to = _recipient(session, conversation.contact_id)
         message.delivery_state = "sending"
         session.commit()
@@ -196,16 +207,26 @@ def _fail_outside(work: OutboxWork, code: str, meaning: str) -> None:
 
 
 def _recipient(session: Session, contact_id: int) -> str:
-    address = session.scalar(
-        select(Identity.address).where(
+    addresses = session.scalars(
+        select(Identity.address)
+        .where(
             Identity.contact_id == contact_id,
             Identity.channel == Channel.WHATSAPP,
             Identity.is_current.is_(True),
         )
-    )
-    if address is None:
-        raise ExecutionFailed("the contact has no current WhatsApp number", retryable=False)
-    return address.lstrip("+")
+        .order_by(Identity.valid_from.desc(), Identity.id.desc())
+    ).all()
+    # The wa_id WhatsApp last reported (the newest identity), never a username's BSUID.
+    numbers = [a for a in addresses if not is_bsuid(a)]
+    if not numbers:
+        why = (
+            "the customer is known only by a WhatsApp username (BSUID); Kazi sends to "
+            "numbers only, so reply once they have written from their number"
+            if addresses
+            else "the contact has no current WhatsApp number"
+        )
+        raise ExecutionFailed(why, retryable=False)
+    return numbers[0].lstrip("+")
 
 
 def _record_result(work: OutboxWork, result: object) -> None:
@@ -217,10 +238,14 @@ def _record_result(work: OutboxWork, result: object) -> None:
             message.provider_message_id = result.provider_message_id
             message.delivery_state = next_delivery_state(message.delivery_state, "accepted")
             if result.provider_message_id:
-                release_waiting_statuses(session, result.provider_message_id)
+                # Statuses that beat this answer are applied now. (What they could raise
+                # for the rules — a reaction to a message not yet known to be sent — has
+                # no effect worth a step here.)
+                apply_waiting(session, result.provider_message_id, work.now)
             session.commit()
             return
         if isinstance(result, SendFailure):
+            alert_send_error(session, result.code, result.meaning, work.now)
             if result.retryable:
                 message.delivery_state = "queued"
                 message.failure_code, message.failure_detail = result.code, result.meaning

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, bindparam, select
 
-from connectors.whatsapp.events import PROVIDER
+from connectors.whatsapp.events import PROVIDER, InboundMessage, WhatsAppEvent
 from connectors.whatsapp.parse import parse_webhook
 from connectors.whatsapp.signature import verification_handshake, verify_signature
 from engine.core.queue import JobQueue
@@ -33,6 +33,19 @@ class WebhookOutcome:
     stored: int = 0
     duplicates: int = 0
     flagged: int = 0
+
+
+def shown_as_message(event: WhatsAppEvent) -> bool:
+    """A customer's message whose content Kazi cannot read (an unknown type, `interactive`
+    without its object) but that says who sent it, when, under which id: applied as a
+    visible placeholder message (reference §5.12), not only flagged."""
+    return (
+        isinstance(event, InboundMessage)
+        and not event.is_echo
+        and bool(event.message_id)
+        and event.timestamp is not None
+        and bool(event.from_wa_id or event.from_user_id)
+    )
 
 
 def workspace_id_for(db: Engine, slug: str) -> int | None:
@@ -70,7 +83,7 @@ def receive_webhook(
             payload=event.envelope if isinstance(event.envelope, dict) else _kept(body),
             flag=(
                 ("; ".join(event.problems) or ", ".join(sorted(event.flags)))
-                if event.flagged
+                if event.flagged and not shown_as_message(event)
                 else None
             ),
         )

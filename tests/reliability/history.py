@@ -84,7 +84,9 @@ def check_history(
             if isinstance(item, InboundMessage):
                 stored_ids.add(item.message_id)
                 if (
-                    item.message_type != "system"
+                    # Not stored as messages: system changes, echoes, and reactions, edits
+                    # and revokes (they change the message they are about).
+                    item.message_type not in ("system", "reaction", "edit", "revoke")
                     and not item.is_echo
                     and item.message_id not in by_wamid
                 ):

@@ -6,7 +6,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from connectors.whatsapp.parse import parse_envelope
@@ -17,8 +16,14 @@ from connectors.whatsapp.simulator.payloads import (
     status_webhook,
 )
 from engine.db import workspace_session
-from engine.models import Contact, Conversation, Identity, Message, MessageStatusEvent
-from engine.whatsapp.apply import StatusBeforeMessage
+from engine.models import (
+    Contact,
+    Conversation,
+    Identity,
+    Message,
+    MessageStatusEvent,
+    UnmatchedItem,
+)
 from tests.applying import apply_and_step
 
 SHOP = Business("1020", "104729384756101", "254711000111")
@@ -203,9 +208,15 @@ def test_failed_after_sent_is_shown_with_the_provider_code(db: Engine, workspace
     assert (message.delivery_state, message.failure_code) == ("failed", "131047")
 
 
-def test_a_status_before_its_message_is_retried_not_lost(db: Engine, workspace_id: int) -> None:
-    with pytest.raises(StatusBeforeMessage):
-        apply(db, workspace_id, status("wamid.unknown", "delivered", EPOCH))
+def test_a_status_before_its_message_is_kept_not_lost(db: Engine, workspace_id: int) -> None:
+    apply(db, workspace_id, status("wamid.unknown", "delivered", EPOCH))
+    with workspace_session(db, workspace_id) as session:
+        kept = session.scalars(select(UnmatchedItem)).one()
+    assert (kept.kind, kept.target_provider_message_id, kept.state) == (
+        "status",
+        "wamid.unknown",
+        "waiting",
+    )
 
 
 def test_simultaneous_first_messages_open_one_conversation(db: Engine, workspace_id: int) -> None:

@@ -74,8 +74,10 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         type=Path,
         help="a workspace folder: its templates.yaml templates are approved too",
     )
-    command.add_argument("--phone-number-id", default=DEFAULT_BUSINESS.phone_number_id)
-    command.add_argument("--display-phone-number", default=DEFAULT_BUSINESS.display_phone_number)
+    # Without them: the --workspace's first number (Kazi applies only messages on the
+    # workspace's own numbers), else the reference's sample number.
+    command.add_argument("--phone-number-id")
+    command.add_argument("--display-phone-number")
     command.add_argument("--waba-id", default=DEFAULT_BUSINESS.waba_id)
     command.add_argument("--pace", type=float, default=1.0, help="seconds between script steps")
     command.add_argument(
@@ -109,9 +111,15 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         script = load_script(arguments.script or DEMO_SCRIPT)
         faults = parse_faults(arguments.faults)
+        number_id = arguments.phone_number_id or DEFAULT_BUSINESS.phone_number_id
+        display = arguments.display_phone_number or DEFAULT_BUSINESS.display_phone_number
         if arguments.workspace is not None:
-            extra = approved_templates(read_folder(arguments.workspace))
+            workspace = read_folder(arguments.workspace)
+            extra = approved_templates(workspace)
             script = replace(script, templates=(*script.templates, *extra))
+            if workspace.numbers and arguments.phone_number_id is None:
+                number_id = workspace.numbers[0].phone_number_id
+                display = arguments.display_phone_number or workspace.numbers[0].phone.lstrip("+")
     except (ScriptError, FaultSpecError, ConfigRefused) as error:
         print(f"kazi simulate: {error}", file=sys.stderr)
         return 2
@@ -121,8 +129,8 @@ def run(arguments: argparse.Namespace) -> int:
         access_token=arguments.access_token,
         business=Business(
             waba_id=arguments.waba_id,
-            phone_number_id=arguments.phone_number_id,
-            display_phone_number=arguments.display_phone_number,
+            phone_number_id=number_id,
+            display_phone_number=display,
         ),
         pace=arguments.pace,
         status_delay=arguments.status_delay,

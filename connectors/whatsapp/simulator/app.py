@@ -131,6 +131,29 @@ def create_app(simulator: Simulator) -> Litestar:
             return Response({"error": str(error)}, status_code=400)
         return Response({"id": wamid}, status_code=200)
 
+    @post("/_sim/customers/{wa_id:str}/echoes")
+    async def business_app_message(
+        wa_id: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> Response[dict[str, Any]]:
+        """The business writes to this customer from its WhatsApp Business app (an echo)."""
+        if not wa_id.isdigit():
+            return Response({"error": "wa_id is digits only"}, status_code=400)
+        try:
+            wamid = await simulator.business_app_says(wa_id, data)
+        except StepError as error:
+            return Response({"error": str(error)}, status_code=400)
+        return Response({"id": wamid}, status_code=200)
+
+    @post("/_sim/webhooks/{shape:str}")
+    async def other_webhook(
+        shape: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> Response[dict[str, Any]]:
+        """test-sample, template-status, error or change: see Simulator.post_webhook."""
+        try:
+            return Response(await simulator.post_webhook(shape, data), status_code=200)
+        except (StepError, ValueError) as error:
+            return Response({"error": str(error)}, status_code=400)
+
     @post("/_sim/run-script")
     async def run_script() -> Response[dict[str, Any]]:
         simulator.play_script()
@@ -150,6 +173,8 @@ def create_app(simulator: Simulator) -> Litestar:
             switch_faults,
             reset_faults,
             customer_message,
+            business_app_message,
+            other_webhook,
             run_script,
         ],
         on_startup=[simulator.start],

@@ -32,6 +32,10 @@ CONTENT_KEYS = (
     "order",
     "unsupported",
     "change_number",
+    "unreact",
+    "edit",
+    "revoke",
+    "request_welcome",
 )
 
 
@@ -137,8 +141,14 @@ def inbound_message(
     timestamp: int,
     business_number: str,
     last_business_message: str | None,
+    last_customer_message: str | None = None,
 ) -> Payload:
-    """One script step (`{"text": "hi"}`, `{"image": {...}}`, ...) → a `messages[]` item."""
+    """One script step (`{"text": "hi"}`, `{"image": {...}}`, ...) → a `messages[]` item.
+
+    Besides content: `{"reaction": "👍"}` reacts to the business's last message (`""` or
+    `{"unreact": true}` removes it; `"to": "<wamid>"` picks the message); `{"edit": "new
+    text"}` and `{"revoke": true}` change the customer's own last message (`"to"` picks
+    another; `{"unsupported": "edit"}` is an edit as plain Cloud API numbers report it)."""
     kinds = [k for k in CONTENT_KEYS if k in step]
     if len(kinds) != 1:
         raise StepError(f"a step needs exactly one of {', '.join(CONTENT_KEYS)}; got {step!r}")
@@ -173,12 +183,33 @@ def inbound_message(
     elif kind == "button":
         message.update(type="button", button=dict(argument))
         context = _reply_context(business_number, last_business_message)
-    elif kind == "reaction":
-        target = last_business_message or wamid
-        message.update(type="reaction", reaction={"message_id": target, "emoji": str(argument)})
+    elif kind in ("reaction", "unreact"):
+        target = str(step.get("to") or last_business_message or wamid)
+        reacted: Payload = {"message_id": target}
+        if kind == "reaction":
+            reacted["emoji"] = str(argument)
+        message.update(type="reaction", reaction=reacted)
+    elif kind in ("edit", "revoke"):
+        original = step.get("to") or last_customer_message
+        if not original:
+            raise StepError(f"{kind} needs an earlier customer message (or `to`)")
+        if kind == "edit":
+            message.update(
+                type="edit",
+                edit={
+                    "original_message_id": str(original),
+                    "message": {"type": "text", "text": {"body": str(argument)}},
+                },
+            )
+        else:
+            message.update(type="revoke", revoke={"original_message_id": str(original)})
+    elif kind == "request_welcome":
+        message.update(type="request_welcome")
     elif kind == "order":
         message.update(type="order", order=_order(argument))
     elif kind == "unsupported":
+        if str(argument) == "edit" and (step.get("to") or last_customer_message):
+            context = {"id": str(step.get("to") or last_customer_message)}
         message.update(
             type="unsupported",
             unsupported={"type": str(argument)},
@@ -241,3 +272,124 @@ def _order(argument: Any) -> Payload:
         "text": str(argument.get("text", "")),
         "product_items": items,
     }
+
+
+# --- shapes beyond a customer's plain message (reference §3, §4, §5.8-5.14, §6.5) -----------
+
+# What the App Dashboard's webhook "Test" button sends (reference §3).
+TEST_SAMPLE_BUSINESS = Business("0", "123456123", "16505551111")
+TEST_SAMPLE_WAMID = "ABGGFlA5Fpa"
+
+
+def reaction(wamid: str, wa_id: str, timestamp: int, target: str, emoji: str | None) -> Payload:
+    """A reaction to `target`; `emoji` "" or None (no key at all) is a removal (§5.8)."""
+    body: Payload = {"message_id": target}
+    if emoji is not None:
+        body["emoji"] = emoji
+    return {
+        "from": wa_id,
+        "id": wamid,
+        "timestamp": str(timestamp),
+        "type": "reaction",
+        "reaction": body,
+    }
+
+
+def edit(wamid: str, wa_id: str, timestamp: int, original: str, text: str) -> Payload:
+    """The sender changed the text of `original` (§5.13, coexistence numbers)."""
+    return {
+        "from": wa_id,
+        "id": wamid,
+        "timestamp": str(timestamp),
+        "type": "edit",
+        "edit": {
+            "original_message_id": original,
+            "message": {"type": "text", "text": {"body": text}},
+        },
+    }
+
+
+def revoke(wamid: str, wa_id: str, timestamp: int, original: str) -> Payload:
+    """The sender deleted `original` for everyone (§5.13)."""
+    return {
+        "from": wa_id,
+        "id": wamid,
+        "timestamp": str(timestamp),
+        "type": "revoke",
+        "revoke": {"original_message_id": original},
+    }
+
+
+def unsupported(
+    wamid: str, wa_id: str, timestamp: int, kind: str | None, original: str | None = None
+) -> Payload:
+    """A type WhatsApp cannot hand to the API (§5.12): a poll, or on plain Cloud API numbers
+    an edit (`kind="edit"`), then naming the edited message when `original` is given."""
+    message: Payload = {
+        "from": wa_id,
+        "id": wamid,
+        "timestamp": str(timestamp),
+        "type": "unsupported",
+        "errors": [
+            error_object(131051, "Message type unknown", "Message type is currently not supported.")
+        ],
+    }
+    if kind is not None:
+        message["unsupported"] = {"type": kind}
+    if original is not None:
+        message["context"] = {"id": original}
+    return message
+
+
+def echo_webhook(business: Business, to: str, message: Payload) -> Payload:
+    """A message the business typed in the WhatsApp Business app (coexistence, §5.14):
+    field `smb_message_echoes`, `from` the business, `to` the customer."""
+    echo = {**message, "from": business.display_phone_number, "to": to}
+    body = envelope(business, {"message_echoes": [echo]})
+    body["entry"][0]["changes"][0]["field"] = "smb_message_echoes"
+    return body
+
+
+def dashboard_sample_webhook(body: str = "this is a text message") -> Payload:
+    """The App Dashboard's Test button sample: entry id "0", a fake number and wamid."""
+    message = {
+        "from": "16315551181",
+        "id": TEST_SAMPLE_WAMID,
+        "timestamp": "1504902988",
+        "type": "text",
+        "text": {"body": body},
+    }
+    return message_webhook(TEST_SAMPLE_BUSINESS, "16315551181", "test user name", message)
+
+
+def change_webhook(business: Business, field: str, value: Payload) -> Payload:
+    """A change of another subscription field (template status, account update...)."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": business.waba_id, "changes": [{"field": field, "value": value}]}],
+    }
+
+
+def template_status_webhook(
+    business: Business,
+    *,
+    event: str,
+    template_id: int,
+    name: str,
+    language: str,
+    reason: str | None = None,
+) -> Payload:
+    """`message_template_status_update` (§6.5); template ids are integers here."""
+    value: Payload = {
+        "event": event,
+        "message_template_id": template_id,
+        "message_template_name": name,
+        "message_template_language": language,
+        "reason": reason or "NONE",
+    }
+    return change_webhook(business, "message_template_status_update", value)
+
+
+def errors_webhook(business: Business, errors: list[Payload]) -> Payload:
+    """Out-of-band `value.errors[]` (§4): a problem not tied to one message."""
+    return envelope(business, {"errors": errors})

@@ -23,11 +23,17 @@ from connectors.whatsapp.simulator.media import MediaStore, StoredMedia, sample_
 from connectors.whatsapp.simulator.payloads import (
     MEDIA_MIME,
     Business,
+    StepError,
+    change_webhook,
+    dashboard_sample_webhook,
+    echo_webhook,
     error_object,
+    errors_webhook,
     inbound_message,
     message_webhook,
     new_wamid,
     status_webhook,
+    template_status_webhook,
 )
 from connectors.whatsapp.simulator.script import Script
 from engine.core.clock import Clock, SystemClock
@@ -194,6 +200,14 @@ class Simulator:
         last_out = next(
             (line.wamid for line in reversed(customer.chat) if line.direction == "out"), None
         )
+        last_in = next(
+            (
+                line.wamid
+                for line in reversed(customer.chat)
+                if line.direction == "in" and line.kind not in ("reaction", "edit", "revoke")
+            ),
+            None,
+        )
         message = inbound_message(
             step,
             wamid=wamid,
@@ -201,6 +215,7 @@ class Simulator:
             timestamp=int(now.timestamp()),
             business_number=self.config.business.display_phone_number,
             last_business_message=last_out,
+            last_customer_message=last_in,
         )
         self.inbound_ids.add(wamid)
         self.policy.customer_wrote(customer.wa_id, now)
@@ -219,6 +234,69 @@ class Simulator:
         else:
             self._spawn(delivery)
         return wamid
+
+    async def business_app_says(self, wa_id: str, step: dict[str, Any]) -> str:
+        """The business types a message (or reacts, edits, deletes) in its WhatsApp Business
+        app: posted as a `smb_message_echoes` webhook (coexistence, reference §5.14)."""
+        customer = self._customer(wa_id)
+        now = self.clock.now()
+        wamid = self._wamid()
+        last_out = next(
+            (line.wamid for line in reversed(customer.chat) if line.direction == "out"), None
+        )
+        last_in = next(
+            (line.wamid for line in reversed(customer.chat) if line.direction == "in"), None
+        )
+        message = inbound_message(
+            step,
+            wamid=wamid,
+            wa_id=self.config.business.display_phone_number,
+            timestamp=int(now.timestamp()),
+            business_number=self.config.business.display_phone_number,
+            last_business_message=last_in,  # the business reacts to the customer's message
+            last_customer_message=last_out,  # and edits or deletes its own
+        )
+        message.pop("context", None)
+        customer.chat.append(
+            ChatLine("out", wamid, message["type"], _summary(message), int(now.timestamp()))
+        )
+        await self._deliver_in_order(
+            customer, echo_webhook(self.config.business, customer.wa_id, message)
+        )
+        return wamid
+
+    async def post_webhook(self, shape: str, options: dict[str, Any]) -> dict[str, Any]:
+        """Post one account-level or test shape: `test-sample` (the dashboard's Test
+        button), `template-status` (event, name, language, reason), `error` (code,
+        title, details) as out-of-band `errors[]`, or `change` (any `field` + `value`)."""
+        business = self.config.business
+        if shape == "test-sample":
+            body = dashboard_sample_webhook()
+        elif shape == "template-status":
+            body = template_status_webhook(
+                business,
+                event=str(options.get("event", "APPROVED")),
+                template_id=int(options.get("template_id", 1689556908129835)),
+                name=str(options.get("name", "")),
+                language=str(options.get("language", "en")),
+                reason=str(options["reason"]) if options.get("reason") else None,
+            )
+        elif shape == "error":
+            error = error_object(
+                int(options.get("code", 130429)),
+                str(options.get("title", "Rate limit hit")),
+                str(options.get("details", "")),
+            )
+            body = errors_webhook(business, [error])
+        elif shape == "change":
+            value = options.get("value")
+            body = change_webhook(
+                business, str(options.get("field", "")), value if isinstance(value, dict) else {}
+            )
+        else:
+            raise StepError(f"unknown webhook shape {shape!r}")
+        record = await self.delivery.deliver(body)
+        return {"delivered": record.delivered, "last_status": record.last_status}
 
     def _with_media(self, step: dict[str, Any]) -> dict[str, Any]:
         """A media step gets a real file in the media store, named by the webhook's id."""

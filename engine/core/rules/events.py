@@ -29,6 +29,11 @@ class TriggerKind(StrEnum):
     PAYMENT_FAILED = "payment_failed"
     INTEGRATION_EVENT = "integration_event"
     SCHEDULE = "schedule"
+    # WhatsApp facts with no rule syntax yet: the reducer records what they do to the
+    # conversation (a reaction keeps the 24-hour window open; a message the business
+    # typed in its phone app is a reply the SLA clocks wait for).
+    REACTION_RECEIVED = "reaction_received"
+    MESSAGE_SENT_FROM_APP = "message_sent_from_app"
 
 
 @dataclass(frozen=True)

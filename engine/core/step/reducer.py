@@ -144,6 +144,14 @@ class _Run:
                     status=ConversationStatus.WAITING_ON_US,
                     snoozed_until=None,
                 )
+        elif event.kind == TriggerKind.REACTION_RECEIVED:
+            # Activity in the chat keeps WhatsApp's window open (reference §8.1), but a
+            # reaction asks nothing of us: waiting-on and the status stay as they are.
+            at = event.occurred_at
+            if conversation.last_inbound_at is None or at > conversation.last_inbound_at:
+                self.set_conversation(last_inbound_at=at)
+        elif event.kind == TriggerKind.MESSAGE_SENT_FROM_APP:
+            self.sent_from_app(event.occurred_at)
         elif event.kind == TriggerKind.STAGE_ENTERED and event.key:
             subject = self.stage_subject(event)
             if subject is None:
@@ -764,6 +772,24 @@ class _Run:
         if not actor.is_rule:
             values.update(first_reply_at=conversation.first_reply_at or self.now)
             values.update(last_reply_at=self.now)
+        self.set_conversation(**values)
+
+    def sent_from_app(self, at: datetime) -> None:
+        """The business answered from its WhatsApp Business app (a coexistence echo, already
+        stored): a person's reply for the SLA clocks, and the customer's turn unless they
+        wrote again since. Our own messages never open or extend the 24-hour window."""
+        conversation = self.state.conversation
+        latest = conversation.last_outbound_at
+        values: dict[str, Any] = {
+            "last_outbound_at": at if latest is None or at > latest else latest,
+            "first_reply_at": min(conversation.first_reply_at or at, at),
+            "last_reply_at": max(conversation.last_reply_at or at, at),
+        }
+        newest = conversation.last_inbound_at is None or at >= conversation.last_inbound_at
+        if conversation.status != ConversationStatus.RESOLVED and newest:
+            values.update(
+                waiting_on=WaitingOn.CUSTOMER, status=ConversationStatus.WAITING_ON_CUSTOMER
+            )
         self.set_conversation(**values)
 
     def _replied(self, effect: fx.Replied, cause: _Cause) -> list[DomainEvent]:
