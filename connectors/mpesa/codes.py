@@ -10,23 +10,8 @@ other non-zero code as failed-with-code").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class PaymentState(StrEnum):
-    """Where a payment request stands. `paid` is absorbing (reference §7)."""
-
-    REQUESTED = "requested"  # written before the push leaves
-    PENDING = "pending"  # the push was accepted (CheckoutRequestID known), no answer yet
-    PAID = "paid"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    TIMEOUT = "timeout"  # the customer could not be reached or was too slow
-    UNKNOWN = "unknown"  # we do not know whether money moved: query, never re-push blindly
-
-
-FINAL_STATES = frozenset({PaymentState.PAID, PaymentState.FAILED, PaymentState.CANCELLED})
-"""States a payment leaves only for `paid` (a late success is applied and flagged)."""
+from engine.core.payments import PaymentState
 
 
 @dataclass(frozen=True)

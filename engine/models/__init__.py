@@ -22,6 +22,7 @@ from engine.models.events import InboundEvent, OutboxRow
 from engine.models.history import AuditLog, ConfigVersion, RuleFiring, RuleTrace, StageHistory
 from engine.models.media import MediaFile
 from engine.models.notifications import Notification
+from engine.models.payments import Payment
 from engine.models.presence import Presence
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
 from engine.models.sla import SlaClock
@@ -73,6 +74,7 @@ __all__ = [
     "MessageType",
     "Note",
     "Notification",
+    "Payment",
     "OutboxRow",
     "OutboxState",
     "Presence",
