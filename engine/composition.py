@@ -32,6 +32,11 @@ from engine.jobs.names import (
     RUN_SCHEDULED_ACTION,
 )
 from engine.outbox.dispatch import Executor, dispatch_outbox_row
+from engine.payments.accounts import DarajaClients
+from engine.payments.callbacks import CONFIRM_KIND, apply_payment_event
+from engine.payments.callbacks import PROVIDER as MPESA
+from engine.payments.confirm import make_confirm_executor
+from engine.payments.request import REQUEST_KIND, make_payment_executor
 from engine.settings import Settings
 from engine.sla.clocks import check_clock
 from engine.whatsapp.apply import apply_whatsapp_event
@@ -52,6 +57,7 @@ class Runtime:
     configs: ConfigDirectory
     inbound_handlers: dict[str, InboundHandler] = field(default_factory=dict)
     executors: dict[str, Executor] = field(default_factory=dict)
+    payment_clients: DarajaClients | None = None
 
     def whatsapp_secrets(self, slug: str) -> WhatsAppSecrets | None:
         return self.configs.whatsapp_secrets(slug)
@@ -68,7 +74,11 @@ class Runtime:
 
 
 def default_inbound_handlers() -> dict[str, InboundHandler]:
-    return {WHATSAPP: apply_whatsapp_event, INTEGRATION: apply_integration_event}
+    return {
+        WHATSAPP: apply_whatsapp_event,
+        INTEGRATION: apply_integration_event,
+        MPESA: apply_payment_event,
+    }
 
 
 def build_runtime(
@@ -84,12 +94,15 @@ def build_runtime(
     handlers = default_inbound_handlers() if inbound_handlers is None else dict(inbound_handlers)
     configs = ConfigDirectory(settings.config_dir)
     senders = WhatsAppSenders(db, configs)
+    payment_clients = DarajaClients(clock)
     effect_executors = (
         {
             SEND_KIND: make_send_executor(senders, upload=make_uploader(senders.media)),
             READ_KIND: make_read_executor(senders),
             DOWNLOAD_KIND: make_download_executor(senders.media),
             CALL_KIND: make_call_executor(configs),
+            REQUEST_KIND: make_payment_executor(configs, payment_clients),
+            CONFIRM_KIND: make_confirm_executor(configs, payment_clients),
         }
         if executors is None
         else dict(executors)
@@ -118,4 +131,5 @@ def build_runtime(
         configs=configs,
         inbound_handlers=handlers,
         executors=effect_executors,
+        payment_clients=payment_clients,
     )

@@ -34,7 +34,11 @@ from ui.routes.media import MediaApiController, MediaPageController
 from ui.routes.notifications import NotificationsController
 from ui.routes.people import PeopleController
 from ui.routes.signin import AccountController, SignInController
-from ui.routes.webhooks import IntegrationWebhookController, WhatsAppWebhookController
+from ui.routes.webhooks import (
+    IntegrationWebhookController,
+    PaymentCallbackController,
+    WhatsAppWebhookController,
+)
 from ui.security.csrf import csrf_config
 from ui.security.headers import add_security_headers
 
@@ -89,6 +93,7 @@ def create_app(runtime: Runtime) -> Litestar:
             HomeController,
             WhatsAppWebhookController,
             IntegrationWebhookController,
+            PaymentCallbackController,
             SignInController,
             AccountController,
             InboxController,

@@ -39,6 +39,11 @@ class NoHandler(Exception):
     """No handler is registered for the event's provider."""
 
 
+class SetAside(Exception):
+    """The event is authentic but matches nothing it could be applied to (a payment callback
+    for a request this workspace never made): flagged for staff with the reason, not retried."""
+
+
 def process_inbound_event(
     *,
     event_id: int,
@@ -80,9 +85,23 @@ def process_inbound_event(
             event.lease_expires_at = None
             event.last_error = None
             session.commit()
+    except SetAside as aside:
+        _set_aside(db, workspace_id, event_id, str(aside), now)
     except Exception as error:  # the job boundary: record it where staff can see it
         logger.exception("inbound event %s failed", event_id, extra={"event_id": event_id})
         _record_failure(db, workspace_id, event_id, error, now)
+
+
+def _set_aside(db: Engine, workspace_id: int, event_id: int, reason: str, now: datetime) -> None:
+    with workspace_session(db, workspace_id) as session:
+        event = session.get(InboundEvent, event_id)
+        if event is None:
+            return
+        event.state = "flagged"
+        event.last_error = reason[:2000]
+        event.lease_expires_at = None
+        event.processed_at = now
+        session.commit()
 
 
 def _record_failure(
