@@ -131,8 +131,8 @@ def test_another_workspace_cannot_settle_this_ones_payment(
         automations=automations_for(shop.runtime.configs),
     )
     with workspace_session(db, other_id) as session:
-        event = session.get(InboundEvent, event_id)
-        assert event is not None and event.state == "flagged"
+        flagged = session.get(InboundEvent, event_id)
+        assert flagged is not None and flagged.state == "flagged"
     [payment] = shop.payments()
     assert payment.state == "pending" and payment.receipt is None
     assert shop.conversation(conversation_id).stage == "payment"
