@@ -241,7 +241,7 @@ def _apply_c2b(
         match.receipt, match.paid_amount, match.raw_callback = paid.transaction_id, paid.amount, raw
         add_flag(match, f"Paid by paybill/till (C2B) with account {paid.bill_reference!r}.")
         match.updated_at = now
-        queue_confirmation(session, match, now, f"receipt-{paid.transaction_id}")
+        queue_confirmation(session, match, now, f"receipt-{paid.transaction_id}", by_receipt=True)
         return []
     unmatched = Payment(
         provider=KIND,
@@ -263,7 +263,7 @@ def _apply_c2b(
     )
     session.add(unmatched)
     session.flush()
-    queue_confirmation(session, unmatched, now, f"receipt-{paid.transaction_id}")
+    queue_confirmation(session, unmatched, now, f"receipt-{paid.transaction_id}", by_receipt=True)
     return []
 
 
@@ -295,15 +295,22 @@ def _apply_status_result(session: Session, body: object, now: datetime) -> list[
     return events
 
 
-def queue_confirmation(session: Session, payment: Payment, now: datetime, reason: str) -> None:
-    """An outbox row that asks M-Pesa about this payment, once per reason."""
+def queue_confirmation(
+    session: Session, payment: Payment, now: datetime, reason: str, *, by_receipt: bool = False
+) -> None:
+    """An outbox row that asks M-Pesa about this payment, once per reason: by STK Query, or
+    (`by_receipt`, for money that came by paybill/till) by Transaction Status."""
     key = f"payment:{payment.id}:confirm:{reason}"[:255]
     if session.scalar(select(OutboxRow.id).where(OutboxRow.idempotency_key == key)):
         return
     session.add(
         OutboxRow(
             kind=CONFIRM_KIND,
-            payload={"payment_id": payment.id, "conversation_id": payment.conversation_id},
+            payload={
+                "payment_id": payment.id,
+                "conversation_id": payment.conversation_id,
+                "by_receipt": by_receipt,
+            },
             idempotency_key=key,
             conversation_id=payment.conversation_id,
             next_attempt_at=now,

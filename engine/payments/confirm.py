@@ -54,7 +54,14 @@ def make_confirm_executor(
         if not isinstance(payment_id, int):
             raise ExecutionFailed("payment.confirm without a payment_id", retryable=False)
         query_payment(
-            work.db, configs, clients, environment, work.workspace_id, payment_id, work.now
+            work.db,
+            configs,
+            clients,
+            environment,
+            work.workspace_id,
+            payment_id,
+            work.now,
+            by_receipt=bool(work.payload.get("by_receipt")),
         )
 
     return confirm_payment
@@ -68,8 +75,11 @@ def query_payment(
     workspace_id: int,
     payment_id: int,
     now: datetime,
+    *,
+    by_receipt: bool = False,
 ) -> None:
-    """Ask M-Pesa about one payment and settle it; ExecutionFailed when it could not say."""
+    """Ask M-Pesa about one payment and settle it; ExecutionFailed when it could not say.
+    `by_receipt`: the money came by paybill/till, so STK Query cannot tell; ask by receipt."""
     with workspace_session(db, workspace_id) as session:
         payment = session.get(Payment, payment_id)
         slug = session.scalar(select(Workspace.slug))
@@ -86,8 +96,10 @@ def query_payment(
         paid_amount = payment.paid_amount
         payment.queries += 1
         payment.last_queried_at = now
-        if checkout is None and not (account.initiator and account.security_credential):
-            add_flag(payment, NO_INITIATOR)
+        if by_receipt or checkout is None:
+            checkout = None
+            if not (account.initiator and account.security_credential):
+                add_flag(payment, NO_INITIATOR)
         session.commit()
     client = clients.client(account)
     try:

@@ -30,6 +30,12 @@ def copy_retail(repo_root: Path, configs: Path) -> str:
     workspace_file.write_text(
         workspace_file.read_text().replace("\nslug: retail\n", f"\nslug: {slug}\n")
     )
+    # Transaction Status confirms paybill/till (C2B) payments when an initiator is named.
+    with (configs / slug / "integrations.yaml").open("a") as integrations:
+        integrations.write(
+            "    initiator: kazi_api\n"
+            "    security_credential: env:KAZI_RETAIL_MPESA_SECURITY_CREDENTIAL\n"
+        )
     return slug
 
 
@@ -49,6 +55,7 @@ def shop(
     for variable, value in SECRETS.items():
         monkeypatch.setenv(variable, value)
     monkeypatch.setenv(TOKEN_VARIABLE, token)
+    monkeypatch.setenv("KAZI_RETAIL_MPESA_SECURITY_CREDENTIAL", "c2VjcmV0")
     monkeypatch.setenv("KAZI_PAYMENT_RECONCILE_MINUTES", "3")
     settings = Settings.from_env(
         {

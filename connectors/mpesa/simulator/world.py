@@ -149,6 +149,7 @@ class DarajaWorld:
         self.pushes: dict[str, Push] = {}
         self.c2b_urls: dict[str, dict[str, str]] = {}  # shortcode -> confirmation/validation
         self.status_queries: list[dict[str, Any]] = []
+        self.c2b_payments: dict[str, int] = {}  # receipt -> whole amount
         self._ids = itertools.count(1)
 
     # ----- control -----------------------------------------------------------------------
@@ -338,9 +339,11 @@ class DarajaWorld:
         if urls is None:
             return Answer(400, _error("400.002.02", "Bad Request - Invalid ShortCode")), []
         command = str(body.get("CommandID", "CustomerPayBillOnline"))
+        receipt = self._receipt()
+        self.c2b_payments[receipt] = int(Decimal(str(body.get("Amount", 0))))
         notification = {
             "TransactionType": "Pay Bill" if command == "CustomerPayBillOnline" else "Buy Goods",
-            "TransID": self._receipt(),
+            "TransID": receipt,
             "TransTime": _kenya_stamp(),
             "TransAmount": f"{Decimal(str(body.get('Amount', 0))):.2f}",
             "BusinessShortCode": str(body.get("ShortCode")),
@@ -375,13 +378,14 @@ class DarajaWorld:
         originator = f"{self._digits(4)}-{self._digits(6)}-1"
         receipt = str(body.get("TransactionID", ""))
         push = next((p for p in self.pushes.values() if p.receipt == receipt), None)
+        amount = push.amount if push is not None else self.c2b_payments.get(receipt)
         result: dict[str, Any] = {
             "ResultType": 0,
             "OriginatorConversationID": originator,
             "ConversationID": conversation,
             "TransactionID": receipt,
         }
-        if push is None:
+        if amount is None:
             result |= {"ResultCode": 2001, "ResultDesc": "The transaction was not found."}
         else:
             result |= {
@@ -390,7 +394,7 @@ class DarajaWorld:
                 "ResultParameters": {
                     "ResultParameter": [
                         {"Key": "TransactionStatus", "Value": "Completed"},
-                        {"Key": "Amount", "Value": push.amount},
+                        {"Key": "Amount", "Value": amount},
                         {"Key": "ReceiptNo", "Value": receipt},
                         {"Key": "FinalisedTime", "Value": int(_kenya_stamp())},
                     ]
