@@ -23,6 +23,7 @@ from engine.inbox.firings import describe_firing
 from engine.inbox.lookup import conversation_for
 from engine.inbox.mentions import Piece, split_mentions
 from engine.inbox.objects import objects_of
+from engine.inbox.payments import PaymentLine, payments_of
 from engine.inbox.queues import display_name
 from engine.inbox.replies import TemplateChoice, template_choices
 from engine.inbox.stages import ObjectCard, StageChoice, object_cards, stage_choices
@@ -114,6 +115,7 @@ class ConversationView:
     business_objects: list[ObjectCard]
     scheduled: list[ScheduledAction] = field(default_factory=list)  # pending delayed actions
     clocks: list[SlaClock] = field(default_factory=list)  # running SLA clocks
+    payments: list[PaymentLine] = field(default_factory=list)  # M-Pesa requests, newest first
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -329,5 +331,6 @@ def conversation_view(
         or may(principal, Action.TRANSFER, conversation),
         stages=stage_choices(pipelines, conversation),
         business_objects=object_cards(pipelines, objects_of(session, principal, conversation.id)),
+        payments=payments_of(session, conversation.id),
         window_seconds_left=max(0, int((closes - now).total_seconds())) if closes else 0,
     )
