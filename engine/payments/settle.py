@@ -1,9 +1,10 @@
 """Writing what `engine.core.payments.decide` says about a payment, and the rule event it raises.
 
-Only here does a payment's state change. `payment confirmed` carries
-`payment.amount` (what was paid), `payment.receipt`, `payment.phone`; `payment failed`
-carries `payment.failure` (the code's meaning, for staff) and `payment.code`. Both are
-about the business object the request was for, so `order.*` reads that order.
+Only here does a payment's state change. `payment confirmed` carries `payment.amount`
+(what was paid), `payment.receipt`, `payment.phone` and `payment.expected_amount`;
+`payment failed` carries `payment.failure` (the code's meaning, for staff) and
+`payment.code`. Both are about the business object the request was for, so `order.*`
+reads that order.
 """
 
 from __future__ import annotations
@@ -60,12 +61,14 @@ def apply_verdict(
 
 def _event(payment: Payment, decision: Decision, now: datetime) -> DomainEvent:
     confirmed = decision.outcome is Outcome.CONFIRMED
+    # The `payment.*` fields the rule language documents (docs/rule-language.md).
     data: dict[str, Any] = {
-        "provider": payment.provider,
-        "state": payment.state,
+        "status": payment.state,
+        "method": payment.source,
         "phone": payment.phone,
         "reference": payment.account_reference,
-        "requested": _number(payment.amount),
+        "currency": payment.currency,
+        "expected_amount": _number(payment.amount),
     }
     if confirmed:
         data |= {
