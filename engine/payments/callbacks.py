@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from connectors.mpesa.addresses import allowed, parse_networks
 from connectors.mpesa.callbacks import (
     CALLBACK_ACK,
     CONFIRMATION_ACK,
@@ -54,6 +55,7 @@ from engine.workspaces.directory import ConfigDirectory
 
 PROVIDER = "mpesa"
 CONFIRM_KIND = "payment.confirm"
+ALLOWED_IPS_VARIABLE = "KAZI_MPESA_CALLBACK_IPS"  # e.g. "safaricom" or "safaricom,203.0.113.7"
 ANSWERS: dict[str, dict[str, Any]] = {
     "stk": CALLBACK_ACK,
     "c2b/validation": VALIDATION_ACCEPT,
@@ -84,22 +86,31 @@ def receive_payment_callback(
     kind: str,
     body: bytes,
     now: datetime,
+    source: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> CallbackAnswer:
-    """Check the token before anything else; store; answer as Daraja expects."""
+    """Check the token before anything else; store; answer as Daraja expects.
+
+    With `KAZI_MPESA_CALLBACK_IPS` set, a callback from another `source` address (as the
+    web server resolved it) is stored flagged: quarantined for staff, never applied,
+    rather than dropped (reference §6.3)."""
+    environment = os.environ if env is None else env
     not_found = CallbackAnswer(404, {"error": "not found"})
     if kind not in ANSWERS:
         return not_found
     workspace_id = workspace_id_for(db, slug)
     config = configs.config(slug) if workspace_id is not None else None
-    integration = (
-        integration_for_token(config, token, os.environ if env is None else env)
-        if config is not None
-        else None
-    )
+    integration = integration_for_token(config, token, environment) if config is not None else None
     if workspace_id is None or integration is None:
         return not_found
     item = callback_item(integration, kind, body)
+    stranger = _not_allowed(environment, source)
+    if stranger is not None:
+        item = RawItem(
+            dedup_key=f"quarantined:{source}:{item.dedup_key}",
+            payload={**item.payload, "source": source},
+            flag=stranger,
+        )
     with workspace_session(db, workspace_id) as session:
         stored = store_inbound(
             session,
@@ -116,6 +127,20 @@ def receive_payment_callback(
         except Exception:  # the queue is down: the sweeper enqueues it later
             break
     return CallbackAnswer(200, ANSWERS[kind])
+
+
+def _not_allowed(env: Mapping[str, str], source: str | None) -> str | None:
+    """Why the caller is not on the allow-list; None when it is, or there is no list."""
+    spec = env.get(ALLOWED_IPS_VARIABLE, "").strip()
+    if not spec:
+        return None
+    try:
+        allow_list = parse_networks(spec)
+    except ValueError as error:
+        return f"quarantined: {ALLOWED_IPS_VARIABLE} cannot be read ({error})"
+    if allowed(source, allow_list):
+        return None
+    return f"quarantined: sent from {source}, which is not on {ALLOWED_IPS_VARIABLE}"
 
 
 def callback_item(integration: str, kind: str, body: bytes) -> RawItem:

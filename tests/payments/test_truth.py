@@ -190,3 +190,30 @@ def test_reconciliation_settles_a_payment_whose_callback_never_came(shop: Shop) 
     assert payment.flag == NO_RECEIPT_YET and payment.receipt is None
     assert shop.conversation(conversation_id).stage == "fulfilment"
     assert reconcile(10) == 2  # settled payments are not asked about again
+
+
+def test_with_an_allow_list_a_callback_from_elsewhere_is_quarantined(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation_id, _ = pushed(shop, "processing")
+    [payment] = shop.payments()
+    forged = forged_success(payment.checkout_request_id or "")
+    monkeypatch.setenv("KAZI_MPESA_CALLBACK_IPS", "safaricom")
+    # The test client is 127.0.0.1, which uvicorn trusts as a proxy (FORWARDED_ALLOW_IPS):
+    # it believes the hop that proxy added, and only that one.
+    for forwarded in (None, "198.51.100.9", "196.201.214.200, 198.51.100.9"):
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        answer = httpx.post(shop.callback_url("stk"), json=forged, headers=headers)
+        assert answer.status_code == 200
+    events = shop.events()
+    assert [e.state for e in events] == ["flagged", "flagged"]  # the last two are one source
+    assert all("not on KAZI_MPESA_CALLBACK_IPS" in (e.last_error or "") for e in events)
+    shop.process()
+    assert shop.payments()[0].receipt is None
+    httpx.post(
+        shop.callback_url("stk"), json=forged, headers={"X-Forwarded-For": "196.201.214.200"}
+    ).raise_for_status()
+    shop.process()
+    assert [e.state for e in shop.events()] == ["flagged", "flagged", "processed"]
+    assert shop.payments()[0].receipt == "FAKE123456"
+    assert shop.conversation(conversation_id).stage == "payment"  # still only a claim

@@ -113,6 +113,8 @@ class PaymentCallbackController(Controller):
                 kind=kind,
                 body=body,
                 now=runtime.clock.now(),
+                # uvicorn resolved X-Forwarded-For from FORWARDED_ALLOW_IPS proxies only.
+                source=request.client.host if request.client else None,
             )
         )
         return Response(answer.body, status_code=answer.status)
