@@ -22,7 +22,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -62,6 +62,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "c2b/confirmation": CONFIRMATION_ACK,
     "result": CALLBACK_ACK,
 }
+IN_FLIGHT = timedelta(minutes=10)
 OPEN_FOR_C2B = (
     PaymentState.REQUESTED,
     PaymentState.PENDING,
@@ -199,6 +200,12 @@ def _apply_stk(session: Session, body: object, now: datetime) -> list[Conversati
         .with_for_update()
     )
     if payment is None:
+        if _push_in_flight(session, now):
+            # The callback beat the executor's write of the CheckoutRequestID: try again.
+            raise LookupError(
+                f"no request with CheckoutRequestID {callback.checkout_request_id} yet; "
+                "a push is still being recorded"
+            )
         raise SetAside(
             f"An M-Pesa callback for CheckoutRequestID {callback.checkout_request_id}, which "
             "this workspace never issued: kept, not credited."
@@ -342,6 +349,22 @@ def queue_confirmation(
         )
     )
     session.flush()
+
+
+def _push_in_flight(session: Session, now: datetime) -> bool:
+    """A push has left (or is leaving) but its CheckoutRequestID is not written yet."""
+    return (
+        session.scalar(
+            select(Payment.id)
+            .where(
+                Payment.state == PaymentState.REQUESTED,
+                Payment.checkout_request_id.is_(None),
+                Payment.requested_at > now - IN_FLIGHT,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _digits(phone: str) -> str:

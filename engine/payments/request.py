@@ -70,10 +70,21 @@ def make_payment_executor(
             if payment is None:
                 payment = _new_payment(session, work, account)
                 session.commit()
-            if payment.checkout_request_id or payment.state != PaymentState.REQUESTED:
-                if payment.state == PaymentState.UNKNOWN:
-                    raise ExecutionFailed(UNKNOWN_PUSH, retryable=False)
+            if payment.state == PaymentState.UNKNOWN:
+                raise ExecutionFailed(UNKNOWN_PUSH, retryable=False)
+            if payment.checkout_request_id:
                 return  # pushed already (a re-run of a row whose push was accepted)
+            if payment.state == PaymentState.FAILED:
+                # The push never left (a refused number, say) and staff retried the row.
+                payment.state = PaymentState.REQUESTED
+                payment.requested_at = work.now
+                conversation = (
+                    session.get(Conversation, payment.conversation_id)
+                    if payment.conversation_id
+                    else None
+                )
+                if conversation is not None:  # the number may have been corrected since
+                    payment.phone = _phone_of(session, conversation.contact_id)
             if _phone_busy(session, payment, work):
                 raise Deferred(WAIT_FOR_PHONE)
             payment_id, phone, amount = payment.id, payment.phone, payment.amount

@@ -59,7 +59,9 @@ class Shop:
     simulator_url: str
 
     # ----- the record --------------------------------------------------------------------
-    def customer(self, amount: Decimal | None = Decimal("23500")) -> tuple[int, int]:
+    def customer(
+        self, amount: Decimal | None = Decimal("23500"), phone: str = PHONE
+    ) -> tuple[int, int]:
         """A customer with an order on a conversation in the quote stage: (conversation, order)."""
         now = self.clock.now()
         with workspace_session(self.db, self.workspace_id) as session:
@@ -67,7 +69,7 @@ class Shop:
             session.add(contact)
             session.flush()
             session.add(
-                Identity(contact_id=contact.id, channel="whatsapp", address=PHONE, valid_from=now)
+                Identity(contact_id=contact.id, channel="whatsapp", address=phone, valid_from=now)
             )
             conversation = Conversation(
                 contact_id=contact.id,

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from connectors.mpesa.client import DarajaClient
 from engine.db import workspace_session
-from engine.models import OutboxRow, Payment
+from engine.models import Identity, OutboxRow, Payment
 from engine.outbox.dispatch import dispatch_outbox_row, retry_outbox_row
 from engine.payments.accounts import DarajaClients
 from engine.payments.callbacks import CONFIRM_KIND
@@ -205,3 +206,44 @@ def test_without_an_initiator_a_c2b_payment_waits_for_staff(
     [payment] = shop.payments()
     assert payment.state == "pending" and NO_INITIATOR in (payment.flag or "")
     assert shop.world.status_queries == []
+
+
+def test_a_refused_number_fails_the_request_and_a_retry_after_fixing_it_pushes(
+    shop: Shop,
+) -> None:
+    conversation_id, _ = shop.customer(phone="+14155550100")
+    shop.accept_quote(conversation_id)
+    [row] = shop.dispatch(REQUEST_KIND)
+    assert row.state == "failed" and "Kenyan" in (row.last_error or "")
+    [payment] = shop.payments()
+    assert payment.state == "failed" and shop.world.pushes == {}
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        identity = session.scalars(select(Identity)).one()
+        identity.address = "+254712345678"
+        session.commit()
+    assert retry_outbox_row(shop.db, shop.workspace_id, row.id, shop.clock.now())
+    [row] = shop.dispatch(REQUEST_KIND)
+    assert row.state == "done", row.last_error
+    [payment] = shop.payments()
+    assert payment.state == "pending" and len(shop.world.pushes) == 1
+
+
+def test_a_callback_racing_the_recording_of_its_push_is_retried_not_flagged(shop: Shop) -> None:
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        session.add(
+            Payment(
+                provider="mpesa",
+                integration="mpesa",
+                source="stk",
+                phone="+254712345678",
+                amount=Decimal("10"),
+                state="requested",
+                requested_at=shop.clock.now(),
+            )
+        )
+        session.commit()
+    body = {**samples.STK_CANCELLED}
+    httpx.post(shop.callback_url("stk"), json=body).raise_for_status()
+    shop.process()
+    [event] = shop.events()
+    assert event.state == "received" and "still being recorded" in (event.last_error or "")
