@@ -32,6 +32,7 @@ from ui.routes.live import LiveController, PresenceController
 from ui.routes.manager import ManagerController
 from ui.routes.media import MediaApiController, MediaPageController
 from ui.routes.notifications import NotificationsController
+from ui.routes.payments import PaymentsPageController
 from ui.routes.people import PeopleController
 from ui.routes.signin import AccountController, SignInController
 from ui.routes.webhooks import (
@@ -106,6 +107,7 @@ def create_app(runtime: Runtime) -> Litestar:
             ManagerController,
             NotificationsController,
             FailuresPageController,
+            PaymentsPageController,
             FailuresApiController,
             MediaPageController,
             MediaApiController,

@@ -1,0 +1,117 @@
+"""The managers' payments list, and asking M-Pesa again about one payment.
+
+Every request and every payment that came in without one (an unmatched paybill/till
+payment) is listed by state with its meaning and flag; managers only (the policy's
+VIEW_REPORTS), like the failures page. "Ask M-Pesa again" queues a confirmation row
+for the worker; it never marks anything paid itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from engine.auth import Principal
+from engine.auth.policy import Action, require
+from engine.core.payments import PaymentState
+from engine.inbox.errors import Conflict, NotFound
+from engine.models import AuditLog, Contact, Conversation, Payment
+from engine.payments.callbacks import queue_confirmation
+
+LIMIT = 300
+ORDER = [
+    PaymentState.UNKNOWN,
+    PaymentState.PENDING,
+    PaymentState.REQUESTED,
+    PaymentState.TIMEOUT,
+    PaymentState.FAILED,
+    PaymentState.CANCELLED,
+    PaymentState.PAID,
+]
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    id: int
+    state: str
+    source: str
+    customer: str | None
+    conversation_id: int | None
+    amount: Decimal | None
+    paid_amount: Decimal | None
+    currency: str | None
+    receipt: str | None
+    reference: str | None
+    meaning: str | None
+    flag: str | None
+    requested_at: datetime
+    may_ask_again: bool
+
+
+def list_payments(session: Session, principal: Principal) -> list[PaymentRow]:
+    require(principal, Action.VIEW_REPORTS)
+    rank = case({state.value: n for n, state in enumerate(ORDER)}, value=Payment.state, else_=99)
+    rows = session.execute(
+        select(Payment, Contact.name)
+        .outerjoin(Conversation, Conversation.id == Payment.conversation_id)
+        .outerjoin(Contact, Contact.id == Conversation.contact_id)
+        .order_by(rank, Payment.flag.is_(None), Payment.requested_at.desc(), Payment.id.desc())
+        .limit(LIMIT)
+    )
+    return [
+        PaymentRow(
+            id=payment.id,
+            state=payment.state,
+            source=payment.source,
+            customer=name,
+            conversation_id=payment.conversation_id,
+            amount=payment.amount,
+            paid_amount=payment.paid_amount,
+            currency=payment.currency,
+            receipt=payment.receipt,
+            reference=payment.account_reference,
+            meaning=payment.result_meaning,
+            flag=payment.flag,
+            requested_at=payment.requested_at,
+            may_ask_again=_may_ask_again(payment),
+        )
+        for payment, name in rows
+    ]
+
+
+def _may_ask_again(payment: Payment) -> bool:
+    return payment.state != PaymentState.PAID and bool(
+        payment.checkout_request_id or payment.receipt
+    )
+
+
+def ask_again(session: Session, principal: Principal, payment_id: int, now: datetime) -> None:
+    """Queue a status query for one payment (STK Query, or Transaction Status by receipt)."""
+    require(principal, Action.VIEW_REPORTS)
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("no such payment")
+    if not _may_ask_again(payment):
+        raise Conflict("M-Pesa has nothing more to say about this payment")
+    queue_confirmation(
+        session,
+        payment,
+        now,
+        f"staff-{int(now.timestamp())}",
+        by_receipt=payment.checkout_request_id is None or payment.source == "c2b",
+    )
+    session.add(
+        AuditLog(
+            actor_kind="teammate",
+            actor_teammate_id=principal.teammate_id,
+            action="payment_query",
+            subject_kind="payment",
+            subject_id=payment.id,
+            detail={"state": payment.state},
+            at=now,
+        )
+    )
