@@ -1,9 +1,10 @@
-"""The managers' payments list, and asking M-Pesa again about one payment.
+"""The managers' payments list; asking M-Pesa again; marking a payment paid by hand.
 
 Every request and every payment that came in without one (an unmatched paybill/till
 payment) is listed by state with its meaning and flag; managers only (the policy's
 VIEW_REPORTS), like the failures page. "Ask M-Pesa again" queues a confirmation row
-for the worker; it never marks anything paid itself.
+for the worker; it never marks anything paid itself. Marking paid by hand (money seen on
+the statement, say) needs a reason, is audited and stays flagged with who and why.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from engine.auth import Principal
 from engine.auth.policy import Action, require
-from engine.core.payments import PaymentState
-from engine.inbox.errors import Conflict, NotFound
+from engine.core.payments import PaymentState, Verdict
+from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.models import AuditLog, Contact, Conversation, Payment
 from engine.payments.callbacks import queue_confirmation
+from engine.payments.settle import add_flag, apply_verdict, run_rules
+from engine.workspaces.directory import ConfigDirectory
 
 LIMIT = 300
 ORDER = [
@@ -115,3 +118,44 @@ def ask_again(session: Session, principal: Principal, payment_id: int, now: date
             at=now,
         )
     )
+
+
+def mark_paid_by_hand(
+    session: Session,
+    configs: ConfigDirectory,
+    principal: Principal,
+    payment_id: int,
+    reason: str,
+    now: datetime,
+) -> None:
+    """A manager says the money arrived: `payment confirmed` runs, the flag says who and why."""
+    require(principal, Action.VIEW_REPORTS)
+    reason = " ".join(reason.split())[:500]
+    if not reason:
+        raise InvalidInput("say why: where did you see the money (statement, receipt number)?")
+    payment = session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise NotFound("no such payment")
+    if payment.state == PaymentState.PAID:
+        raise Conflict("this payment is already paid")
+    add_flag(payment, f"Marked paid by hand by {principal.name}: {reason}")
+    verdict = Verdict(
+        PaymentState.PAID,
+        "manual",
+        f"Marked paid by hand by {principal.name}.",
+        payment.paid_amount or payment.amount,
+    )
+    _, events = apply_verdict(payment, verdict, now)
+    session.add(
+        AuditLog(
+            actor_kind="teammate",
+            actor_teammate_id=principal.teammate_id,
+            action="payment_marked_paid",
+            subject_kind="payment",
+            subject_id=payment.id,
+            detail={"reason": reason, "amount": str(verdict.amount)},
+            at=now,
+        )
+    )
+    session.flush()
+    run_rules(session, configs, principal.workspace_id, events, now)

@@ -124,3 +124,9 @@ def test_managers_see_every_payment_and_ask_mpesa_again(web: Web) -> None:
         assert session.scalars(
             select(AuditLog.action).where(AuditLog.subject_kind == "payment")
         ).all() == ["payment_query"]
+    marked = web.post(f"/payments/{pending_id}/paid", {"reason": "Seen on the statement"})
+    assert marked.status_code == 303
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        payment = session.get(Payment, pending_id)
+        assert payment is not None and payment.state == "paid"
+        assert "Seen on the statement" in (payment.flag or "")

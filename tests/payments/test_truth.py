@@ -12,13 +12,17 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
+from engine.auth import Principal, Role
+from engine.auth.policy import Forbidden
 from engine.automation.inbound import automations_for
-from engine.db import workspace_session
+from engine.db import unit_of_work, workspace_session
 from engine.inbound.processing import process_inbound_event
-from engine.models import ConversationTag, InboundEvent
+from engine.inbox.errors import Conflict, InvalidInput
+from engine.models import AuditLog, ConversationTag, InboundEvent
 from engine.payments.callbacks import CONFIRM_KIND
 from engine.payments.confirm import NO_RECEIPT_YET, reconcile_payments
 from engine.payments.request import REQUEST_KIND
+from engine.payments.staff import mark_paid_by_hand
 from engine.workspaces.load import load_folder
 from tests.mpesa import samples
 from tests.payments.conftest import NOW
@@ -217,3 +221,30 @@ def test_with_an_allow_list_a_callback_from_elsewhere_is_quarantined(
     assert [e.state for e in shop.events()] == ["flagged", "flagged", "processed"]
     assert shop.payments()[0].receipt == "FAKE123456"
     assert shop.conversation(conversation_id).stage == "payment"  # still only a claim
+
+
+def test_a_manager_marks_a_payment_paid_by_hand_with_a_reason(shop: Shop) -> None:
+    conversation_id, _ = pushed(shop, "processing")
+    [payment] = shop.payments()
+    manager = Principal(shop.workspace_id, Role.MANAGER, "Wanjiru")
+    agent = Principal(shop.workspace_id, Role.AGENT, "Brian")
+    now = shop.clock.now()
+    with unit_of_work(shop.db, shop.workspace_id) as session, pytest.raises(Forbidden):
+        mark_paid_by_hand(session, shop.runtime.configs, agent, payment.id, "seen it", now)
+    with unit_of_work(shop.db, shop.workspace_id) as session, pytest.raises(InvalidInput):
+        mark_paid_by_hand(session, shop.runtime.configs, manager, payment.id, "  ", now)
+    with unit_of_work(shop.db, shop.workspace_id) as session:
+        mark_paid_by_hand(
+            session, shop.runtime.configs, manager, payment.id, "On the statement: SGH7K2L9QX", now
+        )
+    [payment] = shop.payments()
+    assert payment.state == "paid" and payment.result_code == "manual"
+    assert "by hand by Wanjiru: On the statement: SGH7K2L9QX" in (payment.flag or "")
+    assert shop.conversation(conversation_id).stage == "fulfilment"
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        [entry] = session.scalars(
+            select(AuditLog).where(AuditLog.action == "payment_marked_paid")
+        ).all()
+        assert entry.subject_id == payment.id and "SGH7K2L9QX" in entry.detail["reason"]
+    with unit_of_work(shop.db, shop.workspace_id) as session, pytest.raises(Conflict):
+        mark_paid_by_hand(session, shop.runtime.configs, manager, payment.id, "again", now)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, post
 from litestar.di import Provide
-from litestar.params import FromPath
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from engine.db import unit_of_work, workspace_session
-from engine.payments.staff import ask_again, list_payments
+from engine.payments.staff import ask_again, list_payments, mark_paid_by_hand
 from ui.dependencies import RuntimeDependency
 from ui.routes.presentation import PAGE_ERRORS, page_context
 from ui.security.auth import PrincipalDependency, page_principal
@@ -35,4 +38,24 @@ class PaymentsPageController(Controller):
         """Ask M-Pesa again: a worker runs the query within seconds (the sweeper hands it out)."""
         with unit_of_work(runtime.db, principal.workspace_id) as session:
             ask_again(session, principal, payment_id, runtime.clock.now())
+        return Redirect(path="/payments", status_code=303)
+
+    @post("/{payment_id:int}/paid", sync_to_thread=True)
+    def mark_paid(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        payment_id: FromPath[int],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect:
+        """Money seen on the statement: paid by hand, with the reason (audited)."""
+        with unit_of_work(runtime.db, principal.workspace_id) as session:
+            mark_paid_by_hand(
+                session,
+                runtime.configs,
+                principal,
+                payment_id,
+                data.get("reason", ""),
+                runtime.clock.now(),
+            )
         return Redirect(path="/payments", status_code=303)
