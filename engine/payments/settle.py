@@ -87,6 +87,14 @@ def _event(payment: Payment, decision: Decision, now: datetime) -> DomainEvent:
     )
 
 
+def confirmed_events(payment: Payment, now: datetime) -> list[ConversationEvent]:
+    """`payment confirmed` for a payment already paid that has just found its conversation."""
+    if payment.state != PaymentState.PAID or payment.conversation_id is None:
+        return []
+    decision = Decision(PaymentState.PAID, Outcome.CONFIRMED)
+    return [ConversationEvent(payment.conversation_id, _event(payment, decision, now))]
+
+
 def _number(value: Decimal | None) -> Decimal | int | None:
     if value is None:
         return None

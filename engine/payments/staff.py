@@ -20,9 +20,16 @@ from engine.auth import Principal
 from engine.auth.policy import Action, require
 from engine.core.payments import PaymentState, Verdict
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
-from engine.models import AuditLog, Contact, Conversation, Payment
+from engine.models import (
+    AuditLog,
+    BusinessObject,
+    BusinessObjectLink,
+    Contact,
+    Conversation,
+    Payment,
+)
 from engine.payments.callbacks import queue_confirmation
-from engine.payments.settle import add_flag, apply_verdict, run_rules
+from engine.payments.settle import add_flag, apply_verdict, confirmed_events, run_rules
 from engine.workspaces.directory import ConfigDirectory
 
 LIMIT = 300
@@ -159,3 +166,62 @@ def mark_paid_by_hand(
     )
     session.flush()
     run_rules(session, configs, principal.workspace_id, events, now)
+
+
+def match_to_order(
+    session: Session,
+    configs: ConfigDirectory,
+    principal: Principal,
+    payment_id: int,
+    reference: str,
+    now: datetime,
+) -> None:
+    """An unmatched paybill/till payment belongs to the order with this reference: it joins
+    that order's conversation. Already confirmed, `payment confirmed` runs now; otherwise
+    M-Pesa is asked (Transaction Status) and the rules run when it answers."""
+    require(principal, Action.VIEW_REPORTS)
+    payment = session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise NotFound("no such payment")
+    if payment.conversation_id is not None:
+        raise Conflict("this payment already belongs to a conversation")
+    reference = reference.strip()
+    order = session.scalar(
+        select(BusinessObject).where(BusinessObject.external_ref == reference).limit(1)
+    )
+    if order is None:
+        raise InvalidInput(f"no order with reference {reference!r}")
+    conversation_id = session.scalar(
+        select(Conversation.id)
+        .join(BusinessObjectLink, BusinessObjectLink.conversation_id == Conversation.id)
+        .where(BusinessObjectLink.business_object_id == order.id)
+        .order_by(Conversation.status == "resolved", Conversation.opened_at.desc())
+        .limit(1)
+    )
+    payment.business_object_id = order.id
+    payment.conversation_id = conversation_id
+    payment.amount = order.amount
+    payment.updated_at = now
+    add_flag(payment, f"Matched to {order.kind} {reference} by {principal.name}.")
+    if (
+        order.amount is not None
+        and payment.paid_amount is not None
+        and payment.paid_amount != order.amount
+    ):
+        add_flag(payment, f"Paid {payment.paid_amount} where {order.amount} was due.")
+    session.add(
+        AuditLog(
+            actor_kind="teammate",
+            actor_teammate_id=principal.teammate_id,
+            action="payment_matched",
+            subject_kind="payment",
+            subject_id=payment.id,
+            detail={"order": order.id, "reference": reference},
+            at=now,
+        )
+    )
+    session.flush()
+    if payment.state == PaymentState.PAID:
+        run_rules(session, configs, principal.workspace_id, confirmed_events(payment, now), now)
+    else:
+        queue_confirmation(session, payment, now, f"matched-{order.id}", by_receipt=True)

@@ -11,14 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from connectors.mpesa.client import DarajaClient
-from engine.db import workspace_session
+from engine.auth import Principal, Role
+from engine.db import unit_of_work, workspace_session
+from engine.inbox.errors import InvalidInput
 from engine.models import Identity, OutboxRow, Payment
 from engine.outbox.dispatch import dispatch_outbox_row, retry_outbox_row
 from engine.payments.accounts import DarajaClients
 from engine.payments.callbacks import CONFIRM_KIND
 from engine.payments.confirm import NO_INITIATOR
 from engine.payments.request import REQUEST_KIND, UNKNOWN_PUSH, make_payment_executor
+from engine.payments.staff import match_to_order
 from tests.mpesa import samples
+from tests.payments.conftest import NOW
 from tests.payments.harness import SECRETS, Shop
 
 
@@ -247,3 +251,30 @@ def test_a_callback_racing_the_recording_of_its_push_is_retried_not_flagged(shop
     shop.process()
     [event] = shop.events()
     assert event.state == "received" and "still being recorded" in (event.last_error or "")
+
+
+def test_a_manager_matches_an_unmatched_payment_to_its_order(shop: Shop) -> None:
+    client = register_c2b(shop)
+    shop.outcomes("processing")
+    conversation_id, order_id = shop.customer()
+    shop.accept_quote(conversation_id)
+    shop.dispatch(REQUEST_KIND)
+    pay_by_till(shop, client, 23500, "my order")
+    shop.wait_for_callbacks(1)
+    shop.process()
+    shop.dispatch(CONFIRM_KIND)  # Transaction Status by receipt
+    shop.wait_for_callbacks(2)
+    shop.process()
+    unmatched = next(p for p in shop.payments() if p.source == "c2b")
+    assert unmatched.state == "paid" and unmatched.conversation_id is None
+    assert shop.conversation(conversation_id).stage == "payment"
+    manager = Principal(shop.workspace_id, Role.MANAGER, "Wanjiru")
+    reference = shop.order(order_id).external_ref or ""
+    with unit_of_work(shop.db, shop.workspace_id) as session, pytest.raises(InvalidInput):
+        match_to_order(session, shop.runtime.configs, manager, unmatched.id, "NOPE-1", NOW)
+    with unit_of_work(shop.db, shop.workspace_id) as session:
+        match_to_order(session, shop.runtime.configs, manager, unmatched.id, reference, NOW)
+    matched = next(p for p in shop.payments() if p.id == unmatched.id)
+    assert matched.conversation_id == conversation_id and matched.business_object_id == order_id
+    assert f"Matched to order {reference} by Wanjiru" in (matched.flag or "")
+    assert shop.conversation(conversation_id).stage == "fulfilment"

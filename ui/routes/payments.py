@@ -11,7 +11,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from engine.db import unit_of_work, workspace_session
-from engine.payments.staff import ask_again, list_payments, mark_paid_by_hand
+from engine.payments.staff import ask_again, list_payments, mark_paid_by_hand, match_to_order
 from ui.dependencies import RuntimeDependency
 from ui.routes.presentation import PAGE_ERRORS, page_context
 from ui.security.auth import PrincipalDependency, page_principal
@@ -56,6 +56,26 @@ class PaymentsPageController(Controller):
                 principal,
                 payment_id,
                 data.get("reason", ""),
+                runtime.clock.now(),
+            )
+        return Redirect(path="/payments", status_code=303)
+
+    @post("/{payment_id:int}/match", sync_to_thread=True)
+    def match(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        payment_id: FromPath[int],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect:
+        """An unmatched paybill/till payment belongs to the order with this reference."""
+        with unit_of_work(runtime.db, principal.workspace_id) as session:
+            match_to_order(
+                session,
+                runtime.configs,
+                principal,
+                payment_id,
+                data.get("reference", ""),
                 runtime.clock.now(),
             )
         return Redirect(path="/payments", status_code=303)
