@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import httpx
 from sqlalchemy import Engine, select
@@ -196,6 +194,3 @@ class Shop:
 
     def later(self, minutes: float) -> datetime:
         return self.clock.advance(timedelta(minutes=minutes))
-
-
-Poll = Callable[[], Any]
