@@ -32,6 +32,11 @@ from engine.jobs.names import (
     RUN_SCHEDULED_ACTION,
 )
 from engine.outbox.dispatch import Executor, dispatch_outbox_row
+from engine.payments.accounts import DarajaClients
+from engine.payments.callbacks import CONFIRM_KIND, apply_payment_event
+from engine.payments.callbacks import PROVIDER as MPESA
+from engine.payments.confirm import make_confirm_executor
+from engine.payments.request import REQUEST_KIND, make_payment_executor
 from engine.settings import Settings
 from engine.sla.clocks import check_clock
 from engine.whatsapp.apply import make_whatsapp_handler
@@ -51,6 +56,7 @@ class Runtime:
     configs: ConfigDirectory
     inbound_handlers: dict[str, InboundHandler] = field(default_factory=dict)
     executors: dict[str, Executor] = field(default_factory=dict)
+    payment_clients: DarajaClients | None = None
 
     def whatsapp_secrets(self, slug: str) -> WhatsAppSecrets | None:
         return self.configs.whatsapp_secrets(slug)
@@ -67,7 +73,11 @@ class Runtime:
 
 
 def default_inbound_handlers(configs: ConfigDirectory) -> dict[str, InboundHandler]:
-    return {WHATSAPP: make_whatsapp_handler(configs), INTEGRATION: apply_integration_event}
+    return {
+        WHATSAPP: make_whatsapp_handler(configs),
+        INTEGRATION: apply_integration_event,
+        MPESA: apply_payment_event,
+    }
 
 
 def build_runtime(
@@ -85,12 +95,15 @@ def build_runtime(
         default_inbound_handlers(configs) if inbound_handlers is None else dict(inbound_handlers)
     )
     senders = WhatsAppSenders(db, configs)
+    payment_clients = DarajaClients(clock)
     effect_executors = (
         {
             SEND_KIND: make_send_executor(senders, upload=make_uploader(senders.media)),
             READ_KIND: make_read_executor(senders),
             DOWNLOAD_KIND: make_download_executor(senders.media),
             CALL_KIND: make_call_executor(configs),
+            REQUEST_KIND: make_payment_executor(configs, payment_clients),
+            CONFIRM_KIND: make_confirm_executor(configs, payment_clients),
         }
         if executors is None
         else dict(executors)
@@ -119,4 +132,5 @@ def build_runtime(
         configs=configs,
         inbound_handlers=handlers,
         executors=effect_executors,
+        payment_clients=payment_clients,
     )

@@ -5,12 +5,28 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from datetime import UTC, datetime
 
 from engine.observability.log_context import LogContextFilter
 
 _STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+# M-Pesa's callback URLs carry the workspace's secret token (docs/mpesa.md): never log it.
+_CALLBACK_TOKEN = re.compile(r"(/webhooks/payments/[^/\s\"']+/)[^/\s\"']+")
+
+
+class RedactCallbackTokens(logging.Filter):
+    """Replaces the secret part of payment callback URLs in every line with `***`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _CALLBACK_TOKEN.sub(r"\1***", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -43,6 +59,7 @@ def configure_logging(level: int = logging.INFO, json_lines: bool | None = None)
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(RedactCallbackTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

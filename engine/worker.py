@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.automation.schedules import schedules_thread
 from engine.composition import Runtime
 from engine.jobs.sweeper import sweeper_thread
+from engine.payments.confirm import reconciliation_thread
 from engine.workspaces.watcher import ConfigWatcher
 
 
@@ -15,6 +16,12 @@ def run_worker(runtime: Runtime, threads: int = 2) -> None:
         ConfigWatcher(runtime.db, runtime.settings.config_dir, runtime.clock).thread(),
         schedules_thread(runtime.db, runtime.configs, runtime.clock),
     ]
+    if runtime.payment_clients is not None:
+        background.append(
+            reconciliation_thread(
+                runtime.db, runtime.configs, runtime.payment_clients, runtime.clock
+            )
+        )
     for thread in background:
         thread.start()
     consumer = runtime.huey.create_consumer(

@@ -33,9 +33,14 @@ from ui.routes.manager import ManagerController
 from ui.routes.media import MediaApiController, MediaPageController
 from ui.routes.metrics import MetricsController, webhook_metrics
 from ui.routes.notifications import NotificationsController
+from ui.routes.payments import PaymentsPageController
 from ui.routes.people import PeopleController
 from ui.routes.signin import AccountController, SignInController
-from ui.routes.webhooks import IntegrationWebhookController, WhatsAppWebhookController
+from ui.routes.webhooks import (
+    IntegrationWebhookController,
+    PaymentCallbackController,
+    WhatsAppWebhookController,
+)
 from ui.security.csrf import csrf_config
 from ui.security.headers import add_security_headers
 
@@ -90,6 +95,7 @@ def create_app(runtime: Runtime) -> Litestar:
             HomeController,
             WhatsAppWebhookController,
             IntegrationWebhookController,
+            PaymentCallbackController,
             SignInController,
             AccountController,
             InboxController,
@@ -102,6 +108,7 @@ def create_app(runtime: Runtime) -> Litestar:
             ManagerController,
             NotificationsController,
             FailuresPageController,
+            PaymentsPageController,
             FailuresApiController,
             MediaPageController,
             MediaApiController,

@@ -25,6 +25,7 @@ from engine.inbox.firings import describe_firing
 from engine.inbox.lookup import conversation_for
 from engine.inbox.mentions import Piece, split_mentions
 from engine.inbox.objects import objects_of
+from engine.inbox.payments import PaymentLine, payments_of
 from engine.inbox.queues import display_name
 from engine.inbox.replies import TemplateChoice, template_choices
 from engine.inbox.stages import ObjectCard, StageChoice, object_cards, stage_choices
@@ -128,6 +129,7 @@ class ConversationView:
     clocks: list[SlaClock] = field(default_factory=list)  # running SLA clocks
     traces: list[TracedEvent] = field(default_factory=list)  # why the rules did what they did
     details: list[DetailField] = field(default_factory=list)  # the workspace's own fields
+    payments: list[PaymentLine] = field(default_factory=list)  # M-Pesa requests, newest first
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -397,6 +399,7 @@ def conversation_view(
             pipelines, fields, objects_of(session, principal, conversation.id)
         ),
         details=details_of(fields, "conversation", conversation.fields),
+        payments=payments_of(session, conversation.id),
         window_seconds_left=max(0, int((closes - now).total_seconds())) if closes else 0,
         traces=recent_traces(session, conversation.id),
     )

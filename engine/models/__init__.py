@@ -23,6 +23,7 @@ from engine.models.history import AuditLog, ConfigVersion, RuleFiring, RuleTrace
 from engine.models.media import MediaFile
 from engine.models.message_changes import MessageEdit, MessageReaction, UnmatchedItem
 from engine.models.notifications import Notification
+from engine.models.payments import Payment
 from engine.models.presence import Presence
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
 from engine.models.sla import SlaClock
@@ -83,6 +84,7 @@ __all__ = [
     "Notification",
     "OutboxRow",
     "OutboxState",
+    "Payment",
     "Presence",
     "Priority",
     "Reactor",

@@ -12,6 +12,5 @@ from engine.core.capabilities import Capabilities
 INSTALLED = Capabilities(
     sends=True,
     integration_calls=frozenset({"webhook"}),
-    # M-Pesa's executor is not wired yet: `request payment ... via "mpesa"` is refused.
-    payment_providers=frozenset(),
+    payment_providers=frozenset({"mpesa"}),  # engine/payments/request.py
 )

@@ -106,6 +106,7 @@ def _worker(arguments: argparse.Namespace) -> int:
 
 DEMO_WORKSPACE = "retail"
 DEMO_SIMULATOR_BIND = "127.0.0.1:8090"
+DEMO_MPESA_BIND = "127.0.0.1:8091"
 
 
 def _demo(arguments: argparse.Namespace) -> int:
@@ -133,6 +134,14 @@ def _demo(arguments: argparse.Namespace) -> int:
     secrets = demo_secrets(demo, env)
     env.update(secrets.environment)
     env.setdefault("KAZI_WHATSAPP_API_URL", f"http://{DEMO_SIMULATOR_BIND}")
+    # M-Pesa: the Daraja simulator pays every push and calls Kazi back (docs/mpesa.md).
+    env.setdefault("KAZI_MPESA_API_URL", f"http://{DEMO_MPESA_BIND}")
+    env.setdefault("KAZI_PUBLIC_URL", f"http://{settings.bind}")
+    mpesa = next((i for i in demo.integrations if i.kind == "mpesa"), None)
+    mpesa_keys = [
+        env.get(mpesa.secrets.get(setting, ""), "") if mpesa else ""
+        for setting in ("consumer_key", "consumer_secret")
+    ]
     number = demo.numbers[0]
     kazi = [sys.executable, "-m", "ui.cli"]
     children = [
@@ -159,10 +168,24 @@ def _demo(arguments: argparse.Namespace) -> int:
             ],
             env=env,
         ),
+        subprocess.Popen(
+            [
+                *kazi,
+                "simulate-mpesa",
+                "--bind",
+                DEMO_MPESA_BIND,
+                "--consumer-key",
+                mpesa_keys[0],
+                "--consumer-secret",
+                mpesa_keys[1],
+            ],
+            env=env,
+        ),
     ]
     print(
         f"\nKazi is starting at http://{settings.bind}/ with {demo.name}.\n"
-        f"Simulated customers chat at http://{DEMO_SIMULATOR_BIND}/ (type as a customer there).\n"
+        f"Simulated customers chat at http://{DEMO_SIMULATOR_BIND}/ (type as a customer there)\n"
+        f"and pay every M-Pesa prompt at http://{DEMO_MPESA_BIND} (see docs/mpesa.md).\n"
         f"Sign in at http://{settings.bind}/login, workspace '{demo.slug}':",
         flush=True,
     )

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from connectors.webhook.signing import SIGNATURE_HEADER as KAZI_SIGNATURE_HEADER
 from connectors.whatsapp.signature import SIGNATURE_HEADER
 from engine.integrations.inbound import receive_integration_event
+from engine.payments.callbacks import receive_payment_callback
 from engine.whatsapp.webhook import answer_handshake, receive_webhook
 from ui.dependencies import RuntimeDependency
 
@@ -88,3 +89,72 @@ class IntegrationWebhookController(Controller):
                 stored=outcome.stored, duplicates=outcome.duplicates, flagged=outcome.flagged
             )
         return Response(content, status_code=outcome.status)
+
+
+class PaymentCallbackController(Controller):
+    """M-Pesa callbacks on a secret URL (engine/payments/callbacks.py, docs/mpesa.md).
+
+    `payments`, not `mpesa`, in the path: Daraja refuses callback URLs containing `mpesa`.
+    """
+
+    path = "/webhooks/payments/{workspace:str}/{token:str}"
+
+    async def _receive(
+        self, workspace: str, token: str, kind: str, request: Request, runtime: RuntimeDependency
+    ) -> Response[dict[str, object]]:
+        body = await request.body()
+        answer = await anyio.to_thread.run_sync(
+            lambda: receive_payment_callback(
+                db=runtime.db,
+                queue=runtime.queue,
+                configs=runtime.configs,
+                slug=workspace,
+                token=token,
+                kind=kind,
+                body=body,
+                now=runtime.clock.now(),
+                # uvicorn resolved X-Forwarded-For from FORWARDED_ALLOW_IPS proxies only.
+                source=request.client.host if request.client else None,
+            )
+        )
+        return Response(answer.body, status_code=answer.status)
+
+    @post("/stk", status_code=200)
+    async def stk(
+        self,
+        workspace: FromPath[str],
+        token: FromPath[str],
+        request: Request,
+        runtime: RuntimeDependency,
+    ) -> Response[dict[str, object]]:
+        return await self._receive(workspace, token, "stk", request, runtime)
+
+    @post("/c2b/validation", status_code=200)
+    async def c2b_validation(
+        self,
+        workspace: FromPath[str],
+        token: FromPath[str],
+        request: Request,
+        runtime: RuntimeDependency,
+    ) -> Response[dict[str, object]]:
+        return await self._receive(workspace, token, "c2b/validation", request, runtime)
+
+    @post("/c2b/confirmation", status_code=200)
+    async def c2b_confirmation(
+        self,
+        workspace: FromPath[str],
+        token: FromPath[str],
+        request: Request,
+        runtime: RuntimeDependency,
+    ) -> Response[dict[str, object]]:
+        return await self._receive(workspace, token, "c2b/confirmation", request, runtime)
+
+    @post("/result", status_code=200)
+    async def result(
+        self,
+        workspace: FromPath[str],
+        token: FromPath[str],
+        request: Request,
+        runtime: RuntimeDependency,
+    ) -> Response[dict[str, object]]:
+        return await self._receive(workspace, token, "result", request, runtime)

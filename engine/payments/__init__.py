@@ -1,0 +1,1 @@
+"""Payments: M-Pesa requests, callbacks, confirmation and reconciliation (DESIGN rule 8)."""
