@@ -5,6 +5,14 @@ Importing this package also installs workspace isolation on every Session
 engine.db.system_session.
 """
 
+from engine.models.audience import (
+    ConsentEvent,
+    ConsentState,
+    ContactConsent,
+    ContactImport,
+    ContactTag,
+    ImportState,
+)
 from engine.models.auth import ApiToken, SignInAttempt, WebSession
 from engine.models.automation import ScheduledAction
 from engine.models.base import Base, UTCDateTime, WorkspaceScoped
@@ -55,8 +63,13 @@ __all__ = [
     "Channel",
     "Company",
     "ConfigVersion",
+    "ConsentEvent",
+    "ConsentState",
     "Contact",
+    "ContactConsent",
+    "ContactImport",
     "ContactMerge",
+    "ContactTag",
     "Conversation",
     "ConversationStatus",
     "ConversationTag",
@@ -65,6 +78,7 @@ __all__ = [
     "DeliveryState",
     "Direction",
     "Identity",
+    "ImportState",
     "InboundEvent",
     "InboundState",
     "MediaFile",
