@@ -24,7 +24,8 @@ from engine.contacts.csv_import import (
     plan_import,
     read_contact_list,
 )
-from engine.core.config import CustomField
+from engine.contacts.numbers import region_of
+from engine.core.config import CustomField, WorkspaceConfig
 from engine.inbox.audit import record
 from engine.inbox.errors import InvalidInput, NotFound
 from engine.models import ContactImport, ImportState
@@ -224,3 +225,53 @@ def recent_imports(session: Session, principal: Principal, limit: int = 20) -> l
             .limit(limit)
         )
     )
+
+
+def import_contact_file(
+    session: Session,
+    workspace_id: int,
+    text: str,
+    *,
+    filename: str,
+    fields: Sequence[CustomField],
+    default_region: str | None,
+    mapping: Mapping[str, str],
+    now: datetime,
+    write: bool = True,
+) -> tuple[ImportPlan, ImportResult | None]:
+    """A list imported from a script or the command line in one step: the guessed mapping,
+    corrected by `mapping`, checked; written when the mapping has no problem and `write`.
+    Audited as Kazi's own action. The caller commits."""
+    contact_list = read_contact_list(text)
+    unknown = sorted(set(mapping) - set(contact_list.headers))
+    if unknown:
+        raise InvalidInput(f"the file has no column {', '.join(map(repr, unknown))}")
+    chosen = {**guess_mapping(contact_list.headers, fields), **mapping}
+    plan = plan_import(
+        contact_list, chosen, fields=fields, default_region=checked_region(default_region), now=now
+    )
+    if not write or not plan.ready:
+        return plan, None
+    result = apply_import(session, workspace_id, plan, source=filename, now=now)
+    session.add(
+        ContactImport(
+            filename=filename[-255:],
+            content=text,
+            mapping=chosen,
+            default_region=checked_region(default_region),
+            state=ImportState.IMPORTED,
+            uploaded_at=now,
+            imported_at=now,
+            result=result.as_dict(),
+        )
+    )
+    return plan, result
+
+
+def list_settings(config: WorkspaceConfig | None) -> tuple[tuple[CustomField, ...], str | None]:
+    """What reading a list needs from the workspace's config: its contact fields, and the
+    country of its first WhatsApp number for numbers written without +country."""
+    if config is None:
+        return (), None
+    region = next((region_of(n.phone) for n in config.numbers if n.phone), None)
+    return config.fields_of("contact"), region
