@@ -23,6 +23,7 @@ from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from ui.routes.api import ApiController
 from ui.routes.api_contacts import ContactsApiController
+from ui.routes.contacts import ContactRecordController, ContactsController
 from ui.routes.conversation import ConversationController
 from ui.routes.failures import FailuresApiController, FailuresPageController
 from ui.routes.health import HealthController
@@ -98,6 +99,8 @@ def create_app(runtime: Runtime) -> Litestar:
             LiveController,
             PresenceController,
             PeopleController,
+            ContactsController,
+            ContactRecordController,
             ManagerController,
             NotificationsController,
             FailuresPageController,

@@ -388,6 +388,13 @@ class ImportResult:
         }
 
 
+def _lookups(session: Session) -> int:
+    """Values per IN (...) lookup. SQLite's oldest builds bind at most 999 parameters;
+    PostgreSQL takes 65,535, and few large lookups beat many small ones there, above all
+    on a table whose statistics are not yet gathered (a fresh import)."""
+    return 20_000 if session.get_bind().dialect.name == "postgresql" else CHUNK
+
+
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -397,11 +404,13 @@ def existing_contacts(session: Session, rows: Sequence[ImportRow]) -> dict[int, 
     """{row line: contact id} for rows whose number (any form) a contact holds now."""
     forms = sorted({form for row in rows for form in row.number.forms})
     holder: dict[str, int] = {}
-    for chunk in _chunks(forms):
+    for chunk in _chunks(forms, _lookups(session)):
         for address, contact_id in session.execute(
+            # `is_current` bare, as the partial unique index is written, so PostgreSQL
+            # uses that index (with `IS true` it did not, and scanned).
             select(Identity.address, Identity.contact_id).where(
                 Identity.channel == Channel.WHATSAPP,
-                Identity.is_current.is_(True),
+                Identity.is_current,
                 Identity.address.in_(chunk),
             )
         ):
@@ -418,7 +427,7 @@ def _companies(session: Session, workspace_id: int, names: set[str]) -> dict[str
     """{lower-case name: company id}, creating the companies that do not exist yet."""
     ids: dict[str, int] = {}
     wanted = sorted({n.lower(): n for n in names}.items())
-    for chunk in _chunks(wanted):
+    for chunk in _chunks(wanted, _lookups(session)):
         for name, company_id in session.execute(
             select(func.lower(Company.name), Company.id)
             .where(func.lower(Company.name).in_([lower for lower, _ in chunk]))
@@ -543,7 +552,7 @@ def _fill_in(
     the customer already gave is kept. Returns how many contacts changed."""
     contacts: dict[int, Contact] = {}
     ids = sorted(set(matched.values()))
-    for chunk in _chunks(ids):
+    for chunk in _chunks(ids, _lookups(session)):
         contacts.update(
             (c.id, c) for c in session.scalars(select(Contact).where(Contact.id.in_(chunk)))
         )
@@ -577,7 +586,7 @@ def _add_tags(
         return 0
     ids = sorted({contact_id for contact_id, _ in wanted})
     have: set[tuple[int, str]] = set()
-    for chunk in _chunks(ids):
+    for chunk in _chunks(ids, _lookups(session)):
         have.update(
             (contact_id, name)
             for contact_id, name in session.execute(
@@ -609,7 +618,7 @@ def _opt_in(
     saying_yes = {contact_of[row.line]: row for row in rows if row.opt_in}
     ids = sorted(saying_yes)
     state_of: dict[int, str] = {}
-    for chunk in _chunks(ids):
+    for chunk in _chunks(ids, _lookups(session)):
         for contact_id, state in session.execute(
             select(ContactConsent.contact_id, ContactConsent.state).where(
                 ContactConsent.contact_id.in_(chunk)
