@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.auth import Principal
 from engine.auth.policy import Action, may, require
 from engine.automation.runner import rules_in_force
+from engine.automation.staff import desk_for
 from engine.composition import Runtime
 from engine.contacts import (
     ConsentRefused,
@@ -32,6 +33,7 @@ from engine.contacts import (
 )
 from engine.contacts.consent import ConsentSource
 from engine.contacts.csv_import import FIELD, Target
+from engine.contacts.outreach import start_conversation
 from engine.contacts.people import split_tags
 from engine.contacts.uploads import (
     confirm_import,
@@ -47,6 +49,7 @@ from engine.inbox.contacts import parse_fields, surviving_contact
 from engine.inbox.errors import InvalidInput
 from engine.models import ConsentState
 from ui.dependencies import RuntimeDependency
+from ui.routes.conversation import kick_outbox
 from ui.routes.presentation import (
     PAGE_ERRORS,
     page_context,
@@ -350,6 +353,18 @@ class ContactRecordController(Controller):
                 )
         return Redirect(path=f"/inbox/contacts/{contact_id}", status_code=303)
 
+    @post("/start", sync_to_thread=True)
+    def start(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        contact_id: FromPath[int],
+        data: Form,
+    ) -> Redirect:
+        """The business writes first: an approved template opens a conversation."""
+        conversation_id = _start(runtime, principal, contact_id, data)
+        return Redirect(path=f"/inbox/c/{conversation_id}", status_code=303)
+
     @post("/tags", sync_to_thread=True)
     def set_tags(
         self,
@@ -399,3 +414,28 @@ class ContactRecordController(Controller):
             except ConsentRefused as refused:
                 raise InvalidInput(str(refused)) from None
         return Redirect(path=f"/inbox/contacts/{contact_id}", status_code=303)
+
+
+def _start(runtime: Runtime, principal: Principal, contact_id: int, data: dict[str, str]) -> int:
+    name, _, language = data.get("template", "").partition(":")
+    positions = sorted(
+        int(key[len("param_") :])
+        for key in data
+        if key.startswith("param_") and key[len("param_") :].isdigit()
+    )
+    parameters = [data[f"param_{p}"] for p in positions]
+    now = runtime.clock.now()
+    with unit_of_work(runtime.db, principal.workspace_id) as session:
+        desk = desk_for(session, rules_in_force(session, runtime.configs, principal.workspace_id))
+        started = start_conversation(
+            desk,
+            principal,
+            contact_id,
+            template=name,
+            language=language,
+            parameters=parameters,
+            business_phone=data.get("business_number") or None,
+            now=now,
+        )
+    kick_outbox(runtime, principal.workspace_id, started.conversation_id)
+    return started.conversation_id
