@@ -97,3 +97,12 @@ def test_a_bad_template_writes_nothing(web: Web) -> None:
     missing = web.post(f"{record}/start", {"template": "we_are_open:en"})
     assert missing.status_code == 400 and "needs 1 filled value" in missing.text
     assert conversations(web) == []
+
+
+def test_writing_to_a_number_finds_its_contact_in_any_whatsapp_form(web: Web) -> None:
+    web.world.conversation("Carlos", phone="+5215512345678")
+    web.sign_in("agent")
+    found = web.client.get("/contacts/by-number?number=%2B52 55 1234 5678", follow_redirects=False)
+    assert found.status_code == 303 and found.headers["location"].endswith("#start")
+    unknown = web.client.get("/contacts/by-number?number=0700000001")
+    assert unknown.status_code == 400 and "no contact has the number +254700000001" in unknown.text

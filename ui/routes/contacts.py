@@ -33,7 +33,7 @@ from engine.contacts import (
 )
 from engine.contacts.consent import ConsentSource
 from engine.contacts.csv_import import FIELD, Target
-from engine.contacts.outreach import start_conversation
+from engine.contacts.outreach import find_by_number, start_conversation
 from engine.contacts.people import split_tags
 from engine.contacts.uploads import (
     confirm_import,
@@ -185,6 +185,18 @@ class ContactsController(Controller):
         except InvalidInput as wrong:
             return self._new_form(runtime, principal, data, str(wrong))
         return Redirect(path=f"/inbox/contacts/{contact_id}", status_code=303)
+
+    @get("/by-number", sync_to_thread=True)
+    def by_number(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, number: FromQuery[str]
+    ) -> Redirect:
+        """Write to a number: the contact who has it, at the record's "write first" part."""
+        require(principal, Action.VIEW_CONTACT)
+        with workspace_session(runtime.db, principal.workspace_id) as session:
+            _, region = _list_settings(runtime, session, principal.workspace_id)
+            contact = find_by_number(session, number, region)
+            contact_id = contact.id
+        return Redirect(path=f"/inbox/contacts/{contact_id}#start", status_code=303)
 
     # --- import -----------------------------------------------------------------------
 
