@@ -24,8 +24,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, func, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Table, any_, bindparam, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.contacts.consent import ConsentSource
 from engine.contacts.numbers import TypedNumber, typed_number
@@ -388,11 +389,25 @@ class ImportResult:
         }
 
 
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _lookups(session: Session) -> int:
-    """Values per IN (...) lookup. SQLite's oldest builds bind at most 999 parameters;
-    PostgreSQL takes 65,535, and few large lookups beat many small ones there, above all
-    on a table whose statistics are not yet gathered (a fresh import)."""
-    return 20_000 if session.get_bind().dialect.name == "postgresql" else CHUNK
+    """Values per lookup. SQLite's oldest builds bind at most 999 parameters; PostgreSQL
+    takes the whole list as one array, and one large lookup beats many small ones there,
+    above all on a table whose statistics are not gathered yet (a fresh import)."""
+    return 200_000 if _postgres(session) else CHUNK
+
+
+def _among(
+    session: Session, column: InstrumentedAttribute[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `= ANY(array)`, one parameter however many values
+    (an IN list of 20,000 binds took seconds to build and plan)."""
+    if _postgres(session):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -411,7 +426,7 @@ def existing_contacts(session: Session, rows: Sequence[ImportRow]) -> dict[int, 
             select(Identity.address, Identity.contact_id).where(
                 Identity.channel == Channel.WHATSAPP,
                 Identity.is_current,
-                Identity.address.in_(chunk),
+                _among(session, Identity.address, chunk),
             )
         ):
             holder[address] = contact_id
@@ -554,7 +569,8 @@ def _fill_in(
     ids = sorted(set(matched.values()))
     for chunk in _chunks(ids, _lookups(session)):
         contacts.update(
-            (c.id, c) for c in session.scalars(select(Contact).where(Contact.id.in_(chunk)))
+            (c.id, c)
+            for c in session.scalars(select(Contact).where(_among(session, Contact.id, chunk)))
         )
     changed: set[int] = set()
     for row in rows:
@@ -591,7 +607,7 @@ def _add_tags(
             (contact_id, name)
             for contact_id, name in session.execute(
                 select(ContactTag.contact_id, ContactTag.name).where(
-                    ContactTag.contact_id.in_(chunk)
+                    _among(session, ContactTag.contact_id, chunk)
                 )
             )
         )
@@ -621,7 +637,7 @@ def _opt_in(
     for chunk in _chunks(ids, _lookups(session)):
         for contact_id, state in session.execute(
             select(ContactConsent.contact_id, ContactConsent.state).where(
-                ContactConsent.contact_id.in_(chunk)
+                _among(session, ContactConsent.contact_id, chunk)
             )
         ):
             state_of[contact_id] = state

@@ -12,6 +12,7 @@ from engine.models.audience import (
     ContactImport,
     ContactTag,
     ImportState,
+    SavedSegment,
 )
 from engine.models.auth import ApiToken, SignInAttempt, WebSession
 from engine.models.automation import ScheduledAction
@@ -93,6 +94,7 @@ __all__ = [
     "Priority",
     "RuleFiring",
     "RuleTrace",
+    "SavedSegment",
     "ScheduledAction",
     "SignInAttempt",
     "SlaClock",

@@ -98,3 +98,19 @@ class ContactImport(WorkspaceScoped, Base):
     imported_at: Mapped[datetime | None]
     # Counts and row errors of the import, once confirmed.
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SavedSegment(WorkspaceScoped, Base):
+    """A segment a manager named, to export (and later broadcast to) again: its
+    definition as data (engine.contacts.segments.Segment)."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teammates.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]

@@ -4,6 +4,7 @@ confirm) and export a segment; plus a contact's numbers, tags and consent on the
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from anyio.to_thread import run_sync
 from litestar import Controller, Response, get, post
@@ -35,6 +36,7 @@ from engine.contacts.consent import ConsentSource
 from engine.contacts.csv_import import FIELD, Target
 from engine.contacts.outreach import find_by_number, start_conversation
 from engine.contacts.people import split_tags
+from engine.contacts.segments import save_segment, saved_segment, saved_segments
 from engine.contacts.uploads import (
     confirm_import,
     list_settings,
@@ -104,17 +106,32 @@ class ContactsController(Controller):
         tags: FromQuery[str] = "",
         language: FromQuery[str] = "",
         opted_in: FromQuery[str] = "",
+        stage: FromQuery[str] = "",
+        active_days: FromQuery[str] = "",
+        fields: FromQuery[str] = "",
+        segment_id: FromQuery[int | None] = None,
     ) -> Template:
         now = runtime.clock.now()
-        segment = Segment.of(tags, language, opted_in=bool(opted_in))
         with workspace_session(runtime.db, principal.workspace_id) as session:
             context = page_context(session, principal, now).as_dict()
-            context["rows"] = contact_rows(session, principal, text=q, segment=segment)
+            if segment_id is not None:
+                _, segment = saved_segment(session, segment_id)
+            else:
+                segment = Segment.of(
+                    tags,
+                    language,
+                    opted_in=bool(opted_in),
+                    stage=stage,
+                    active_days=active_days,
+                    fields=fields,
+                )
+            context["rows"] = contact_rows(session, principal, text=q, segment=segment, now=now)
+            context["saved"] = saved_segments(session)
+        filters = segment.form_values()
         context.update(
             q=q,
-            tags=tags,
-            language=language,
-            opted_in=bool(opted_in),
+            filters=filters,
+            filter_query=urlencode({k: v for k, v in filters.items() if v}),
             segment=segment.describe(),
             may_import=may(principal, Action.IMPORT_CONTACTS),
             may_export=may(principal, Action.EXPORT_CONTACTS),
@@ -122,6 +139,25 @@ class ContactsController(Controller):
         return Template(
             template_name="contacts.html", context=context, headers={"Cache-Control": "no-store"}
         )
+
+    @post("/segments", sync_to_thread=True)
+    def keep_segment(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, data: Form
+    ) -> Redirect:
+        segment = Segment.of(
+            data.get("tags", ""),
+            data.get("language", ""),
+            opted_in=bool(data.get("opted_in")),
+            stage=data.get("stage", ""),
+            active_days=data.get("active_days", ""),
+            fields=data.get("fields", ""),
+        )
+        with unit_of_work(runtime.db, principal.workspace_id) as session:
+            saved = save_segment(
+                session, principal, data.get("name", ""), segment, runtime.clock.now()
+            )
+            segment_id = saved.id
+        return Redirect(path=f"/contacts?segment_id={segment_id}", status_code=303)
 
     def _new_form(
         self,
@@ -310,8 +346,18 @@ class ContactsController(Controller):
         tags: FromQuery[str] = "",
         language: FromQuery[str] = "",
         opted_in: FromQuery[str] = "",
+        stage: FromQuery[str] = "",
+        active_days: FromQuery[str] = "",
+        fields: FromQuery[str] = "",
     ) -> Response[str]:
-        segment = Segment.of(tags, language, opted_in=bool(opted_in))
+        segment = Segment.of(
+            tags,
+            language,
+            opted_in=bool(opted_in),
+            stage=stage,
+            active_days=active_days,
+            fields=fields,
+        )
         now = runtime.clock.now()
         with unit_of_work(runtime.db, principal.workspace_id) as session:
             body, _ = export_segment(session, principal, segment, now)

@@ -1,4 +1,5 @@
-"""Contact tags, consent (opt-in / opt-out) with its history, uploaded contact lists.
+"""Contact tags, consent (opt-in / opt-out) with its history, uploaded contact lists,
+saved segments.
 
 Revision ID: 0019_contacts
 Revises: 0015
@@ -68,6 +69,31 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "segments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column(
+            "definition", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
+        ),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["teammates.id"],
+            name=op.f("fk_segments_created_by_id"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_segments_workspace_id"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_segments_workspace_id_name")),
+    )
     op.create_table(
         "contact_consents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -204,6 +230,7 @@ def downgrade() -> None:
 
     op.drop_table("contact_tags")
     op.drop_table("contact_consents")
+    op.drop_table("segments")
     with op.batch_alter_table("contact_imports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contact_imports_workspace_id_uploaded_at"))
 
