@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import ColumnElement, Table, any_, bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -482,8 +483,9 @@ def apply_import(
     ids = _new_contact_ids(session, len(new_rows))
     contact_of.update(zip((row.line for row in new_rows), ids, strict=True))
     for chunk in _chunks(new_rows, 5000):
-        session.execute(
-            insert(_table(Contact)),
+        _insert_rows(
+            session,
+            Contact,
             [
                 {
                     "id": contact_of[row.line],
@@ -497,8 +499,9 @@ def apply_import(
                 for row in chunk
             ],
         )
-        session.execute(
-            insert(_table(Identity)),
+        _insert_rows(
+            session,
+            Identity,
             [
                 {
                     "workspace_id": workspace_id,
@@ -530,6 +533,31 @@ def apply_import(
 def _table(model: type[Base]) -> Table:
     """The model's table, for Core bulk inserts (much faster than the ORM's for big lists)."""
     return Base.metadata.tables[model.__tablename__]
+
+
+def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys, each naming its workspace) in bulk, in the
+    session's transaction: COPY on PostgreSQL, several times faster than INSERTs there
+    for a 50,000-row list; one executemany on SQLite."""
+    if not rows:
+        return
+    if not _postgres(session):
+        session.execute(insert(_table(model)), rows)
+        return
+    columns = list(rows[0])
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([_copied(row[column]) for column in columns])
+
+
+def _copied(value: Any) -> Any:
+    """A value as COPY takes it: JSON documents marked as such, enum members as their value."""
+    if isinstance(value, dict):
+        return Jsonb(value)
+    return value.value if isinstance(value, StrEnum) else value
 
 
 def _new_contact_ids(session: Session, count: int) -> list[int]:
@@ -613,8 +641,9 @@ def _add_tags(
         )
     missing = sorted(wanted - have)
     for batch in _chunks(missing, 5000):
-        session.execute(
-            insert(_table(ContactTag)),
+        _insert_rows(
+            session,
+            ContactTag,
             [{"workspace_id": workspace_id, "contact_id": c, "name": n} for c, n in batch],
         )
     return len(missing)
@@ -650,15 +679,17 @@ def _opt_in(
             "source": ConsentSource.IMPORT.value,
             "by_customer": False,
         }
-        session.execute(
-            insert(_table(ContactConsent)),
+        _insert_rows(
+            session,
+            ContactConsent,
             [
                 {**common, **_said(saying_yes[c], source), "contact_id": c, "changed_at": at}
                 for c, at in ((c, saying_yes[c].opt_in_at or now) for c in chunk)
             ],
         )
-        session.execute(
-            insert(_table(ConsentEvent)),
+        _insert_rows(
+            session,
+            ConsentEvent,
             [
                 {**common, **_said(saying_yes[c], source), "contact_id": c, "at": at}
                 | {"teammate_id": teammate_id}
