@@ -121,12 +121,29 @@ def preview_import(
     into existing contacts, the first rows and every error. Writes nothing."""
     require(principal, Action.IMPORT_CONTACTS)
     upload = _upload(session, import_id)
+    if upload.state == ImportState.IMPORTED:
+        # The file itself is gone (it held other people's data); what it did remains.
+        empty = ImportPlan(int(upload.result.get("created", 0)), (), (), ())
+        return ImportPreview(
+            id=upload.id,
+            filename=upload.filename,
+            state=upload.state,
+            headers=tuple(upload.mapping),
+            mapping={k: str(v) for k, v in upload.mapping.items()},
+            default_region=upload.default_region,
+            plan=empty,
+            new=0,
+            merging=0,
+            sample=(),
+            errors=(),
+            result=dict(upload.result or {}),
+        )
     contact_list = read_contact_list(upload.content)
     mapping = {h: str(upload.mapping.get(h, Target.IGNORE)) for h in contact_list.headers}
     plan = plan_import(
         contact_list, mapping, fields=fields, default_region=upload.default_region, now=now
     )
-    matched = existing_contacts(session, plan.rows) if upload.state == ImportState.UPLOADED else {}
+    matched = existing_contacts(session, plan.rows)
     return ImportPreview(
         id=upload.id,
         filename=upload.filename,
@@ -202,6 +219,8 @@ def confirm_import(
     upload.state = ImportState.IMPORTED
     upload.imported_at = now
     upload.result = result.as_dict()
+    # The list is in the contacts now; its copy would outlive any one person's erasure.
+    upload.content = ""
     record(
         session,
         principal,
@@ -256,7 +275,7 @@ def import_contact_file(
     session.add(
         ContactImport(
             filename=filename[-255:],
-            content=text,
+            content="",  # written to the contacts; the file stays where it was
             mapping=chosen,
             default_region=checked_region(default_region),
             state=ImportState.IMPORTED,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from engine.db import workspace_session
-from engine.models import AuditLog, ConsentEvent, Contact, Identity
+from engine.models import AuditLog, ConsentEvent, Contact, ContactConsent, ContactTag, Identity
 from tests.inbox.web import Web
 
 LIST = (
@@ -166,3 +166,17 @@ def test_a_manager_exports_a_tag_segment_and_the_export_is_audited(web: Web) -> 
     with workspace_session(web.world.db, web.world.workspace_id) as session:
         audit = session.scalars(select(AuditLog).where(AuditLog.action == "export")).one()
     assert audit.detail == {"segment": "tag vip", "contacts": 1}
+
+
+def test_erasing_a_contact_removes_their_tags_and_the_words_of_their_consent(web: Web) -> None:
+    web.sign_in("boss")
+    path = web.post(
+        "/contacts/new",
+        {"name": "Zawadi", "number": "+254722999000", "tags": "vip", "opt_in": "told Faith"},
+    ).headers["location"]
+    assert web.post(f"{path}/erase", {"confirm": "ERASE"}).status_code == 303
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        assert session.scalars(select(ContactTag)).all() == []
+        consent = session.scalars(select(ContactConsent)).one()
+        assert (consent.state, consent.detail) == ("opted_in", None)
+        assert session.scalars(select(ConsentEvent.detail)).all() == [None]
