@@ -7,7 +7,15 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from engine.db import workspace_session
-from engine.models import AuditLog, ConsentEvent, Contact, ContactConsent, ContactTag, Identity
+from engine.models import (
+    AuditLog,
+    ConsentEvent,
+    Contact,
+    ContactConsent,
+    ContactMerge,
+    ContactTag,
+    Identity,
+)
 from tests.inbox.web import Web
 
 LIST = (
@@ -180,3 +188,43 @@ def test_erasing_a_contact_removes_their_tags_and_the_words_of_their_consent(web
         consent = session.scalars(select(ContactConsent)).one()
         assert (consent.state, consent.detail) == ("opted_in", None)
         assert session.scalars(select(ConsentEvent.detail)).all() == [None]
+
+
+def test_a_merge_brings_tags_and_consent_to_the_survivor_and_undo_takes_them_back(
+    web: Web,
+) -> None:
+    web.sign_in("manager")
+    survivor = web.post(
+        "/contacts/new", {"name": "Amina", "number": "+254722111222", "tags": "vip"}
+    ).headers["location"]
+    merged = web.post(
+        "/contacts/new",
+        {"name": "Amina 2", "number": "+254733000111", "tags": "vip, wholesale", "opt_in": "web"},
+    ).headers["location"]
+    survivor_id, merged_id = (int(p.rsplit("/", 1)[1]) for p in (survivor, merged))
+
+    def tags_and_consent() -> tuple[dict[int, list[str]], dict[int, str]]:
+        with workspace_session(web.world.db, web.world.workspace_id) as session:
+            tags: dict[int, list[str]] = {}
+            for contact_id, name in session.execute(
+                select(ContactTag.contact_id, ContactTag.name).order_by(ContactTag.name)
+            ):
+                tags.setdefault(contact_id, []).append(name)
+            consents = {
+                contact_id: state
+                for contact_id, state in session.execute(
+                    select(ContactConsent.contact_id, ContactConsent.state)
+                )
+            }
+        return tags, consents
+
+    assert web.post(f"{survivor}/merge", {"merged_id": str(merged_id)}).status_code == 303
+    tags, consents = tags_and_consent()
+    assert tags == {survivor_id: ["vip", "wholesale"], merged_id: ["vip"]}
+    assert consents == {survivor_id: "opted_in"}
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        merge_id = session.scalars(select(ContactMerge.id)).one()
+    assert web.post(f"{survivor}/merges/{merge_id}/undo").status_code == 303
+    tags, consents = tags_and_consent()
+    assert tags == {survivor_id: ["vip"], merged_id: ["vip", "wholesale"]}
+    assert consents == {merged_id: "opted_in"}
