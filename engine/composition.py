@@ -17,6 +17,7 @@ from connectors.whatsapp.events import PROVIDER as WHATSAPP
 from engine.automation.inbound import automations_for
 from engine.automation.scheduled import run_scheduled_action
 from engine.automation.tasks import report_task_due
+from engine.contacts.keywords import with_consent_keywords
 from engine.core.clock import Clock, SystemClock
 from engine.db import make_engine
 from engine.inbound.processing import InboundHandler, process_inbound_event
@@ -114,7 +115,7 @@ def build_runtime(
             db=db,
             clock=clock,
             handlers=handlers,
-            automations=automations_for(configs),
+            automations=with_consent_keywords(configs, automations_for(configs)),
         ),
         CHECK_SLA_CLOCK: partial(check_clock, db=db, clock=clock, configs=configs),
         REPORT_TASK_DUE: partial(report_task_due, db=db, clock=clock, configs=configs),

@@ -22,7 +22,9 @@ from engine.db.change_listener import ChangeHub
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from ui.routes.api import ApiController
+from ui.routes.api_audience import ContactListsApiController
 from ui.routes.api_contacts import ContactsApiController
+from ui.routes.contacts import ContactRecordController, ContactsController
 from ui.routes.conversation import ConversationController
 from ui.routes.failures import FailuresApiController, FailuresPageController
 from ui.routes.health import HealthController
@@ -102,9 +104,12 @@ def create_app(runtime: Runtime) -> Litestar:
             ConversationController,
             ApiController,
             ContactsApiController,
+            ContactListsApiController,
             LiveController,
             PresenceController,
             PeopleController,
+            ContactsController,
+            ContactRecordController,
             ManagerController,
             NotificationsController,
             FailuresPageController,

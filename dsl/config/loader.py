@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dsl.config import codes
+from dsl.config.build_consent import build_consent
 from dsl.config.build_integrations import build_integrations
 from dsl.config.build_pipelines import build_pipelines
 from dsl.config.build_replies import build_replies
@@ -23,6 +24,7 @@ from dsl.config.suggest import did_you_mean
 from dsl.config.yaml_source import YamlDocument, parse_yaml
 from dsl.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
 from engine.core.config import (
+    ConsentKeyword,
     Integration,
     Pipeline,
     QuickReply,
@@ -83,6 +85,10 @@ def load_config(folder: Path) -> tuple[WorkspaceConfig | None, list[Diagnostic]]
     if "replies.yaml" in documents:
         quick_replies, built = build_replies(documents["replies.yaml"])
         report.diagnostics.extend(built.diagnostics)
+    consent_keywords: tuple[ConsentKeyword, ...] = ()
+    if "consent.yaml" in documents:
+        consent_keywords, built = build_consent(documents["consent.yaml"])
+        report.diagnostics.extend(built.diagnostics)
     integrations: tuple[Integration, ...] = ()
     if "integrations.yaml" in documents:
         numbers = workspace.numbers if workspace is not None else None
@@ -121,6 +127,7 @@ def load_config(folder: Path) -> tuple[WorkspaceConfig | None, list[Diagnostic]]
         object_kinds=workspace.object_kinds,
         business_day_minutes=workspace.business_day_minutes,
         quick_replies=quick_replies,
+        consent_keywords=consent_keywords,
     )
     return config, diagnostics
 

@@ -34,6 +34,7 @@ SCHEMA_OF_FILE: dict[str, str] = {
     "templates.yaml": "templates.schema.json",
     "integrations.yaml": "integrations.schema.json",
     "replies.yaml": "replies.schema.json",
+    "consent.yaml": "consent.schema.json",
 }
 
 

@@ -16,7 +16,8 @@ The rules, in the business's words:
   assigning anyone but yourself, is a manager's call. An agent may hand over
   (transfer) a conversation they own.
 - Teammates, their sessions and integrations are an admin's.
-- Anyone may correct a contact's record; merging two contacts and taking a
+- Anyone may add a contact or correct a contact's record (numbers and consent
+  included); importing and exporting contact lists, merging two contacts and taking a
   contact's data out of Kazi (export) are a manager's; erasing a contact, which
   cannot be undone, is an admin's.
 """
@@ -43,6 +44,9 @@ class Action(StrEnum):
     MERGE_CONTACTS = "merge contacts"  # and undo a merge
     EXPORT_CONTACT = "export contact"
     ERASE_CONTACT = "erase contact"
+    IMPORT_CONTACTS = "import contacts"  # a contact list in from a file
+    EXPORT_CONTACTS = "export contacts"  # a segment's contacts out to a file
+    RECORD_CONSENT = "record consent"  # opt a contact in or out by hand
     MANAGE_TEAMMATES = "manage teammates"
     CHANGE_OWN_PASSWORD = "change own password"
     VIEW_REPORTS = "view reports"  # the manager's view: queue health across the team
@@ -69,10 +73,13 @@ def _reason(principal: Principal, action: Action, subject: Owned | None) -> str 
             | Action.CREATE_TASK
             | Action.VIEW_CONTACT
             | Action.EDIT_CONTACT
+            | Action.RECORD_CONSENT
         ):
             return None
         case Action.MERGE_CONTACTS:
             return None if is_manager else "only a manager may merge contacts or undo a merge"
+        case Action.IMPORT_CONTACTS | Action.EXPORT_CONTACTS:
+            return None if is_manager else "only a manager may import or export contact lists"
         case Action.EXPORT_CONTACT:
             return None if is_manager else "only a manager may export a contact's data"
         case Action.ERASE_CONTACT:

@@ -201,6 +201,29 @@ class QuickReply:
     span: Span | None = None
 
 
+class ConsentAction(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+
+
+@dataclass(frozen=True)
+class ConsentKeyword:
+    """Words a customer sends to stop (or restart) messages the business starts, in one
+    language, and what Kazi answers in that language (consent.yaml)."""
+
+    action: ConsentAction
+    language: str
+    words: tuple[str, ...]
+    reply: str | None = None
+    span: Span | None = None
+
+    def said_in(self, text: str) -> bool:
+        """Whether the whole message is one of the words: "stop", "STOP!" and " Acha. "
+        are; "please don't stop" is not."""
+        said = text.strip().strip(".!?,;:'\" ").casefold()
+        return any(said == word.casefold() for word in self.words)
+
+
 @dataclass(frozen=True)
 class Integration:
     name: str
@@ -233,6 +256,7 @@ class WorkspaceConfig:
     object_kinds: tuple[str, ...] = ()  # kinds of business object: built-in and declared
     business_day_minutes: int = 480  # length of an average open day, for "N business days"
     quick_replies: tuple[QuickReply, ...] = ()  # replies.yaml
+    consent_keywords: tuple[ConsentKeyword, ...] = ()  # consent.yaml
 
     @classmethod
     def empty(cls, slug: str = "") -> WorkspaceConfig:
@@ -248,6 +272,10 @@ class WorkspaceConfig:
 
     def integration(self, name: str) -> Integration | None:
         return next((i for i in self.integrations if i.name == name), None)
+
+    def consent_keyword(self, text: str) -> ConsentKeyword | None:
+        """The opt-out or opt-in keyword a customer's message is, if it is one."""
+        return next((k for k in self.consent_keywords if k.said_in(text)), None)
 
     def fields_of(self, owner: str) -> tuple[CustomField, ...]:
         """The custom fields of contact, conversation or an object kind."""

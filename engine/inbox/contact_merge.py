@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action, require
@@ -30,8 +30,11 @@ from engine.inbox.queues import display_name
 from engine.models import (
     AuthorKind,
     BusinessObject,
+    ConsentEvent,
     Contact,
+    ContactConsent,
     ContactMerge,
+    ContactTag,
     Conversation,
     ConversationStatus,
     ConversationTag,
@@ -284,6 +287,23 @@ def merge_contacts(
             session, BusinessObject.id, BusinessObject.contact_id == merged.id
         ),
         "messages": _ids(session, Message.id, Message.author_contact_id == merged.id),
+        # The person's tags the survivor lacks, and their consent with its history: the
+        # consent itself only when the survivor has none (an opt-out never gets lost).
+        "contact_tags": _ids(
+            session,
+            ContactTag.id,
+            ContactTag.contact_id == merged.id,
+            ContactTag.name.not_in(
+                select(ContactTag.name).where(ContactTag.contact_id == survivor.id)
+            ),
+        ),
+        "consents": _ids(
+            session,
+            ContactConsent.id,
+            ContactConsent.contact_id == merged.id,
+            ~exists().where(ContactConsent.contact_id == survivor.id),
+        ),
+        "consent_events": _ids(session, ConsentEvent.id, ConsentEvent.contact_id == merged.id),
         # Messages after this one arrived once the merge was done.
         "last_message_id": session.scalar(select(func.max(Message.id))) or 0,
         "resolved": resolved,
@@ -338,6 +358,9 @@ def _move(session: Session, moved: dict[str, Any], source: int, target: int) -> 
         (Identity, Identity.contact_id, "identities"),
         (BusinessObject, BusinessObject.contact_id, "business_objects"),
         (Message, Message.author_contact_id, "messages"),
+        (ContactTag, ContactTag.contact_id, "contact_tags"),
+        (ContactConsent, ContactConsent.contact_id, "consents"),
+        (ConsentEvent, ConsentEvent.contact_id, "consent_events"),
     ):
         ids = moved.get(key) or []
         if ids:

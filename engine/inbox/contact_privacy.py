@@ -29,8 +29,11 @@ from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.models import (
     AuditLog,
     BusinessObject,
+    ConsentEvent,
     Contact,
+    ContactConsent,
     ContactMerge,
+    ContactTag,
     Conversation,
     ConversationTag,
     Identity,
@@ -349,6 +352,13 @@ def erase_contact(
     contact.fields = {}
     contact.company_id = None
     contact.erased_at = now
+    # Tags and the words of their consent describe the person; whether and when they
+    # consented is kept, as the proof a business may need.
+    session.execute(delete(ContactTag).where(ContactTag.contact_id == contact.id))
+    for consent_model in (ContactConsent, ConsentEvent):
+        session.execute(
+            update(consent_model).where(consent_model.contact_id == contact.id).values(detail=None)
+        )
     for identity in identities:
         if identity.is_current:
             identity.is_current, identity.valid_to = False, now

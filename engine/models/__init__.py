@@ -5,6 +5,15 @@ Importing this package also installs workspace isolation on every Session
 engine.db.system_session.
 """
 
+from engine.models.audience import (
+    ConsentEvent,
+    ConsentState,
+    ContactConsent,
+    ContactImport,
+    ContactTag,
+    ImportState,
+    SavedSegment,
+)
 from engine.models.auth import ApiToken, SignInAttempt, WebSession
 from engine.models.automation import ScheduledAction
 from engine.models.base import Base, UTCDateTime, WorkspaceScoped
@@ -61,8 +70,13 @@ __all__ = [
     "Channel",
     "Company",
     "ConfigVersion",
+    "ConsentEvent",
+    "ConsentState",
     "Contact",
+    "ContactConsent",
+    "ContactImport",
     "ContactMerge",
+    "ContactTag",
     "Conversation",
     "ConversationStatus",
     "ConversationTag",
@@ -71,6 +85,7 @@ __all__ = [
     "DeliveryState",
     "Direction",
     "Identity",
+    "ImportState",
     "InboundEvent",
     "InboundState",
     "MediaFile",
@@ -90,6 +105,7 @@ __all__ = [
     "Reactor",
     "RuleFiring",
     "RuleTrace",
+    "SavedSegment",
     "ScheduledAction",
     "SentVia",
     "SignInAttempt",

@@ -14,8 +14,11 @@ from litestar.response import Redirect, Template
 from engine.auth import Principal
 from engine.auth.passwords_admin import UnknownTeammate, end_sessions_of, reset_password_of
 from engine.auth.policy import Action, may
+from engine.automation.runner import rules_in_force
 from engine.automation.staff import act_on_contacts
 from engine.composition import Runtime
+from engine.contacts import consent_history, consent_of, contact_tags
+from engine.contacts.outreach import outreach_of
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.contact_merge import (
     merge_contacts,
@@ -80,6 +83,11 @@ class PeopleController(Controller):
                 session.rollback()
                 return Redirect(path=f"/inbox/contacts/{view.id}", status_code=303)
             context["contact"] = view
+            context["person_tags"] = contact_tags(session, view.id)
+            context["consent"] = consent_of(session, view.id)
+            context["consent_history"] = consent_history(session, view.id)
+            rules = rules_in_force(session, runtime.configs, principal.workspace_id)
+            context["outreach"] = outreach_of(session, rules.config if rules else None, view.id)
             context["companies"] = company_names(session, principal)
             context["may"] = {
                 "merge": may(principal, Action.MERGE_CONTACTS),
