@@ -34,6 +34,8 @@ SCHEMA_OF_FILE: dict[str, str] = {
     "templates.yaml": "templates.schema.json",
     "integrations.yaml": "integrations.schema.json",
     "replies.yaml": "replies.schema.json",
+    "knowledge.yaml": "knowledge.schema.json",
+    "ai.yaml": "ai.schema.json",
 }
 
 
