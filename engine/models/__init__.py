@@ -5,6 +5,7 @@ Importing this package also installs workspace isolation on every Session
 engine.db.system_session.
 """
 
+from engine.models.ai import AiResult, AiUsage
 from engine.models.auth import ApiToken, SignInAttempt, WebSession
 from engine.models.automation import ScheduledAction
 from engine.models.base import Base, UTCDateTime, WorkspaceScoped
@@ -45,6 +46,8 @@ from engine.models.workspace import Team, Teammate, TeamMembership, Workspace
 
 __all__ = [
     "ActorKind",
+    "AiResult",
+    "AiUsage",
     "ApiToken",
     "AuditLog",
     "AuthorKind",
