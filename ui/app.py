@@ -21,6 +21,7 @@ from engine.composition import Runtime, build_runtime
 from engine.db.change_listener import ChangeHub
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
+from ui.routes.ai import AiController
 from ui.routes.api import ApiController
 from ui.routes.api_contacts import ContactsApiController
 from ui.routes.conversation import ConversationController
@@ -93,6 +94,7 @@ def create_app(runtime: Runtime) -> Litestar:
             AccountController,
             InboxController,
             ConversationController,
+            AiController,
             ApiController,
             ContactsApiController,
             LiveController,
