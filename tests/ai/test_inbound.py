@@ -111,7 +111,7 @@ def model_shop(
 
 
 def test_an_unanswered_message_is_classified_and_routed_and_nothing_is_sent(shop: Shop) -> None:
-    event = shop.customer_says("254722300001", "My phone is not charging since Monday, what can you do?")
+    event = shop.customer_says("254722300001", "My phone is not charging since Monday, help?")
     assert (event.state, event.last_error) == ("processed", None)
     [queued] = shop.rows(OutboxRow, OutboxRow.kind == CLASSIFY_KIND)
     assert queued.state == "queued"
