@@ -96,18 +96,24 @@ def test_summary_keeps_the_request_and_where_it_stands_in_order() -> None:
 
 def test_draft_quotes_only_knowledge_and_cites_it() -> None:
     draft = provider().draft(DraftRequest(THREAD, "Wanjiru Kamau"))
-    assert draft.text.startswith("Hi Akinyi,")
+    assert draft.text.startswith("Hi Akinyi! The Samsung")
     assert "KES 18,500 each" in draft.text and "Westlands is KES 300, same day" in draft.text
     assert [c.key for c in draft.citations] == ["price:Samsung Galaxy A15", "delivery:Westlands"]
     assert all(c.text in draft.text for c in draft.citations)
 
 
-def test_draft_in_swahili_uses_the_swahili_quick_reply() -> None:
+def test_draft_in_swahili_quotes_the_price_in_swahili() -> None:
     thread = Thread((ThreadLine(Author.CUSTOMER, "Bei ya hisense tv ni ngapi?"),), "Juma Ali")
     draft = provider().draft(DraftRequest(thread))
-    assert "Hisense 43 inch TV ni KES 32,000." in draft.text
-    assert "Habari Juma, nacheki stoki." in draft.text
-    assert [c.file for c in draft.citations] == ["knowledge.yaml", "replies.yaml"]
+    assert draft.text == "Habari Juma! Hisense 43 inch TV ni KES 32,000."
+    assert [c.file for c in draft.citations] == ["knowledge.yaml"]
+
+
+def test_draft_falls_back_to_the_intents_quick_reply_in_the_customers_language() -> None:
+    thread = Thread((ThreadLine(Author.CUSTOMER, "Bei ya iphone 15 ni ngapi?"),), "Juma Ali")
+    draft = provider().draft(DraftRequest(thread))
+    assert draft.text == "Habari Juma, nacheki stoki."
+    assert [(c.file, c.key) for c in draft.citations] == [("replies.yaml", "reply:/price")]
 
 
 def test_draft_with_nothing_approved_to_say_invents_nothing() -> None:

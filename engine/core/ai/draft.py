@@ -2,8 +2,9 @@
 
 It reads the customer's last message (intent and details), then quotes knowledge.yaml
 (the price of each product named, the fee to each place named, the facts the intent
-lists) and the intent's quick reply from replies.yaml. Each quoted piece is a citation.
-With nothing approved to say, it says it will check: it never invents a fact.
+lists), or, when none of that applies, the intent's quick reply from replies.yaml. Each
+quoted piece is a citation. With nothing approved to say, it says it will check: it never
+invents a fact.
 """
 
 from __future__ import annotations
@@ -31,16 +32,16 @@ REPLIES = "replies.yaml"
 
 _WORDS = {
     "en": {
-        "hello": "Hi {name},",
-        "hello_anonymous": "Hi,",
+        "hello": "Hi {name}!",
+        "hello_anonymous": "Hi!",
         "price": "The {product} is {money}{unit}.",
         "delivery": "Delivery to {place} is {money}{when}.",
         "hours": "Our hours: {hours}.",
         "check": "Thank you for your message. Let me check and get back to you shortly.",
     },
     "sw": {
-        "hello": "Habari {name},",
-        "hello_anonymous": "Habari,",
+        "hello": "Habari {name}!",
+        "hello_anonymous": "Habari!",
         "price": "{product} ni {money}{unit}.",
         "delivery": "Kuleta hadi {place} ni {money}{when}.",
         "hours": "Saa zetu za kazi: {hours}.",
@@ -97,7 +98,8 @@ def draft_offline(
             if said and said not in parts:
                 parts.append(said)
                 citations.append(Citation(KNOWLEDGE, fact, said))
-        reply = _quick_reply(config, intent, language)
+        # The intent's quick reply is the answer when the knowledge had nothing specific.
+        reply = _quick_reply(config, intent, language) if not parts else None
         if reply is not None:
             text = _fill(reply.text, first_name, request.agent_name)
             parts.append(text)
