@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install demo test lint typecheck layering test-sqlite test-postgres bench bench-inbox clean
+.PHONY: install demo test lint typecheck layering test-sqlite test-postgres bench bench-inbox bench-ai clean
 
 install: $(STAMP) $(HTMX)
 
@@ -67,6 +67,10 @@ bench: install
 # PostgreSQL database kazi_bench (about 7 minutes on 2 cores), then times the inbox.
 bench-inbox: install
 	$(BIN)/python bench/inbox.py $(BENCH_ARGS)
+
+# The offline AI provider on each sample's labelled messages (BENCH_ARGS=--base-url ... for a model).
+bench-ai: install
+	$(BIN)/python bench/ai.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules ui/static/vendor var
