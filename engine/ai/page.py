@@ -21,6 +21,7 @@ from engine.ai.inbound import plain_json
 from engine.ai.threads import ConversationFacts, conversation_facts
 from engine.auth import Action, Principal
 from engine.core.ai import (
+    ActionKind,
     Author,
     Classification,
     ClassifyRequest,
@@ -90,17 +91,16 @@ def ai_panel(
         classification, extraction = _understood(assistant, db, principal, facts, latest, now)
     pipeline = config.pipeline(facts.pipeline) if facts.pipeline else None
     moves = tuple(m.target for m in pipeline.moves if m.source == facts.stage) if pipeline else ()
-    suggestion = assistant.suggest(
-        SuggestRequest(
-            stage=facts.stage,
-            moves=moves,
-            waiting_on=facts.waiting_on,
-            classification=classification,
-            extraction=extraction,
-            order_kinds=config.object_kinds or ("order",),
-            stage_labels={s.name: s.label for s in pipeline.stages} if pipeline else {},
-        )
+    request = SuggestRequest(
+        stage=facts.stage,
+        moves=moves,
+        waiting_on=facts.waiting_on,
+        classification=classification,
+        extraction=extraction,
+        order_kinds=config.object_kinds or ("order",),
+        stage_labels={s.name: s.label for s in pipeline.stages} if pipeline else {},
     )
+    suggestion = _suggestion(assistant, db, principal.workspace_id, facts, latest, request, now)
     handed_over = _handed_over(facts, principal)
     intent = (
         config.ai.intent(classification.intent)
@@ -241,6 +241,62 @@ def _understood(
     except IntegrityError:
         pass  # the classification job kept its own answer meanwhile; this one is as good
     return classification, extraction
+
+
+def _suggestion(
+    assistant: Assistant,
+    db: Engine,
+    workspace_id: int,
+    facts: ConversationFacts,
+    latest: Message | None,
+    request: SuggestRequest,
+    now: datetime,
+) -> Suggestion:
+    """The next step for the latest message where the conversation stands now: kept per
+    message, asked again when the stage or who is waiting has changed since."""
+    situation = {"stage": facts.stage, "waiting_on": facts.waiting_on}
+    if latest is None:
+        return assistant.suggest(request)
+    with workspace_session(db, workspace_id) as session:
+        kept = session.scalars(
+            select(AiResult).where(
+                AiResult.message_id == latest.id, AiResult.job == Job.SUGGEST.value
+            )
+        ).first()
+        data = dict(kept.result) if kept is not None else None
+    if data is not None and data.get("situation") == situation:
+        return Suggestion(
+            ActionKind(data["action"]),
+            str(data["label"]),
+            str(data["reason"]),
+            float(data["confidence"]),
+            _source(data["source"]),
+            data.get("argument"),
+        )
+    # No transaction is open while the model is asked.
+    suggestion = assistant.suggest(request)
+    result = {**plain_json(asdict(suggestion)), "situation": situation}
+    with workspace_session(db, workspace_id) as session:
+        row = session.scalars(
+            select(AiResult).where(
+                AiResult.message_id == latest.id, AiResult.job == Job.SUGGEST.value
+            )
+        ).first()
+        if row is None:
+            row = AiResult(
+                conversation_id=facts.conversation_id,
+                message_id=latest.id,
+                job=Job.SUGGEST.value,
+                at=now,
+            )
+            session.add(row)
+        row.result, row.at = result, now
+        row.source, row.confidence = suggestion.source.label()[:300], suggestion.confidence
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another page kept one meanwhile
+    return suggestion
 
 
 def _source(data: dict[str, Any]) -> Source:

@@ -120,7 +120,7 @@ def test_another_workspace_cannot_read_the_panel(web: Web, web2: Web) -> None:
 
 
 @pytest.fixture()
-def model_down(
+def with_model(
     database_url: str,
     db: Engine,
     world: World,
@@ -129,7 +129,7 @@ def model_down(
     queue_name: str,
     request: pytest.FixtureRequest,
 ) -> Iterator[tuple[Web, AiSimulator]]:
-    """The retail config with ai.yaml pointed at a failing model."""
+    """The retail config with ai.yaml pointed at the simulator, in the mode the test names."""
     simulator = AiSimulator().start()
     simulator.set_fault(request.param, delay=2)
     configs = tmp_path / "configs"
@@ -159,11 +159,11 @@ def model_down(
     simulator.stop()
 
 
-@pytest.mark.parametrize("model_down", ["500", "slow"], indirect=True)
+@pytest.mark.parametrize("with_model", ["500", "slow"], indirect=True)
 def test_with_the_model_down_the_inbox_works_and_says_so(
-    model_down: tuple[Web, AiSimulator],
+    with_model: tuple[Web, AiSimulator],
 ) -> None:
-    web, simulator = model_down
+    web, simulator = with_model
     conversation = web.world.conversation("Akinyi", owner="agent", texts=(ORDER_TEXT,))
     web.sign_in("agent")
     assert web.client.get("/inbox").status_code == 200
@@ -186,3 +186,21 @@ def test_with_the_model_down_the_inbox_works_and_says_so(
     assert [r.payload["body"] for r in _outbox(web.world) if r.kind == SEND_KIND] == [
         "Sawa, tunakuletea"
     ]
+
+
+@pytest.mark.parametrize("with_model", ["ok"], indirect=True)
+def test_with_a_model_answers_are_kept_so_reloading_costs_no_calls(
+    with_model: tuple[Web, AiSimulator],
+) -> None:
+    web, simulator = with_model
+    conversation = web.world.conversation("Akinyi", owner="agent", texts=(ORDER_TEXT,))
+    web.sign_in("agent")
+    for _ in range(2):
+        panel = web.client.get(f"/inbox/c/{conversation}/ai/panel")
+        assert "model kazi-sim" in panel.text
+        web.client.get(f"/inbox/c/{conversation}/ai/summary")
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        jobs = sorted(u.job for u in session.scalars(select(AiUsage)))
+    assert jobs == ["classify", "extract", "suggest", "summarise"]
+    assert simulator.state.requests == 4
+    assert _outbox(web.world) == []
