@@ -23,6 +23,7 @@ from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from ui.routes.ai import AiController
 from ui.routes.api import ApiController
+from ui.routes.api_ai import AiApiController
 from ui.routes.api_contacts import ContactsApiController
 from ui.routes.conversation import ConversationController
 from ui.routes.failures import FailuresApiController, FailuresPageController
@@ -95,6 +96,7 @@ def create_app(runtime: Runtime) -> Litestar:
             InboxController,
             ConversationController,
             AiController,
+            AiApiController,
             ApiController,
             ContactsApiController,
             LiveController,

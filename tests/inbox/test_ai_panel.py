@@ -204,3 +204,27 @@ def test_with_a_model_answers_are_kept_so_reloading_costs_no_calls(
     assert jobs == ["classify", "extract", "suggest", "summarise"]
     assert simulator.state.requests == 4
     assert _outbox(web.world) == []
+
+
+def test_the_json_api_gives_the_same_suggestions_and_sends_nothing(web: Web) -> None:
+    from engine.auth import Role
+    from tests.inbox.test_api import bearer
+
+    conversation = web.world.conversation("Akinyi", texts=(ORDER_TEXT,))
+    _in_sales(web.world, conversation)
+    headers = bearer(web.world, Role.MANAGER)
+    base = f"/api/v1/conversations/{conversation}/ai"
+    body = web.client.get(base, headers=headers).json()
+    assert body["order_draft"] == {
+        "items": "2 x Samsung Galaxy A15",
+        "amount": "37000",
+        "currency": "KES",
+    }
+    assert body["suggestion"]["source_label"] == "offline"
+    assert 0 <= body["classification"]["confidence"] <= 1
+    draft = web.client.get(f"{base}/draft", headers=headers).json()
+    assert "KES 18,500" in draft["text"] and draft["citations"][0]["file"] == "knowledge.yaml"
+    summary = web.client.get(f"{base}/summary", headers=headers).json()
+    assert summary["sentences"][0].startswith("Customer:")
+    assert web.client.get(base).status_code == 401
+    assert _outbox(web.world) == []
