@@ -1,12 +1,18 @@
 """Classifying inquiries no rule answered, so `when inquiry classified as "X"` rules can run.
 
 After inbound processing has run the rules on a customer's text message and none of
-them acted on it (it matched no keyword rule, no button, no menu), an `ai.classify`
-outbox row is written in the same transaction. Its executor runs outside any lock:
-it asks the assistant (the model, or the offline provider when the model is down, slow
-or over budget) for the message's intent and details, keeps both for the conversation
-page, and feeds `inquiry classified` through the rules. It writes no message and sends
-nothing: the rules may route, tag or create tasks, and staff answer (DESIGN rule 10).
+them acted on it (it matched no keyword rule, no button, no menu), the message is
+classified and its details extracted:
+
+- with the offline provider (pure, no I/O, microseconds), right there, in the same
+  transaction: no job, nothing to pile up;
+- with a model, through an `ai.classify` outbox row, whose executor asks the assistant
+  outside any lock (the offline provider answers when the model is down, slow or over
+  budget).
+
+Either way the answers are kept for the conversation page and `inquiry classified` runs
+through the rules. Nothing here writes a message or sends anything: the rules may route,
+tag or create tasks, and staff answer (DESIGN rule 10).
 """
 
 from __future__ import annotations
@@ -25,7 +31,14 @@ from engine.ai.threads import local_today
 from engine.automation.runner import Applied, RulesInForce, no_rules, rules_in_force, run_events
 from engine.conversations.events import ConversationEvent
 from engine.conversations.messages import message_view
-from engine.core.ai import Classification, ClassifyRequest, Extraction, ExtractRequest, Job
+from engine.core.ai import (
+    Classification,
+    ClassifyRequest,
+    Extraction,
+    ExtractRequest,
+    Job,
+    OfflineProvider,
+)
 from engine.core.config import WorkspaceConfig
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.db import workspace_session
@@ -77,19 +90,31 @@ def queue_unanswered(
     applied: Sequence[Applied | None],
     now: datetime,
 ) -> None:
-    ai = rules.config.ai
+    config = rules.config
+    ai = config.ai
     if not ai.classify_unmatched or not ai.intents:
         return
+    offline = OfflineProvider(config) if ai.provider == "offline" else None
     for conversation_id, message_id in unanswered_messages(events, applied):
-        session.add(
-            OutboxRow(
-                kind=CLASSIFY_KIND,
-                payload={"conversation_id": conversation_id, "message_id": message_id},
-                idempotency_key=f"ai.classify:{message_id}",
-                conversation_id=conversation_id,
-                next_attempt_at=now,
+        if offline is None:
+            session.add(
+                OutboxRow(
+                    kind=CLASSIFY_KIND,
+                    payload={"conversation_id": conversation_id, "message_id": message_id},
+                    idempotency_key=f"ai.classify:{message_id}",
+                    conversation_id=conversation_id,
+                    next_attempt_at=now,
+                )
             )
+            continue
+        message = session.get(Message, message_id)
+        if message is None or not message.body:
+            continue
+        answers = (
+            offline.classify(ClassifyRequest(message.body)),
+            offline.extract(ExtractRequest(message.body, local_today(config, now))),
         )
+        keep_and_feed(session, rules, conversation_id, message, answers, now)
     session.flush()
 
 
@@ -138,44 +163,54 @@ def record_classification(
     answers: tuple[Classification, Extraction],
     now: datetime,
 ) -> None:
-    """Keep the answers for the page and run `inquiry classified` through the rules."""
-    classification, extraction = answers
+    """In a transaction of its own (the executor's): keep the answers, feed the rules."""
     with workspace_session(db, workspace_id) as session:
         message = session.get(Message, message_id)
         if message is None:
             return
-        session.add_all(
-            [
-                AiResult(
-                    conversation_id=conversation_id,
-                    message_id=message_id,
-                    job=Job.CLASSIFY.value,
-                    result=plain_json(asdict(classification)),
-                    source=classification.source.label()[:300],
-                    confidence=classification.confidence,
-                    at=now,
-                ),
-                AiResult(
-                    conversation_id=conversation_id,
-                    message_id=message_id,
-                    job=Job.EXTRACT.value,
-                    result=plain_json(asdict(extraction)),
-                    source=extraction.source.label()[:300],
-                    confidence=extraction.confidence,
-                    at=now,
-                ),
-            ]
-        )
+        rules = rules_in_force(session, configs, workspace_id) or no_rules()
         try:
-            session.flush()
+            keep_and_feed(session, rules, conversation_id, message, answers, now)
         except IntegrityError:
             session.rollback()  # another run recorded it first
             return
-        if classification.intent is not None:
-            rules = rules_in_force(session, configs, workspace_id) or no_rules()
-            event = classified_event(rules.config, classification, message, now)
-            run_events(session, rules, [ConversationEvent(conversation_id, event)], now)
         session.commit()
+
+
+def keep_and_feed(
+    session: Session,
+    rules: RulesInForce,
+    conversation_id: int,
+    message: Message,
+    answers: tuple[Classification, Extraction],
+    now: datetime,
+) -> None:
+    """Keep the answers for the page and run `inquiry classified` through the rules, in the
+    caller's transaction; a message classified before is left as it is."""
+    classification, extraction = answers
+    kept = session.scalar(
+        select(AiResult.id).where(
+            AiResult.message_id == message.id, AiResult.job == Job.CLASSIFY.value
+        )
+    )
+    if kept is not None:
+        return
+    for job, answer in ((Job.CLASSIFY, classification), (Job.EXTRACT, extraction)):
+        session.add(
+            AiResult(
+                conversation_id=conversation_id,
+                message_id=message.id,
+                job=job.value,
+                result=plain_json(asdict(answer)),
+                source=answer.source.label()[:300],
+                confidence=answer.confidence,
+                at=now,
+            )
+        )
+    session.flush()
+    if classification.intent is not None:
+        event = classified_event(rules.config, classification, message, now)
+        run_events(session, rules, [ConversationEvent(conversation_id, event)], now)
 
 
 def classified_event(

@@ -110,31 +110,36 @@ def model_shop(
     yield Shop(db, config_dir, slug), simulator
 
 
-def test_an_unanswered_message_is_classified_and_routed_and_nothing_is_sent(shop: Shop) -> None:
+def test_offline_an_unanswered_message_is_classified_at_once_and_nothing_is_sent(
+    shop: Shop,
+) -> None:
     event = shop.customer_says("254722300001", "My phone is not charging since Monday, help?")
     assert (event.state, event.last_error) == ("processed", None)
-    [queued] = shop.rows(OutboxRow, OutboxRow.kind == CLASSIFY_KIND)
-    assert queued.state == "queued"
-
-    shop.run_classifications()
-
-    [done] = shop.rows(OutboxRow, OutboxRow.kind == CLASSIFY_KIND)
-    assert (done.state, done.last_error) == ("done", None)
+    # Offline classification is pure: done in the inbound transaction, no job to queue.
+    assert shop.rows(OutboxRow, OutboxRow.kind == CLASSIFY_KIND) == []
     results = {r.job: r for r in shop.rows(AiResult)}
     assert results["classify"].result["intent"] == "warranty"
     assert results["classify"].source == "offline"
     assert shop.tags() == [["warranty"]]
     firings = {f.rule_name for f in shop.rows(RuleFiring)}
     assert "Warranty questions in any words go to aftersales" in firings
-    assert shop.rows(OutboxRow, OutboxRow.kind == SEND_KIND) == []  # AI sent nothing
+    assert [r.kind for r in shop.rows(OutboxRow)] == []  # AI sent nothing, queued nothing
 
 
 def test_a_message_a_rule_answered_is_not_classified(shop: Shop) -> None:
     shop.customer_says("254722300002", "Habari, bei ya TV ya inchi 55 ni ngapi?")
-    assert shop.rows(OutboxRow, OutboxRow.kind == CLASSIFY_KIND) == []
+    assert shop.rows(AiResult) == []
 
 
-def test_classifying_twice_applies_once(shop: Shop) -> None:
+def test_a_message_of_no_intent_is_kept_as_unclear_and_triggers_nothing(shop: Shop) -> None:
+    shop.customer_says("254722300004", "Good morning")
+    [classified] = shop.rows(AiResult, AiResult.job == "classify")
+    assert classified.result["intent"] is None
+    assert shop.tags() == [[]]
+
+
+def test_classifying_twice_applies_once(model_shop: tuple[Shop, AiSimulator]) -> None:
+    shop, _ = model_shop
     shop.customer_says("254722300003", "my phone is not charging")
     shop.run_classifications()
     [row] = shop.rows(OutboxRow, OutboxRow.kind == CLASSIFY_KIND)
