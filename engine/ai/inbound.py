@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine.ai.answers import classification_from_json, extraction_from_json, plain_json
 from engine.ai.assistant import AiScope, Assistant
 from engine.ai.threads import local_today
 from engine.automation.runner import Applied, RulesInForce, no_rules, rules_in_force, run_events
@@ -127,20 +127,24 @@ def make_classify_executor(configs: ConfigDirectory) -> Callable[[OutboxWork], N
             config = configs.config(slug) if slug else None
             if config is None:
                 raise ExecutionFailed("no valid config is in force", retryable=True)
-            done = session.scalar(
-                select(AiResult.id).where(
-                    AiResult.message_id == message_id, AiResult.job == Job.CLASSIFY.value
-                )
-            )
+            kept = {
+                r.job: dict(r.result)
+                for r in session.scalars(select(AiResult).where(AiResult.message_id == message_id))
+            }
             text = session.scalar(select(Message.body).where(Message.id == message_id))
-        if done is not None or text is None:
+        if text is None:
             return
-        # The model is asked with no transaction open: a slow model holds no lock.
-        assistant = Assistant(
-            config, AiScope(work.db, work.workspace_id, work.now, conversation_id)
-        )
-        classification = assistant.classify(ClassifyRequest(text))
-        extraction = assistant.extract(ExtractRequest(text, local_today(config, work.now)))
+        if Job.CLASSIFY.value in kept and Job.EXTRACT.value in kept:
+            # The page asked first: its answers stand, and the rules still hear of them.
+            classification = classification_from_json(kept[Job.CLASSIFY.value])
+            extraction = extraction_from_json(kept[Job.EXTRACT.value])
+        else:
+            # The model is asked with no transaction open: a slow model holds no lock.
+            assistant = Assistant(
+                config, AiScope(work.db, work.workspace_id, work.now, conversation_id)
+            )
+            classification = assistant.classify(ClassifyRequest(text))
+            extraction = assistant.extract(ExtractRequest(text, local_today(config, work.now)))
         record_classification(
             work.db,
             configs,
@@ -185,17 +189,18 @@ def keep_and_feed(
     answers: tuple[Classification, Extraction],
     now: datetime,
 ) -> None:
-    """Keep the answers for the page and run `inquiry classified` through the rules, in the
-    caller's transaction; a message classified before is left as it is."""
+    """Keep the answers for the page (unless kept already) and run `inquiry classified`
+    through the rules, in the caller's transaction. Feeding twice fires nothing twice: a
+    rule fires once per (rule, event) and the event is named after the message."""
     classification, extraction = answers
     kept = session.scalar(
         select(AiResult.id).where(
             AiResult.message_id == message.id, AiResult.job == Job.CLASSIFY.value
         )
     )
-    if kept is not None:
-        return
     for job, answer in ((Job.CLASSIFY, classification), (Job.EXTRACT, extraction)):
+        if kept is not None:
+            break
         session.add(
             AiResult(
                 conversation_id=conversation_id,
@@ -233,14 +238,3 @@ def classified_event(
             "message": message_view(message),
         },
     )
-
-
-def plain_json(value: Any) -> Any:
-    """Dataclass dicts as JSON: enums by value, the rest as they are."""
-    if isinstance(value, dict):
-        return {str(k): plain_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain_json(v) for v in value]
-    if hasattr(value, "value") and not isinstance(value, int | float | str | bool):
-        return value.value
-    return value

@@ -11,13 +11,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from engine.ai.answers import (
+    classification_from_json,
+    extraction_from_json,
+    plain_json,
+    source_from_json,
+)
 from engine.ai.assistant import AiScope, Assistant
-from engine.ai.inbound import plain_json
 from engine.ai.threads import ConversationFacts, conversation_facts
 from engine.auth import Action, Principal
 from engine.core.ai import (
@@ -150,7 +154,7 @@ def summary_for(
             return Summary(
                 tuple(kept.result.get("sentences", ())),
                 kept.confidence,
-                _source(kept.result),
+                source_from_json(kept.result),
             )
     assistant = Assistant(config, AiScope(db, principal.workspace_id, now, conversation_id))
     summary = assistant.summarise(SummariseRequest(facts.thread))
@@ -219,7 +223,7 @@ def _understood(
         }
     classify, extract = kept.get(Job.CLASSIFY.value), kept.get(Job.EXTRACT.value)
     if classify is not None and extract is not None:
-        return _classification(classify.result), _extraction(extract.result)
+        return classification_from_json(classify.result), extraction_from_json(extract.result)
     text = message.body or ""
     classification = assistant.classify(ClassifyRequest(text))
     extraction = assistant.extract(ExtractRequest(text, facts.thread.today))
@@ -270,7 +274,7 @@ def _suggestion(
             str(data["label"]),
             str(data["reason"]),
             float(data["confidence"]),
-            _source(data["source"]),
+            source_from_json(data["source"]),
             data.get("argument"),
         )
     # No transaction is open while the model is asked.
@@ -297,37 +301,6 @@ def _suggestion(
         except IntegrityError:
             session.rollback()  # another page kept one meanwhile
     return suggestion
-
-
-def _source(data: dict[str, Any]) -> Source:
-    return Source(
-        str(data.get("provider") or "offline"), data.get("model"), data.get("fallback_reason")
-    )
-
-
-def _classification(data: dict[str, Any]) -> Classification:
-    return Classification(
-        data.get("intent"),
-        float(data.get("confidence") or 0),
-        _source(data.get("source") or {}),
-        tuple(data.get("evidence") or ()),
-        data.get("language"),
-    )
-
-
-def _extraction(data: dict[str, Any]) -> Extraction:
-    fields = tuple(
-        ExtractedField(
-            FieldKind(item["kind"]),
-            str(item["value"]),
-            str(item["text"]),
-            float(item["confidence"]),
-            item.get("quantity"),
-        )
-        for item in data.get("fields") or ()
-        if isinstance(item, dict) and item.get("kind") in FieldKind.__members__.values()
-    )
-    return Extraction(fields, float(data.get("confidence") or 0), _source(data.get("source") or {}))
 
 
 def _handed_over(facts: ConversationFacts, principal: Principal) -> bool:

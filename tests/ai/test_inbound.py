@@ -20,7 +20,15 @@ from engine.core.clock import FrozenClock
 from engine.db import workspace_session
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.inbound.processing import process_inbound_event
-from engine.models import AiResult, AiUsage, Conversation, InboundEvent, OutboxRow, RuleFiring
+from engine.models import (
+    AiResult,
+    AiUsage,
+    Conversation,
+    InboundEvent,
+    OutboxRow,
+    RuleFiring,
+    Workspace,
+)
 from engine.outbox.dispatch import dispatch_outbox_row
 from engine.outbox.sends import SEND_KIND
 from engine.whatsapp.apply import apply_whatsapp_event
@@ -73,6 +81,10 @@ class Shop:
         executors = {CLASSIFY_KIND: make_classify_executor(self.configs)}
         for row in self.rows(OutboxRow, OutboxRow.kind == CLASSIFY_KIND):
             dispatch_outbox_row(row_id=row.id, db=self.db, clock=self.clock, executors=executors)
+
+    def rows_slug(self) -> str:
+        with workspace_session(self.db, self.workspace_id) as session:
+            return str(session.scalar(select(Workspace.slug)))
 
     def tags(self) -> list[list[str]]:
         with workspace_session(self.db, self.workspace_id) as session:
@@ -186,3 +198,26 @@ def test_with_the_model_up_it_classifies_and_its_calls_are_logged(
     assert result.source == "model kazi-sim"
     assert {u.job for u in shop.rows(AiUsage)} == {"classify", "extract"}
     assert all(u.outcome == "ok" and u.latency_ms >= 0 for u in shop.rows(AiUsage))
+
+
+def test_when_the_page_asked_first_the_job_still_feeds_the_rules(
+    model_shop: tuple[Shop, AiSimulator],
+) -> None:
+    from engine.ai.page import ai_panel
+    from engine.auth.principal import Principal, Role
+
+    shop, simulator = model_shop
+    shop.customer_says("254722300300", "my phone is not charging")
+    [conversation] = shop.rows(Conversation)
+    config = shop.configs.config(shop.rows_slug())
+    assert config is not None
+    manager = Principal(workspace_id=shop.workspace_id, role=Role.ADMIN, name="Boss")
+    panel = ai_panel(shop.db, config, manager, conversation.id, shop.clock.now())
+    assert panel.classification is not None and panel.classification.intent == "warranty"
+    assert shop.tags() == [[]]  # the page only shows; the rules have not run yet
+    calls = simulator.state.requests
+
+    shop.run_classifications()
+    assert simulator.state.requests == calls  # the page's answers were used, not asked again
+    assert shop.tags() == [["warranty"]]
+    assert len(shop.rows(AiResult, AiResult.job == "classify")) == 1

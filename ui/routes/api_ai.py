@@ -15,7 +15,7 @@ from litestar.di import Provide
 from litestar.params import FromPath
 from sqlalchemy import select
 
-from engine.ai.inbound import plain_json
+from engine.ai.answers import plain_json
 from engine.ai.page import ai_panel, draft_for, summary_for
 from engine.auth import Principal
 from engine.composition import Runtime
