@@ -15,7 +15,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist worksteal
 
-.PHONY: install demo test lint typecheck layering test-sqlite test-postgres bench bench-inbox clean
+.PHONY: install demo test lint typecheck layering test-sqlite test-postgres bench bench-inbox bench-ai clean
 
 install: $(STAMP) $(HTMX)
 
@@ -75,6 +75,10 @@ bench: install
 # PostgreSQL database kazi_bench (about 7 minutes on 2 cores), then times the inbox.
 bench-inbox: install
 	$(BIN)/python bench/inbox.py $(BENCH_ARGS)
+
+# The offline AI provider on each sample's labelled messages (BENCH_ARGS=--base-url ... for a model).
+bench-ai: install
+	$(BIN)/python bench/ai.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules ui/static/vendor var

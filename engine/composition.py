@@ -14,7 +14,7 @@ from huey import Huey
 from sqlalchemy import Engine, text
 
 from connectors.whatsapp.events import PROVIDER as WHATSAPP
-from engine.automation.inbound import automations_for
+from engine.ai.inbound import CLASSIFY_KIND, classifying_automations, make_classify_executor
 from engine.automation.scheduled import run_scheduled_action
 from engine.automation.tasks import report_task_due
 from engine.contacts.keywords import with_consent_keywords
@@ -109,13 +109,15 @@ def build_runtime(
         if executors is None
         else dict(executors)
     )
+    # Classifying an unanswered inquiry sends nothing, so it runs with any set of executors.
+    effect_executors.setdefault(CLASSIFY_KIND, make_classify_executor(configs))
     jobs: dict[str, JobHandler] = {
         PROCESS_INBOUND_EVENT: partial(
             process_inbound_event,
             db=db,
             clock=clock,
             handlers=handlers,
-            automations=with_consent_keywords(configs, automations_for(configs)),
+            automations=with_consent_keywords(configs, classifying_automations(configs)),
         ),
         CHECK_SLA_CLOCK: partial(check_clock, db=db, clock=clock, configs=configs),
         REPORT_TASK_DUE: partial(report_task_due, db=db, clock=clock, configs=configs),

@@ -21,7 +21,9 @@ from engine.composition import Runtime, build_runtime
 from engine.db.change_listener import ChangeHub
 from engine.logging_setup import configure_logging
 from engine.settings import Settings
+from ui.routes.ai import AiController
 from ui.routes.api import ApiController
+from ui.routes.api_ai import AiApiController
 from ui.routes.api_audience import ContactListsApiController
 from ui.routes.api_contacts import ContactsApiController
 from ui.routes.contacts import ContactRecordController, ContactsController
@@ -102,6 +104,8 @@ def create_app(runtime: Runtime) -> Litestar:
             AccountController,
             InboxController,
             ConversationController,
+            AiController,
+            AiApiController,
             ApiController,
             ContactsApiController,
             ContactListsApiController,

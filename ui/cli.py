@@ -7,7 +7,16 @@ import sys
 from collections.abc import Sequence
 
 from engine.settings import SettingsError
-from ui.commands import config, contacts, processes, simulate, simulate_mpesa, tokens, workspaces
+from ui.commands import (
+    config,
+    contacts,
+    processes,
+    simulate,
+    simulate_ai,
+    simulate_mpesa,
+    tokens,
+    workspaces,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,7 +25,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Kazi: WhatsApp conversations as assigned, tracked customer work.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (processes, workspaces, config, tokens, simulate, simulate_mpesa, contacts):
+    for module in (
+        processes,
+        workspaces,
+        config,
+        tokens,
+        simulate,
+        simulate_mpesa,
+        simulate_ai,
+        contacts,
+    ):
         module.register(subparsers)
     return parser
 

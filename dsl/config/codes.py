@@ -68,6 +68,13 @@ SECRET_NOT_SET = "E080"
 # replies.yaml
 UNKNOWN_REPLY_VARIABLE = "E090"
 
+# ai.yaml and knowledge.yaml
+AI_UNKNOWN_STAGE = "E091"
+AI_UNKNOWN_REPLY = "E092"
+AI_UNKNOWN_FACT = "E093"
+AI_INTENT_WITHOUT_WORDS = "E094"
+AI_MODEL_MISSING = "E095"
+
 # Warnings
 UNKNOWN_FILE = "W001"
 MEMBERSHIP_ONE_SIDED = "W020"
@@ -82,6 +89,8 @@ NO_BUSINESS_HOURS = "W052"
 DUPLICATE_HOLIDAY = "W060"
 ROUTING_RULE_NEVER_APPLIES = "W061"
 NUMBER_WITHOUT_INTEGRATION = "W070"
+AI_KEYWORD_TWICE = "W090"
+AI_MODEL_UNUSED = "W091"
 
 CATALOG: dict[str, str] = {
     YAML_SYNTAX: "YAML syntax error",
@@ -126,6 +135,11 @@ CATALOG: dict[str, str] = {
     NUMBER_UNKNOWN_PIPELINE: "a number starts conversations in no conversation pipeline",
     SECRET_NOT_SET: "environment variable named by a secret is not set",
     UNKNOWN_REPLY_VARIABLE: "quick reply variable Kazi cannot fill",
+    AI_UNKNOWN_STAGE: "intent leading to a stage no conversation pipeline has (ai.yaml)",
+    AI_UNKNOWN_REPLY: "intent drafting from a quick reply replies.yaml does not declare",
+    AI_UNKNOWN_FACT: "intent quoting hours or a policy knowledge.yaml does not have",
+    AI_INTENT_WITHOUT_WORDS: "intent with neither keywords nor examples",
+    AI_MODEL_MISSING: "provider openai_compat without a model",
     UNKNOWN_FILE: "YAML file in the folder that Kazi does not read",
     MEMBERSHIP_ONE_SIDED: "team membership declared on one side only",
     CHOICES_ON_NON_CHOICE: "choices given for a field that is not a choice",
@@ -139,4 +153,6 @@ CATALOG: dict[str, str] = {
     DUPLICATE_HOLIDAY: "the same holiday date twice",
     ROUTING_RULE_NEVER_APPLIES: "routing rule after a catch-all rule never applies",
     NUMBER_WITHOUT_INTEGRATION: "business number without a WhatsApp integration",
+    AI_KEYWORD_TWICE: "the same keyword in two intents",
+    AI_MODEL_UNUSED: "a model configured while the provider is offline",
 }

@@ -8,8 +8,10 @@ returned; any error means no config (the running config stays in force).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from dsl.config import codes
+from dsl.config.build_ai import build_ai, build_knowledge
 from dsl.config.build_consent import build_consent
 from dsl.config.build_integrations import build_integrations
 from dsl.config.build_pipelines import build_pipelines
@@ -24,8 +26,10 @@ from dsl.config.suggest import did_you_mean
 from dsl.config.yaml_source import YamlDocument, parse_yaml
 from dsl.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
 from engine.core.config import (
+    AiConfig,
     ConsentKeyword,
     Integration,
+    Knowledge,
     Pipeline,
     QuickReply,
     RoutingRule,
@@ -33,6 +37,8 @@ from engine.core.config import (
     Template,
     WorkspaceConfig,
 )
+
+T = TypeVar("T")
 
 REQUIRED_FILES = frozenset({"workspace.yaml"})
 
@@ -94,6 +100,19 @@ def load_config(folder: Path) -> tuple[WorkspaceConfig | None, list[Diagnostic]]
         numbers = workspace.numbers if workspace is not None else None
         integrations, built = build_integrations(documents["integrations.yaml"], numbers)
         report.diagnostics.extend(built.diagnostics)
+    knowledge = Knowledge()
+    if "knowledge.yaml" in documents:
+        knowledge, built = build_knowledge(documents["knowledge.yaml"])
+        report.diagnostics.extend(built.diagnostics)
+    ai = AiConfig()
+    if "ai.yaml" in documents:
+        ai, built = build_ai(
+            documents["ai.yaml"],
+            knowledge=_loaded(folder, "knowledge.yaml", documents, knowledge),
+            pipelines=_loaded(folder, "pipelines.yaml", documents, pipelines),
+            quick_replies=_loaded(folder, "replies.yaml", documents, quick_replies),
+        )
+        report.diagnostics.extend(built.diagnostics)
     integrations_readable = (
         "integrations.yaml" in documents or not (folder / "integrations.yaml").exists()
     )
@@ -128,8 +147,16 @@ def load_config(folder: Path) -> tuple[WorkspaceConfig | None, list[Diagnostic]]
         business_day_minutes=workspace.business_day_minutes,
         quick_replies=quick_replies,
         consent_keywords=consent_keywords,
+        ai=ai,
+        knowledge=knowledge,
     )
     return config, diagnostics
+
+
+def _loaded(folder: Path, name: str, documents: dict[str, YamlDocument], built: T) -> T | None:
+    """What `name` declares, or None when it exists but did not load (so checks against it
+    would only repeat its own errors)."""
+    return built if name in documents or not (folder / name).exists() else None
 
 
 def _read(folder: Path, name: str, diagnostics: list[Diagnostic]) -> YamlDocument | None:

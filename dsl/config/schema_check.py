@@ -35,6 +35,8 @@ SCHEMA_OF_FILE: dict[str, str] = {
     "integrations.yaml": "integrations.schema.json",
     "replies.yaml": "replies.schema.json",
     "consent.yaml": "consent.schema.json",
+    "knowledge.yaml": "knowledge.schema.json",
+    "ai.yaml": "ai.schema.json",
 }
 
 

@@ -27,4 +27,16 @@ def check_secrets(config: WorkspaceConfig, env: Mapping[str, str]) -> list[Diagn
                     f"set {variable} in the server's environment",
                 )
             )
+    endpoint = config.ai.endpoint
+    key = endpoint.key_variable if endpoint and config.ai.provider == "openai_compat" else None
+    if endpoint is not None and key and not env.get(key):
+        found.append(
+            Diagnostic(
+                codes.SECRET_NOT_SET,
+                Severity.ERROR,
+                f"environment variable {key} is not set (ai.yaml's model needs it as api_key)",
+                endpoint.span or Span(f"{config.root}/ai.yaml", 1, 1),
+                f"set {key} in the server's environment",
+            )
+        )
     return found

@@ -191,6 +191,20 @@ class RuleChecker:
                 )
         elif trigger.kind == "integration_event" and trigger.integration is not None:
             self._integration(trigger.integration)
+        elif trigger.kind == "inquiry_classified" and subject is not None:
+            intents = [i.name for i in self.config.ai.intents]
+            if subject.value not in intents:
+                self.error(
+                    "E127",
+                    f"unknown intent '{subject.value}'",
+                    subject.span,
+                    suggest(subject.value, intents)
+                    or (
+                        f"ai.yaml's intents are: {', '.join(intents)}"
+                        if intents
+                        else "declare it under intents: in ai.yaml"
+                    ),
+                )
         elif trigger.kind == "schedule" and trigger.at and int(trigger.at.split(":")[0]) > 23:
             self.error("E103", f"'{trigger.at}' is not a time of day", trigger.span)
 

@@ -46,6 +46,7 @@ _KEYED = {
     "tag_added",
     "sla_warning",
     "sla_breached",
+    "inquiry_classified",
 }
 _DAYS = {
     "day": (0, 1, 2, 3, 4, 5, 6),

@@ -84,6 +84,13 @@ _BUILTIN: dict[str, dict[str, FieldInfo]] = {
         "file_name": FieldInfo(Type.TEXT),
         "sent_at": FieldInfo(Type.DATETIME),
     },
+    "inquiry": {
+        "intent": FieldInfo(Type.TEXT),
+        "label": FieldInfo(Type.TEXT),
+        "confidence": FieldInfo(Type.NUMBER),
+        "source": FieldInfo(Type.TEXT),
+        "text": FieldInfo(Type.TEXT),
+    },
     "payment": {
         "amount": FieldInfo(Type.NUMBER),
         "currency": FieldInfo(Type.TEXT),
@@ -131,6 +138,7 @@ EVENT_ROOTS: dict[str, str] = {
     "sla_warning": "sla",
     "sla_breached": "sla",
     "integration_event": "event",
+    "inquiry_classified": "inquiry",
 }
 ALWAYS_ROOTS = ("conversation", "contact")
 

@@ -248,6 +248,9 @@ class _Builder:
             self._span(meta),
         )
 
+    def inquiry_classified(self, meta: Meta, children: list[Any]) -> ast.Trigger:
+        return self._trigger("inquiry_classified", meta, children[0])
+
     def schedule(self, meta: Meta, children: list[Any]) -> ast.Trigger:
         return ast.Trigger(
             "schedule", None, None, str(children[0]), str(children[1]), self._span(meta)

@@ -141,10 +141,15 @@ def graph_routes(graph: RuleGraph) -> bool:
 
 def run_events(
     session: Session, rules: RulesInForce, events: Sequence[ConversationEvent], now: datetime
-) -> None:
-    """Domain events from inbound processing, each through its conversation, in order."""
+) -> list[Applied | None]:
+    """Domain events from inbound processing, each through its conversation, in order.
+
+    Returns what each event did, in the same order (None: no such conversation, or the
+    event was applied before)."""
+    results: list[Applied | None] = []
     for item in events:
         try:
-            step_conversation(session, rules, item.conversation_id, item.event, now)
+            results.append(step_conversation(session, rules, item.conversation_id, item.event, now))
         except AlreadyApplied:
-            continue
+            results.append(None)
+    return results

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
+from decimal import Decimal
 from enum import StrEnum
 
 from engine.core.source import Span
@@ -234,6 +235,103 @@ class Integration:
     secret_spans: dict[str, Span] = field(default_factory=dict)  # setting -> where env:NAME is
 
 
+# ----- ai.yaml and knowledge.yaml ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a customer may want (ai.yaml): words and examples that say it, in any language."""
+
+    name: str
+    label: str
+    keywords: tuple[str, ...] = ()  # words or phrases, English and Swahili alike
+    examples: tuple[str, ...] = ()  # whole messages that mean this intent
+    stage: str | None = None  # the stage this intent usually leads to (for suggestions)
+    reply: str | None = None  # a quick reply's shortcut a draft may start from
+    facts: tuple[str, ...] = ()  # knowledge a draft quotes: "hours", "policy:<name>"
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class AiEndpoint:
+    """An OpenAI-compatible chat-completions server: hosted, llama.cpp, vLLM or Ollama."""
+
+    base_url: str
+    model: str
+    key_variable: str | None = None  # the environment variable holding the API key
+    timeout_seconds: float = 8.0
+    retries: int = 1
+    breaker_failures: int = 3  # failures in a row that open the circuit breaker
+    breaker_cooldown_seconds: int = 60
+    input_cost_per_1k: Decimal = Decimal(0)  # in the budget's currency, per 1,000 tokens
+    output_cost_per_1k: Decimal = Decimal(0)
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class AiMasking:
+    """What is replaced by placeholders before text leaves the machine for a model."""
+
+    numbers: bool = True  # phone numbers, amounts, any run of digits
+    names: bool = True  # the customer's and teammates' names
+
+
+@dataclass(frozen=True)
+class AiConfig:
+    provider: str = "offline"  # "offline" | "openai_compat"
+    endpoint: AiEndpoint | None = None
+    intents: tuple[Intent, ...] = ()
+    min_confidence: float = 0.35  # below it a message is "unclear", not an intent
+    classify_unmatched: bool = True  # classify customer messages no rule answered
+    summary_after_messages: int = 12  # a thread this long shows its summary when opened
+    masking: AiMasking = AiMasking()
+    monthly_budget: Decimal | None = None  # None: no limit
+    budget_currency: str = "USD"
+    span: Span | None = None
+
+    def intent(self, name: str) -> Intent | None:
+        return next((i for i in self.intents if i.name == name), None)
+
+
+@dataclass(frozen=True)
+class Product:
+    """A catalogue line of knowledge.yaml: what drafts may quote and extraction recognises."""
+
+    name: str
+    price: Decimal
+    unit: str | None = None  # "each", "per carton"
+    aliases: tuple[str, ...] = ()
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryArea:
+    name: str
+    fee: Decimal
+    when: str | None = None  # "same day", "next morning"
+    aliases: tuple[str, ...] = ()
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str  # "returns", "warranty", "payment"
+    text: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Approved business information (knowledge.yaml): the only facts a draft may state."""
+
+    currency: str | None = None
+    products: tuple[Product, ...] = ()
+    delivery: tuple[DeliveryArea, ...] = ()
+    hours: str | None = None
+    policies: tuple[Policy, ...] = ()
+    span: Span | None = None
+
+
 @dataclass(frozen=True)
 class WorkspaceConfig:
     slug: str
@@ -257,6 +355,8 @@ class WorkspaceConfig:
     business_day_minutes: int = 480  # length of an average open day, for "N business days"
     quick_replies: tuple[QuickReply, ...] = ()  # replies.yaml
     consent_keywords: tuple[ConsentKeyword, ...] = ()  # consent.yaml
+    ai: AiConfig = AiConfig()  # ai.yaml; the offline provider with no intents when absent
+    knowledge: Knowledge = Knowledge()  # knowledge.yaml
 
     @classmethod
     def empty(cls, slug: str = "") -> WorkspaceConfig:

@@ -20,6 +20,7 @@ _EVENTS = {
     "sla_breached": "an SLA breach",
     "integration_event": "an integration event",
     "payment_confirmed": "a confirmed payment",
+    "inquiry_classified": "a classified inquiry",
     "payment_failed": "a failed payment",
     "schedule": "a schedule",
     "scheduled": "its delay running out",

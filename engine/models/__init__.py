@@ -5,6 +5,7 @@ Importing this package also installs workspace isolation on every Session
 engine.db.system_session.
 """
 
+from engine.models.ai import AiResult, AiUsage
 from engine.models.audience import (
     ConsentEvent,
     ConsentState,
@@ -60,6 +61,8 @@ from engine.models.workspace import Team, Teammate, TeamMembership, Workspace
 
 __all__ = [
     "ActorKind",
+    "AiResult",
+    "AiUsage",
     "ApiToken",
     "AuditLog",
     "AuthorKind",

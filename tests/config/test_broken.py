@@ -78,6 +78,15 @@ CASES: dict[str, tuple[str, str, int, int]] = {
     "duplicate_holiday": ("W060", "workspace.yaml", 10, 11),
     "routing_rule_after_catch_all": ("W061", "routing.yaml", 10, 11),
     "number_without_integration": ("W070", "workspace.yaml", 13, 22),
+    "ai_unknown_stage": ("E091", "ai.yaml", 5, 12),
+    "ai_unknown_reply": ("E092", "ai.yaml", 5, 12),
+    "ai_unknown_fact": ("E093", "ai.yaml", 5, 13),
+    "ai_intent_without_words": ("E094", "ai.yaml", 5, 11),
+    "ai_model_missing": ("E095", "ai.yaml", 1, 11),
+    "ai_literal_key": ("E071", "ai.yaml", 5, 12),
+    "knowledge_duplicate_alias": ("E020", "knowledge.yaml", 7, 15),
+    "ai_keyword_twice": ("W090", "ai.yaml", 7, 23),
+    "ai_model_unused": ("W091", "ai.yaml", 2, 1),
 }
 
 

@@ -106,18 +106,21 @@ records = st.dictionaries(field_names, json_values, max_size=8) | st.dictionarie
     st.text(max_size=6), json_values, max_size=3
 )
 payloads = st.dictionaries(
-    st.sampled_from(["message", "payment", "task", "sla", "status", "vehicle", "booking_id"]),
+    st.sampled_from(
+        ["message", "payment", "task", "sla", "inquiry", "status", "vehicle", "booking_id"]
+    ),
     json_values | records,
     max_size=4,
 )
 kinds = st.sampled_from(
     ["message_received", "conversation_opened", "stage_entered", "stage_left", "payment_confirmed",
      "payment_failed", "task_due", "sla_breached", "sla_warning", "integration_event", "schedule",
-     "tag_added", "status_changed", "assigned", "nonsense"]
+     "tag_added", "status_changed", "assigned", "inquiry_classified", "nonsense"]
 )  # fmt: skip
 keys = st.none() | st.sampled_from(
     ["quote", "payment", "inquiry", "vip", "standard", "erp:stock_low",
-     "order_system:order.stage_changed", "Good morning to last night's customers"]
+     "order_system:order.stage_changed", "Good morning to last night's customers", "warranty",
+     "delivery", "damaged", "invoice"]
 )  # fmt: skip
 
 RETAIL = compile_workspace(ROOT / "configs" / "retail", capabilities=INSTALLED).graph

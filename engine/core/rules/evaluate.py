@@ -13,7 +13,7 @@ from engine.core.rules.events import DomainEvent, Snapshot
 from engine.core.rules.graph import ActionSpec, Block, Bucket, CompiledRule, Roots, RuleGraph
 from engine.core.rules.runtime import as_dict, display, num
 
-_EVENT_ROOTS = ("message", "payment", "task", "sla")
+_EVENT_ROOTS = ("message", "payment", "task", "sla", "inquiry")
 
 
 @dataclass(frozen=True)

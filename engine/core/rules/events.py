@@ -28,6 +28,7 @@ class TriggerKind(StrEnum):
     PAYMENT_CONFIRMED = "payment_confirmed"
     PAYMENT_FAILED = "payment_failed"
     INTEGRATION_EVENT = "integration_event"
+    INQUIRY_CLASSIFIED = "inquiry_classified"  # key: the intent (ai.yaml), data: inquiry
     SCHEDULE = "schedule"
     # WhatsApp facts with no rule syntax yet: the reducer records what they do to the
     # conversation (a reaction keeps the 24-hour window open; a message the business

@@ -1,0 +1,55 @@
+"""AI as an optional helper: the port, its types and the offline provider (DESIGN rule 10)."""
+
+from engine.core.ai.masking import Mask
+from engine.core.ai.offline import OfflineProvider
+from engine.core.ai.port import AiProvider
+from engine.core.ai.types import (
+    OFFLINE,
+    ActionKind,
+    AiUnavailable,
+    Author,
+    Citation,
+    Classification,
+    ClassifyRequest,
+    Draft,
+    DraftRequest,
+    ExtractedField,
+    Extraction,
+    ExtractRequest,
+    FieldKind,
+    Job,
+    Source,
+    Suggestion,
+    SuggestRequest,
+    SummariseRequest,
+    Summary,
+    Thread,
+    ThreadLine,
+)
+
+__all__ = [
+    "OFFLINE",
+    "ActionKind",
+    "AiProvider",
+    "AiUnavailable",
+    "Author",
+    "Citation",
+    "Classification",
+    "ClassifyRequest",
+    "Draft",
+    "DraftRequest",
+    "ExtractRequest",
+    "ExtractedField",
+    "Extraction",
+    "FieldKind",
+    "Job",
+    "Mask",
+    "OfflineProvider",
+    "Source",
+    "SuggestRequest",
+    "Suggestion",
+    "SummariseRequest",
+    "Summary",
+    "Thread",
+    "ThreadLine",
+]
