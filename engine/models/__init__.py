@@ -23,6 +23,7 @@ from engine.models.history import AuditLog, ConfigVersion, RuleFiring, RuleTrace
 from engine.models.media import MediaFile
 from engine.models.notifications import Notification
 from engine.models.presence import Presence
+from engine.models.reports import ReportMark, ReportTally
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
 from engine.models.sla import SlaClock
 from engine.models.states import (
@@ -77,6 +78,8 @@ __all__ = [
     "OutboxState",
     "Presence",
     "Priority",
+    "ReportMark",
+    "ReportTally",
     "RuleFiring",
     "RuleTrace",
     "ScheduledAction",
