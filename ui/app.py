@@ -33,6 +33,7 @@ from ui.routes.manager import ManagerController
 from ui.routes.media import MediaApiController, MediaPageController
 from ui.routes.notifications import NotificationsController
 from ui.routes.people import PeopleController
+from ui.routes.reports import ReportsController
 from ui.routes.signin import AccountController, SignInController
 from ui.routes.webhooks import IntegrationWebhookController, WhatsAppWebhookController
 from ui.security.csrf import csrf_config
@@ -99,6 +100,7 @@ def create_app(runtime: Runtime) -> Litestar:
             PresenceController,
             PeopleController,
             ManagerController,
+            ReportsController,
             NotificationsController,
             FailuresPageController,
             FailuresApiController,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.core.rules.calendar import BusinessCalendar
 
 # Durations are kept as histograms with 8 bins per doubling: a median or p90 read from
-# them is within about 4.5% of the exact value, and a day's row count stays small.
+# them is within about 4.5% of the exact (nearest-rank) value, and a day's row count stays small.
 BINS_PER_DOUBLING = 8
 
 OPENED = "opened"
@@ -104,31 +104,26 @@ def duration_bin(seconds: int) -> int:
     return 1 + math.floor(BINS_PER_DOUBLING * math.log2(seconds))
 
 
-def bin_bounds(slot: int) -> tuple[float, float]:
+def bin_middle(slot: int) -> float:
+    """The value a bin stands for: the geometric middle of its bounds (0 for bin 0)."""
     if slot <= 0:
-        return (0.0, 0.0)
-    low = 2 ** ((slot - 1) / BINS_PER_DOUBLING)
-    return (low, 2 ** (slot / BINS_PER_DOUBLING))
+        return 0.0
+    return float(2 ** ((slot - 0.5) / BINS_PER_DOUBLING))
 
 
 def quantile(histogram: dict[int, int], q: float) -> float | None:
-    """The q-quantile (0..1) of a duration histogram, interpolated inside its bin."""
-    total = sum(histogram.values())
+    """The q-quantile (0..1) of a duration histogram by nearest rank: the middle of the
+    bin holding the ceil(q*n)-th smallest duration. None when the histogram is empty."""
+    total = sum(count for count in histogram.values() if count > 0)
     if total <= 0:
         return None
-    target = q * total
+    rank = max(1, math.ceil(q * total))
     seen = 0
     for slot in sorted(histogram):
-        count = histogram[slot]
-        if count <= 0:
-            continue
-        if seen + count >= target:
-            low, high = bin_bounds(slot)
-            share = (target - seen) / count
-            return low + (high - low) * share
-        seen += count
-    low, high = bin_bounds(max(histogram))
-    return high
+        seen += max(0, histogram[slot])
+        if seen >= rank:
+            return bin_middle(slot)
+    return bin_middle(max(histogram))
 
 
 def business_seconds(calendar: BusinessCalendar, start: datetime, end: datetime) -> int:
