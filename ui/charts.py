@@ -2,13 +2,17 @@
 
 No script is attached (pygal's tooltips load from a CDN), so a chart is plain SVG that
 looks the same in the browser, in a screenshot and offline; the numbers behind it are
-in the table next to it and in its CSV export.
+in the table next to it and in its CSV export. A chart is shown as an image (a data:
+URL): pygal styles its SVG with a <style> element, which the page's CSP (style-src
+'self') would block inline, but which an image keeps to itself.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,7 +55,8 @@ def _options(title: str) -> dict[str, Any]:
 
 
 def _svg(chart: Any) -> str:
-    return str(chart.render(is_unicode=True))
+    svg = chart.render(is_unicode=True)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def _number(value: Any) -> float | None:
@@ -90,17 +95,14 @@ def stage_time_chart(table: Table) -> str:
     return _svg(chart)
 
 
-def heat(table: Table) -> list[tuple[str, list[tuple[int, str]]]]:
-    """The heatmap's cells with a background shade each, darkest at the busiest hour."""
+def heat(table: Table) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The heatmap's cells with a shade each, 0 (none) to 5 (the busiest hour); shades
+    are CSS classes (`heat-N`), since the CSP refuses inline styles."""
     peak = max((int(v) for row in table.rows for v in row[1:]), default=0) or 1
-    shaded = []
-    for row in table.rows:
-        cells = []
-        for value in row[1:]:
-            share = int(value) / peak
-            cells.append((int(value), f"rgba(31, 111, 235, {share:.2f})"))
-        shaded.append((str(row[0]), cells))
-    return shaded
+    return [
+        (str(row[0]), [(int(v), math.ceil(5 * int(v) / peak)) for v in row[1:]])
+        for row in table.rows
+    ]
 
 
 def as_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
