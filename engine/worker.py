@@ -1,10 +1,12 @@
-"""`kazi worker`: huey's consumer plus the sweeper, config watcher and schedule threads."""
+"""`kazi worker`: huey's consumer plus the sweeper, config watcher, schedule and retention
+threads."""
 
 from __future__ import annotations
 
 from engine.automation.schedules import schedules_thread
 from engine.composition import Runtime
 from engine.jobs.sweeper import sweeper_thread
+from engine.workspaces.retention import retention_thread
 from engine.workspaces.watcher import ConfigWatcher
 
 
@@ -14,6 +16,7 @@ def run_worker(runtime: Runtime, threads: int = 2) -> None:
         sweeper_thread(runtime.db, runtime.queue, runtime.clock),
         ConfigWatcher(runtime.db, runtime.settings.config_dir, runtime.clock).thread(),
         schedules_thread(runtime.db, runtime.configs, runtime.clock),
+        retention_thread(runtime.db, runtime.clock),
     ]
     for thread in background:
         thread.start()
