@@ -18,26 +18,17 @@ from engine.inbox.lookup import directory
 from engine.reports.figures import SECTIONS, Filters, Report, report
 from ui.charts import as_csv, durations_chart, funnel_chart, heat, sla_chart, stage_time_chart
 from ui.dependencies import RuntimeDependency
-from ui.routes.presentation import PAGE_ERRORS, page_context, workspace_of, zone_of
+from ui.routes.presentation import PAGE_ERRORS, page_context, parse_day, workspace_of, zone_of
 from ui.security.auth import PrincipalDependency, page_principal
 
 DEFAULT_DAYS = 30
 LONGEST = 366 * 2
 
 
-def _day(text: str | None, name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2026-03-31") from None
-
-
 def period(start: str | None, end: str | None, today: date) -> tuple[date, date]:
     """The period asked for: `start`..`end` inclusive, by default the last 30 days."""
-    last = _day(end, "end") or today
-    first = _day(start, "start") or last - timedelta(days=DEFAULT_DAYS - 1)
+    last = parse_day(end, "end") or today
+    first = parse_day(start, "start") or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         raise InvalidInput("the period starts after it ends")
     if (last - first).days > LONGEST:
