@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, tzinfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -254,13 +254,28 @@ def stored(session: Session) -> Tally:
 
 
 def rebuild(session: Session, workspace_id: int, calendar: BusinessCalendar) -> None:
-    """Replace the stored tallies and marks with a recount."""
+    """Replace the stored tallies and marks with a recount (inserted in bulk)."""
     session.execute(delete(ReportTally))
     session.execute(delete(ReportMark))
-    add_tally(session, workspace_id, recount(session, workspace_id, calendar))
+    rows = recount(session, workspace_id, calendar).rows()
+    values = [
+        {"workspace_id": workspace_id, "count": count, "total": total, **key.as_row()}
+        for key, (count, total) in sorted(rows.items())
+    ]
+    for start in range(0, len(values), 10_000):
+        session.execute(insert(ReportTally), values[start : start + 10_000])
     firsts = _first_responses(session, None)
     clocks = _clocks(session, None)
-    for conversation in session.scalars(select(Conversation)):
-        facts = _facts(conversation, firsts.get(conversation.id), clocks.get(conversation.id, []))
-        session.add(ReportMark(conversation_id=conversation.id, facts=facts.to_json()))
+    marks = [
+        {
+            "workspace_id": workspace_id,
+            "conversation_id": conversation.id,
+            "facts": _facts(
+                conversation, firsts.get(conversation.id), clocks.get(conversation.id, [])
+            ).to_json(),
+        }
+        for conversation in session.scalars(select(Conversation))
+    ]
+    for start in range(0, len(marks), 10_000):
+        session.execute(insert(ReportMark), marks[start : start + 10_000])
     session.flush()

@@ -357,7 +357,13 @@ def report(session: Session, filters: Filters, config: WorkspaceConfig | None) -
     numbers = sorted(
         n
         for n in session.scalars(
-            select(ReportTally.number).where(ReportTally.measure == OPENED).distinct()
+            select(ReportTally.number)
+            .where(
+                ReportTally.measure == OPENED,
+                ReportTally.day >= filters.start,
+                ReportTally.day <= filters.end,
+            )
+            .distinct()
         )
         if n
     )
