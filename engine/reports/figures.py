@@ -213,8 +213,8 @@ def funnel(session: Session, filters: Filters, config: WorkspaceConfig | None) -
             "to_next_pct",
             "time_in_stage_median_h",
             "time_in_stage_p90_h",
-            "open_objects",
-            "open_value",
+            "objects_now",
+            "value_now",
             "outcome",
         ),
     )
