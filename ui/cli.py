@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from engine.settings import SettingsError
-from ui.commands import config, processes, simulate, tokens, workspaces
+from ui.commands import config, processes, reports, simulate, tokens, workspaces
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Kazi: WhatsApp conversations as assigned, tracked customer work.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (processes, workspaces, config, tokens, simulate):
+    for module in (processes, workspaces, config, tokens, simulate, reports):
         module.register(subparsers)
     return parser
 
