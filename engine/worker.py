@@ -1,4 +1,5 @@
-"""`kazi worker`: huey's consumer plus the sweeper, config watcher and schedule threads."""
+"""`kazi worker`: huey's consumer plus the sweeper, config watcher, schedule and retention
+threads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from engine.automation.schedules import schedules_thread
 from engine.composition import Runtime
 from engine.jobs.sweeper import sweeper_thread
 from engine.payments.confirm import reconciliation_thread
+from engine.workspaces.retention import retention_thread
 from engine.workspaces.watcher import ConfigWatcher
 
 
@@ -15,6 +17,7 @@ def run_worker(runtime: Runtime, threads: int = 2) -> None:
         sweeper_thread(runtime.db, runtime.queue, runtime.clock),
         ConfigWatcher(runtime.db, runtime.settings.config_dir, runtime.clock).thread(),
         schedules_thread(runtime.db, runtime.configs, runtime.clock),
+        retention_thread(runtime.db, runtime.clock),
     ]
     if runtime.payment_clients is not None:
         background.append(

@@ -26,6 +26,7 @@ from ui.routes.api import ApiController
 from ui.routes.api_ai import AiApiController
 from ui.routes.api_audience import ContactListsApiController
 from ui.routes.api_contacts import ContactsApiController
+from ui.routes.audit import AuditController
 from ui.routes.contacts import ContactRecordController, ContactsController
 from ui.routes.conversation import ConversationController
 from ui.routes.failures import FailuresApiController, FailuresPageController
@@ -39,6 +40,7 @@ from ui.routes.metrics import MetricsController, webhook_metrics
 from ui.routes.notifications import NotificationsController
 from ui.routes.payments import PaymentsPageController
 from ui.routes.people import PeopleController
+from ui.routes.reports import ReportsController
 from ui.routes.signin import AccountController, SignInController
 from ui.routes.webhooks import (
     IntegrationWebhookController,
@@ -115,6 +117,8 @@ def create_app(runtime: Runtime) -> Litestar:
             ContactsController,
             ContactRecordController,
             ManagerController,
+            ReportsController,
+            AuditController,
             NotificationsController,
             FailuresPageController,
             PaymentsPageController,

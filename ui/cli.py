@@ -11,6 +11,7 @@ from ui.commands import (
     config,
     contacts,
     processes,
+    reports,
     simulate,
     simulate_ai,
     simulate_mpesa,
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         simulate_mpesa,
         simulate_ai,
         contacts,
+        reports,
     ):
         module.register(subparsers)
     return parser

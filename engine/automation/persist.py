@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from engine.automation.state import Directory, key_id
+from engine.conversations.tallies import stage_moved
 from engine.core.states import ActorKind, SubjectKind
 from engine.core.step import (
     CONVERSATION,
@@ -273,6 +274,8 @@ class _Writer:
         subject_id = self.conversation.id if is_conversation else self.object_id(change.subject)
         if subject_id is None:
             return
+        kind = SubjectKind.CONVERSATION if is_conversation else SubjectKind.BUSINESS_OBJECT
+        stage_moved(self.session, kind, subject_id, change, self.now)  # reports: before the row
         self.session.add(
             StageHistory(
                 subject_kind=SubjectKind.CONVERSATION

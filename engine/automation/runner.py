@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from engine.automation.persist import Persisted, persist
 from engine.automation.state import load_directory, load_states
 from engine.conversations.events import ConversationEvent
+from engine.conversations.tallies import refresh_conversation
 from engine.conversations.threads import locked_conversation
 from engine.core.config import WorkspaceConfig
 from engine.core.rules.events import DomainEvent, TriggerKind
@@ -118,6 +119,7 @@ def step_conversation(
         if "rule_firings" in str(error.orig):
             raise AlreadyApplied(str(input)) from None
         raise StepConflict(str(error.orig)) from None
+    refresh_conversation(session, conversation, rules.graph.calendar)  # the report tallies
     return Applied(outcome, persisted)
 
 

@@ -35,6 +35,7 @@ from engine.models.message_changes import MessageEdit, MessageReaction, Unmatche
 from engine.models.notifications import Notification
 from engine.models.payments import Payment
 from engine.models.presence import Presence
+from engine.models.reports import ReportMark, ReportTally
 from engine.models.scoping import CrossWorkspaceError, UnscopedSessionError
 from engine.models.sla import SlaClock
 from engine.models.states import (
@@ -106,6 +107,8 @@ __all__ = [
     "Presence",
     "Priority",
     "Reactor",
+    "ReportMark",
+    "ReportTally",
     "RuleFiring",
     "RuleTrace",
     "SavedSegment",

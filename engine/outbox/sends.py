@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.conversations.tallies import message_stored
 from engine.core.step import OUTSIDE_WINDOW
 from engine.core.step.reducer import SERVICE_WINDOW
 from engine.models import (
@@ -250,6 +251,7 @@ def _queue(
     )
     session.add(message)
     session.flush()
+    message_stored(session, message, conversation)
     session.add(
         OutboxRow(
             kind=SEND_KIND,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Engine,
     Enum,
@@ -55,6 +56,8 @@ def sample(column: Column[Any]) -> Any:
         return kind.enums[0]
     if isinstance(kind, DateTime):
         return NOW
+    if isinstance(kind, Date):
+        return NOW.date()
     if isinstance(kind, Boolean):
         return False
     if isinstance(kind, Numeric):

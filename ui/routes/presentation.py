@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -154,3 +154,12 @@ PAGE_ERRORS: ExceptionHandlersMap = {
     Conflict: conflict,
     InvalidInput: invalid,
 }
+
+
+def parse_day(text: str | None, name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date like 2026-03-31") from None
