@@ -11,10 +11,13 @@ for byte; where ruamel's re-layout overlaps the edited lines, the edited dump wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 
-def _positions(opcodes: list[tuple[str, int, int, int, int]], size: int) -> tuple[list[int], list[int]]:
+def _positions(
+    opcodes: Sequence[tuple[str, int, int, int, int]], size: int
+) -> tuple[list[int], list[int]]:
     """For every boundary k in the first sequence (0..size), the lowest and highest
     boundary it may stand for in the second sequence."""
     low = [0] * (size + 1)

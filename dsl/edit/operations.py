@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ruamel.yaml.comments import CommentedSeq
+
 from dsl.edit.folder import FolderDraft
 from dsl.edit.rules_text import rename_stage_in_rules
 from dsl.edit.yaml_file import YamlEditError, YamlFile
@@ -122,16 +124,13 @@ def set_moves(draft: FolderDraft, pipeline: str, stage: str, targets: list[str])
         for target in targets:
             if target not in existing:
                 existing.append(target)
-        order = [t for t in targets]
-        if list(existing) != order:
-            existing[:] = order
+        if list(existing) != targets:
+            existing[:] = targets
         return
     file.put((*base, "moves"), stage, _flow(targets))
 
 
 def _flow(items: list[str]) -> Any:
-    from ruamel.yaml.comments import CommentedSeq
-
     seq = CommentedSeq(items)
     seq.fa.set_flow_style()
     return seq
@@ -166,8 +165,8 @@ def set_holidays(draft: FolderDraft, holidays: list[tuple[str, str]]) -> None:
     items = file.get(("holidays",))
     wanted = [(d, n) for d, n in holidays if d]
     for index in reversed(range(len(items))):
-        entry = items[index]
-        if (str(entry.get("date")), str(entry.get("name", ""))) not in wanted:
+        kept = items[index]
+        if (str(kept.get("date")), str(kept.get("name", ""))) not in wanted:
             file.remove(("holidays", index))
     have = [(str(e.get("date")), str(e.get("name", ""))) for e in file.get(("holidays",))]
     for date, name in wanted:
@@ -244,9 +243,7 @@ def _join(file: YamlFile, handle: str, team: str) -> None:
 # ----- templates ---------------------------------------------------------------
 
 
-def set_template_text(
-    draft: FolderDraft, name: str, language: str, part: str, text: str
-) -> None:
+def set_template_text(draft: FolderDraft, name: str, language: str, part: str, text: str) -> None:
     """Change a template's header, body or footer text."""
     if part not in ("header", "body", "footer"):
         raise YamlEditError(f"{part!r} is not a template text")

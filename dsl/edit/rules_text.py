@@ -53,9 +53,9 @@ def stage_mentions(rules: ast.RuleFile, stage: str) -> list[Span]:
     found: list[Span] = []
     for rule in rules.rules:
         subject = rule.trigger.subject
-        if rule.trigger.kind in ("stage_entered", "stage_left") and subject is not None:
-            if subject.value == stage:
-                found.append(subject.span)
+        is_stage_trigger = rule.trigger.kind in ("stage_entered", "stage_left")
+        if is_stage_trigger and subject is not None and subject.value == stage:
+            found.append(subject.span)
         for node in _nodes(rule):
             if isinstance(node, ast.Action) and node.kind == "move_stage" and node.name:
                 if node.name.value == stage:
@@ -64,13 +64,16 @@ def stage_mentions(rules: ast.RuleFile, stage: str) -> list[Span]:
                 for one, other in ((node.left, node.right), (node.right, node.left)):
                     if _is_stage(one) and isinstance(other, ast.Text) and other.value == stage:
                         found.append(other.span)
-            elif isinstance(node, ast.In) and _is_stage(node.value):
-                if isinstance(node.options, ast.ListLit):
-                    found.extend(
-                        item.span
-                        for item in node.options.items
-                        if isinstance(item, ast.Text) and item.value == stage
-                    )
+            elif (
+                isinstance(node, ast.In)
+                and _is_stage(node.value)
+                and isinstance(node.options, ast.ListLit)
+            ):
+                found.extend(
+                    item.span
+                    for item in node.options.items
+                    if isinstance(item, ast.Text) and item.value == stage
+                )
     return sorted(set(found))
 
 

@@ -15,7 +15,13 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    ScalarString,
+    SingleQuotedScalarString,
+)
 
 from dsl.edit.merge import apply_change
 
@@ -232,7 +238,7 @@ def _take_tail(parent: Any) -> Any:
     value = str(getattr(token, "value", ""))
     # The token is the rest of the item's line (an end-of-line comment, which goes
     # with the item) and then whatever follows the collection (which stays).
-    own_line, newline, following = value.partition("\n")
+    _own_line, newline, following = value.partition("\n")
     if token is None or not newline or not following:
         return None
     token.value = "\n" + following
@@ -263,14 +269,16 @@ def _lookup(parent: Any, key: str | int) -> Any:
 
 
 def _like(old: Any, value: Any) -> Any:
-    """A new string written with the quotes the old one had."""
-    if isinstance(value, str) and not isinstance(
-        value, SingleQuotedScalarString | DoubleQuotedScalarString
-    ):
-        if isinstance(old, SingleQuotedScalarString):
-            return SingleQuotedScalarString(value)
-        if isinstance(old, DoubleQuotedScalarString):
-            return DoubleQuotedScalarString(value)
+    """A new string written in the style the old one had: quoted, literal or folded."""
+    if isinstance(value, str) and not isinstance(value, ScalarString):
+        for style in (
+            SingleQuotedScalarString,
+            DoubleQuotedScalarString,
+            LiteralScalarString,
+            FoldedScalarString,
+        ):
+            if isinstance(old, style):
+                return style(value)
     return value
 
 
