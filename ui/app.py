@@ -23,6 +23,7 @@ from engine.logging_setup import configure_logging
 from engine.settings import Settings
 from ui.routes.api import ApiController
 from ui.routes.api_contacts import ContactsApiController
+from ui.routes.builder import BuilderController
 from ui.routes.conversation import ConversationController
 from ui.routes.failures import FailuresApiController, FailuresPageController
 from ui.routes.health import HealthController
@@ -99,6 +100,7 @@ def create_app(runtime: Runtime) -> Litestar:
             PresenceController,
             PeopleController,
             ManagerController,
+            BuilderController,
             NotificationsController,
             FailuresPageController,
             FailuresApiController,

@@ -118,14 +118,13 @@ def set_moves(draft: FolderDraft, pipeline: str, stage: str, targets: list[str])
         return
     existing = moves.get(stage)
     if isinstance(existing, list):
-        # Keep the list's own node (its flow style and comments); change its items.
+        # Keep the list's own node (its flow style, comments) and its order: targets
+        # that stay keep their place, new ones go last.
         for target in [t for t in existing if t not in targets]:
             existing.remove(target)
         for target in targets:
             if target not in existing:
                 existing.append(target)
-        if list(existing) != targets:
-            existing[:] = targets
         return
     file.put((*base, "moves"), stage, _flow(targets))
 

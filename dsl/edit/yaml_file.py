@@ -57,12 +57,12 @@ def _newlines_like(original: str, dumped: str) -> str:
     return dumped
 
 
-def _plain(node: Any) -> Any:
+def plain(node: Any) -> Any:
     """A loaded document as plain dicts, lists and scalars, for comparing two loads."""
     if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
+        return {str(key): plain(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(item) for item in node]
+        return [plain(item) for item in node]
     if isinstance(node, str):
         return str(node)
     return node
@@ -111,7 +111,7 @@ class YamlFile:
         if merged == self.original or merged == edited:
             return merged
         try:
-            if _plain(_yaml(_LAYOUTS[0]).load(merged)) == _plain(self.document):
+            if plain(_yaml(_LAYOUTS[0]).load(merged)) == plain(self.document):
                 return merged
         except YAMLError:
             pass

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from dsl.edit.folder import read_text
-from dsl.edit.yaml_file import YamlFile, _plain, _yaml, walk_scalars
+from dsl.edit.yaml_file import YamlFile, _yaml, plain, walk_scalars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "configs").glob("*/*.yaml")) + sorted(
@@ -79,7 +79,7 @@ def test_setting_one_value_changes_only_its_line(data: st.DataObject, new: str) 
     if not leaves:
         return
     leaf = data.draw(st.sampled_from(leaves), label="leaf")
-    before = _plain(file.document)
+    before = plain(file.document)
     line = _line_of(file, leaf)
     file.set(leaf, new)
     saved = file.text()
@@ -87,7 +87,7 @@ def test_setting_one_value_changes_only_its_line(data: st.DataObject, new: str) 
     assert len(old_lines) == len(new_lines)
     changed = [i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=True)) if a != b]
     assert changed in ([line], [])
-    assert _plain(_yaml((2, 4, 2)).load(saved)) == _with(before, leaf, new)
+    assert plain(_yaml((2, 4, 2)).load(saved)) == _with(before, leaf, new)
 
 
 @settings(max_examples=60, deadline=None)
@@ -103,8 +103,8 @@ def test_an_edit_in_a_re_laid_file_still_reads_as_edited(data: st.DataObject, ne
     saved = _yaml((2, 4, 2)).load(file.text())
     # The file reads exactly as ruamel's own full dump of the edited document (an
     # anchored value changes with its aliases and merge keys there too).
-    assert _plain(saved) == _plain(_yaml((2, 4, 2)).load(file._render()))
-    assert _plain(saved)[leaf[0]] is not None
+    assert plain(saved) == plain(_yaml((2, 4, 2)).load(file._render()))
+    assert plain(saved)[leaf[0]] is not None
     assert str(YamlFile.parse(file.text()).get(leaf)) == new
 
 

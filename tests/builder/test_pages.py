@@ -1,0 +1,198 @@
+"""The builder's pages through the app: managers preview and apply, agents are refused."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Engine, select
+
+from dsl.edit.folder import folder_version, read_text
+from engine.auth.passwords import hash_password
+from engine.composition import build_runtime
+from engine.core.clock import FrozenClock
+from engine.db import system_session
+from engine.models import ConfigVersion, Teammate, Workspace
+from engine.settings import Settings
+from engine.workspaces.load import load_folder
+from tests.inbox.seed import fast_password_hashing
+from ui.app import create_app
+
+NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+VERSION = re.compile(r'name="version" value="([0-9a-f]+)"')
+
+
+class Browser:
+    def __init__(self, client: TestClient[Any], slug: str) -> None:
+        self.client, self.slug = client, slug
+
+    def csrf(self) -> str:
+        token = self.client.cookies.get("kazi_csrf")
+        if token is None:
+            match = CSRF.search(self.client.get("/login").text)
+            assert match
+            token = match.group(1)
+        return token
+
+    def sign_in(self, handle: str) -> None:
+        self.client.get("/login")
+        answer = self.client.post(
+            "/login",
+            data={
+                "workspace": self.slug,
+                "login": handle,
+                "password": PASSWORD,
+                "_csrf_token": self.csrf(),
+            },
+            follow_redirects=False,
+        )
+        assert answer.status_code in (302, 303), answer.text
+
+    def post(self, path: str, data: dict[str, str]) -> httpx.Response:
+        return self.client.post(path, data=data, headers={"X-CSRFToken": self.csrf()})
+
+
+@pytest.fixture()
+def shop(
+    db: Engine, database_url: str, retail_copy: tuple[Path, str], tmp_path: Path, queue_name: str
+) -> Iterator[tuple[Browser, Path]]:
+    config_dir, slug = retail_copy
+    load_folder(db, config_dir / slug, NOW)
+    with system_session(db) as session:
+        for person in session.scalars(
+            select(Teammate)
+            .join(Workspace, Workspace.id == Teammate.workspace_id)
+            .where(Workspace.slug == slug)
+        ):
+            person.password_hash = hash_password(PASSWORD)
+        session.commit()
+    settings = Settings.from_env(
+        {
+            "KAZI_DATABASE_URL": database_url,
+            "KAZI_VAR_DIR": str(tmp_path / "var"),
+            "KAZI_CONFIG_DIR": str(config_dir),
+            "KAZI_QUEUE_NAME": queue_name,
+        }
+    )
+    runtime = build_runtime(settings, clock=FrozenClock(NOW))
+    with fast_password_hashing(), TestClient(create_app(runtime)) as client:
+        yield Browser(client, slug), config_dir / slug
+
+
+def _active(db: Engine, slug: str) -> str | None:
+    with system_session(db) as session:
+        return session.scalar(
+            select(ConfigVersion.hash)
+            .join(Workspace, Workspace.id == ConfigVersion.workspace_id)
+            .where(Workspace.slug == slug, ConfigVersion.active.is_(True))
+        )
+
+
+def test_an_agent_is_refused_and_sees_no_builder_link(shop: tuple[Browser, Path]) -> None:
+    browser, _ = shop
+    browser.sign_in("brian")
+    assert browser.client.get("/builder/pipelines").status_code == 403
+    assert browser.post("/builder/pipelines/apply", {"pipeline": "sales"}).status_code == 403
+    assert 'href="/builder"' not in browser.client.get("/inbox").text
+
+
+def test_a_manager_adds_a_stage_previews_and_applies_it(
+    db: Engine, shop: tuple[Browser, Path]
+) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    page = browser.client.get("/builder/pipelines")
+    assert page.status_code == 200 and "data-graph" in page.text
+    version = VERSION.search(page.text).group(1)  # type: ignore[union-attr]
+    form = {
+        "version": version,
+        "pipeline": "sales",
+        "order": "inquiry,quote,payment,fulfilment,delivery,completed,lost",
+        "new_name": "returned",
+        "new_label": "Returned",
+        "new_from": "delivery",
+        "move__delivery__completed": "on",
+        "move__delivery__fulfilment": "on",
+    }
+    for source, targets in {
+        "inquiry": ["quote", "lost"],
+        "quote": ["payment", "inquiry", "lost"],
+        "payment": ["fulfilment", "quote", "lost"],
+        "fulfilment": ["delivery", "completed"],
+    }.items():
+        form.update({f"move__{source}__{t}": "on" for t in targets})
+    before = read_text(folder / "pipelines.yaml")
+    in_force = _active(db, folder.name)
+    preview = browser.post("/builder/pipelines/preview", form)
+    assert "+      - name: returned" in preview.text
+    assert "+      delivery: [completed, fulfilment, returned]" in preview.text
+    assert "Scenario tests, before and after" in preview.text
+    assert read_text(folder / "pipelines.yaml") == before  # a preview writes nothing
+    applied = browser.post("/builder/pipelines/apply", {**form, "message": "Returns"})
+    assert "Saved and in force" in applied.text, applied.text
+    after = read_text(folder / "pipelines.yaml")
+    assert [line for line in after.splitlines() if line not in before.splitlines()] == [
+        "      - name: returned",
+        "        label: Returned",
+        "      delivery: [completed, fulfilment, returned]",
+    ]
+    assert _active(db, folder.name) not in (None, in_force)
+
+
+def test_a_change_that_does_not_compile_is_shown_and_not_written(
+    shop: tuple[Browser, Path],
+) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    text = read_text(folder / "rules" / "sales.kazi")
+    broken = text.replace('send template "quote_ready"', 'send template "quote_redy"')
+    line = broken.splitlines().index('  send template "quote_redy"') + 1
+    form = {"version": folder_version(folder), "file": "rules/sales.kazi", "text": broken}
+    preview = browser.post("/builder/rules/preview", form)
+    assert "would not compile" in preview.text
+    assert f"rules/sales.kazi:{line}:" in preview.text
+    applied = browser.post("/builder/rules/apply", form)
+    assert "Not saved" in applied.text
+    assert read_text(folder / "rules" / "sales.kazi") == text
+
+
+def test_a_save_over_a_newer_folder_is_refused(shop: tuple[Browser, Path]) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    page = browser.client.get("/builder/workspace")
+    version = VERSION.search(page.text).group(1)  # type: ignore[union-attr]
+    path = folder / "workspace.yaml"
+    path.write_text(read_text(path).replace("currency: KES", "currency: KES  # pulled"), "utf-8")
+    applied = browser.post(
+        "/builder/workspace/apply", {"version": version, "name": "Duka Bora Ltd"}
+    )
+    assert "changed since this page was read" in applied.text
+    assert "+currency: KES  # pulled" in applied.text
+    assert "name: Duka Bora Electronics" in read_text(path)
+
+
+def test_template_variables_are_checked_as_you_type(shop: tuple[Browser, Path]) -> None:
+    browser, _ = shop
+    browser.sign_in("wanjiru")
+    answer = browser.post(
+        "/builder/templates/check",
+        {"body": "Hi {{1}}, pay {{3}}", "variables": '{"1": "contact.first_name", "2": "x"}'},
+    )
+    assert "{{3}} has no variable" in answer.text
+    assert "variable 2 is not used" in answer.text
+    assert "numbered" in answer.text
+
+
+def test_integrations_show_secret_names_only(shop: tuple[Browser, Path]) -> None:
+    browser, _ = shop
+    browser.sign_in("wanjiru")
+    page = browser.client.get("/builder/integrations").text
+    assert "KAZI_RETAIL_MPESA_PASSKEY" in page and "env:KAZI" not in page
