@@ -18,6 +18,7 @@
       list.dataset.sortable = "1";
       window.Sortable.create(list, {
         handle: ".handle",
+        forceFallback: true,  // mouse and touch events, not native drag: same on every browser
         animation: 150,
         onEnd: function () {
           var order = Array.prototype.map.call(list.querySelectorAll("li[data-stage]"), function (li) {

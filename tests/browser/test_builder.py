@@ -1,0 +1,95 @@
+"""The builder in Chromium: a manager drags a stage, previews the YAML diff (comments
+kept) and applies it; the change is in force."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import Engine, select
+
+from dsl.edit.folder import read_text
+from engine.auth.passwords import hash_password
+from engine.db import system_session
+from engine.models import Teammate, Workspace
+from engine.workspaces.load import load_folder
+from tests.browser.conftest import Server, running_server
+
+PASSWORD = "builder browser password"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture()
+def shop(
+    db: Engine,
+    database_url: str,
+    redis_url: str | None,
+    tmp_path: Path,
+    repo_root: Path,
+) -> Iterator[tuple[Server, Path]]:
+    slug = f"retail_{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "configs" / slug
+    shutil.copytree(repo_root / "configs" / "retail", folder)
+    workspace = folder / "workspace.yaml"
+    workspace.write_text(read_text(workspace).replace("\nslug: retail\n", f"\nslug: {slug}\n"))
+    load_folder(db, folder, datetime.now(UTC))
+    with system_session(db) as session:
+        for person in session.scalars(
+            select(Teammate)
+            .join(Workspace, Workspace.id == Teammate.workspace_id)
+            .where(Workspace.slug == slug)
+        ):
+            person.password_hash = hash_password(PASSWORD)
+        session.commit()
+    world = SimpleNamespace(slug=slug)
+    with running_server(world, database_url, redis_url, tmp_path, repo_root) as server:  # type: ignore[arg-type]
+        yield server, folder
+
+
+def test_a_manager_drags_a_stage_and_saves_it(shop: tuple[Server, Path], browser: Browser) -> None:
+    server, folder = shop
+    page = browser.new_context(viewport={"width": 1280, "height": 2200}).new_page()
+    page.goto(f"{server.url}/login?workspace={folder.name}")
+    page.fill("input[name=login]", "wanjiru")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{server.url}/inbox")
+    page.click("a[href='/builder']")
+    expect(page).to_have_url(f"{server.url}/builder/pipelines")
+    sales = page.locator("article.pipeline").first
+    expect(sales.locator(".pipeline-diagram svg g.node")).to_have_count(7)  # laid out by dagre
+
+    handle = sales.locator("li[data-stage=lost] .handle")
+    target = sales.locator("li[data-stage=quote]")
+    start, end = handle.bounding_box(), target.bounding_box()
+    assert start is not None and end is not None
+    page.mouse.move(start["x"] + 5, start["y"] + 5)
+    page.mouse.down()
+    for step in range(1, 21):
+        y = start["y"] + (end["y"] + 5 - start["y"]) * step / 20
+        page.mouse.move(start["x"] + 5, y)
+        page.wait_for_timeout(20)
+    page.mouse.up()
+    expect(sales.locator("input.stage-order")).to_have_value(
+        "inquiry,lost,quote,payment,fulfilment,delivery,completed"
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sales.locator("button[type=submit]").click()
+    preview = page.locator("#preview")
+    expect(preview.locator("h3")).to_have_text("Preview")
+    diff = preview.locator("pre.diff").first.inner_text()
+    assert "-      - name: lost" in diff and "+      - name: lost" in diff
+    assert "# One sale" not in diff  # the comment is untouched, so not in the diff
+    page.screenshot(path=str(SCREENSHOTS / "builder-pipeline-preview.png"), full_page=True)
+    preview.locator("input[name=message]").fill("Lost right after inquiry")
+    preview.locator("button[type=submit]").click()
+    expect(preview.locator("h3")).to_have_text("Saved and in force")
+    text = read_text(folder / "pipelines.yaml")
+    assert text.startswith("# One sale from first message to delivered goods.\n")
+    assert text.index("- name: lost") < text.index("- name: quote")
