@@ -93,3 +93,27 @@ def test_a_manager_drags_a_stage_and_saves_it(shop: tuple[Server, Path], browser
     text = read_text(folder / "pipelines.yaml")
     assert text.startswith("# One sale from first message to delivered goods.\n")
     assert text.index("- name: lost") < text.index("- name: quote")
+
+
+def test_a_broken_rule_shows_its_error_at_its_line_as_you_type(
+    shop: tuple[Server, Path], browser: Browser
+) -> None:
+    server, folder = shop
+    page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+    page.goto(f"{server.url}/login?workspace={folder.name}")
+    page.fill("input[name=login]", "wanjiru")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{server.url}/builder/rules?file=rules/sales.kazi")
+    editor = page.locator("form.rules-form textarea[name=text]")
+    text = editor.input_value()
+    broken = text.replace('send template "quote_ready"', 'send template "quote_redy"')
+    line = broken.splitlines().index('  send template "quote_redy"') + 1
+    editor.fill(broken)
+    editor.press("End")  # a keystroke, so the check runs as it would while typing
+    error = page.locator("#diagnostics .diagnostic.error").first
+    expect(error).to_contain_text(f"rules/sales.kazi:{line}:")
+    expect(error).to_contain_text("quote_redy")
+    expect(error.locator("pre.source")).to_contain_text(f'{line} |   send template "quote_redy"')
+    page.screenshot(path=str(SCREENSHOTS / "builder-rule-error.png"), full_page=True)
+    assert read_text(folder / "rules" / "sales.kazi") == text  # checking writes nothing

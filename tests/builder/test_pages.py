@@ -196,3 +196,14 @@ def test_integrations_show_secret_names_only(shop: tuple[Browser, Path]) -> None
     browser.sign_in("wanjiru")
     page = browser.client.get("/builder/integrations").text
     assert "KAZI_RETAIL_MPESA_PASSKEY" in page and "env:KAZI" not in page
+
+
+def test_the_rule_check_points_at_line_and_column(shop: tuple[Browser, Path]) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    text = read_text(folder / "rules" / "sales.kazi")
+    broken = text.replace("\nend\n", "\nthen\n", 1)
+    answer = browser.post("/builder/rules/check", {"file": "rules/sales.kazi", "text": broken})
+    assert 'class="diagnostic error"' in answer.text
+    assert "rules/sales.kazi:" in answer.text and "^</pre>" in answer.text
+    assert read_text(folder / "rules" / "sales.kazi") == text

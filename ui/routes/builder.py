@@ -16,7 +16,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from dsl.edit import FolderDraft, YamlEditError, YamlFile, folder_version, read_text
-from dsl.edit.preview import preview
+from dsl.edit.preview import check, preview
 from dsl.edit.yaml_file import plain
 from engine.auth import Principal
 from engine.auth.policy import Action, require
@@ -219,6 +219,28 @@ class BuilderController(Controller):
             return Template(template_name="builder/_applied.html", context=context)
         context.update(outcome=outcome, version=_remember(folder))
         return Template(template_name="builder/_applied.html", context=context)
+
+    @post("/rules/check", sync_to_thread=True, status_code=200)
+    def check_rules(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, data: Form
+    ) -> Template:
+        """The compiler's diagnostics for the rule text being typed, at line and column."""
+        folder, _ = _folder(runtime, principal)
+        context: dict[str, Any] = {"file": data.get("file", "")}
+        try:
+            draft = draft_for("rules", folder, data)
+        except YamlEditError as error:
+            context["problem"] = str(error)
+            return Template(template_name="builder/_diagnostics.html", context=context)
+        name = data.get("file", "")
+        # Every error stops a save; warnings are shown for the file being edited only.
+        diagnostics = [
+            d
+            for d in check(folder, draft.changes(), capabilities=INSTALLED)
+            if d.is_error or d.span.file == name
+        ]
+        context.update(diagnostics=diagnostics, sources=_sources(draft))
+        return Template(template_name="builder/_diagnostics.html", context=context)
 
     @post("/templates/check", sync_to_thread=True, status_code=200)
     def check_template(self, principal: PrincipalDependency, data: Form) -> Template:

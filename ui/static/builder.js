@@ -91,6 +91,24 @@
     });
   }
 
+  // A diagnostic's position link puts the rule editor's cursor at that line and column.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.goto") : null;
+    if (!link) return;
+    var item = link.closest(".diagnostic");
+    var editor = document.querySelector("form.rules-form textarea[name=text]");
+    if (!item || !editor) return;
+    event.preventDefault();
+    var line = parseInt(item.getAttribute("data-line"), 10);
+    var column = parseInt(item.getAttribute("data-column"), 10);
+    var lines = editor.value.split("\n");
+    var offset = 0;
+    for (var i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+    offset += Math.max(0, column - 1);
+    editor.focus();
+    editor.setSelectionRange(offset, offset);
+  });
+
   function init(root) {
     sortable(root);
     diagram(root);
