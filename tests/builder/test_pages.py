@@ -207,3 +207,48 @@ def test_the_rule_check_points_at_line_and_column(shop: tuple[Browser, Path]) ->
     assert 'class="diagnostic error"' in answer.text
     assert "rules/sales.kazi:" in answer.text and "^</pre>" in answer.text
     assert read_text(folder / "rules" / "sales.kazi") == text
+
+
+def test_routing_rules_are_reordered_and_sla_targets_edited_in_place(
+    shop: tuple[Browser, Path],
+) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    page = browser.client.get("/builder/routing")
+    assert page.status_code == 200 and "after hours" in page.text
+    before = read_text(folder / "routing.yaml")
+    applied = browser.post(
+        "/builder/routing/apply",
+        {"version": folder_version(folder), "order": "1,0,2,3,4,5", "message": "Repairs first"},
+    )
+    assert "Saved and in force" in applied.text, applied.text
+    after = read_text(folder / "routing.yaml")
+    assert sorted(after.splitlines()) == sorted(before.splitlines())
+    assert after.index("name: warranty and repairs") < after.index("name: after hours")
+
+    before = read_text(folder / "sla.yaml")
+    applied = browser.post(
+        "/builder/sla/apply",
+        {"version": folder_version(folder), 'f:["policies", 2, "first_response"]': "20m"},
+    )
+    assert "Saved and in force" in applied.text, applied.text
+    changed = [
+        (a, b)
+        for a, b in zip(
+            before.splitlines(), read_text(folder / "sla.yaml").splitlines(), strict=True
+        )
+        if a != b
+    ]
+    assert changed == [("    first_response: 30m", "    first_response: 20m")]
+
+
+def test_a_secret_cannot_be_replaced_by_a_value(shop: tuple[Browser, Path]) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    before = read_text(folder / "integrations.yaml")
+    answer = browser.post(
+        "/builder/integrations/preview",
+        {"version": folder_version(folder), 'f:["integrations", 1, "passkey"]': "hunter2"},
+    )
+    assert "Nothing changed" in answer.text
+    assert read_text(folder / "integrations.yaml") == before

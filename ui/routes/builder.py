@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from dsl.edit import FolderDraft, YamlEditError, YamlFile, folder_version, read_text
 from dsl.edit.preview import check, preview
-from dsl.edit.yaml_file import plain
+from dsl.edit.yaml_file import plain, walk_scalars
 from engine.auth import Principal
 from engine.auth.policy import Action, require
 from engine.composition import Runtime
@@ -27,13 +27,22 @@ from engine.models import Teammate
 from engine.workspaces.builder import Editor, StaleDraft, apply, snapshot
 from engine.workspaces.installed import INSTALLED
 from ui.dependencies import RuntimeDependency
-from ui.routes.builder_forms import SECTIONS, draft_for
+from ui.routes.builder_forms import FIELD_FILES, SECTIONS, draft_for
 from ui.routes.presentation import PAGE_ERRORS, page_context, workspace_of
 from ui.security.auth import PrincipalDependency, page_principal
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
-PAGES = ("workspace", "pipelines", "templates", "teammates", "rules", "integrations")
+PAGES = (
+    "workspace",
+    "pipelines",
+    "routing",
+    "sla",
+    "templates",
+    "teammates",
+    "rules",
+    "integrations",
+)
 _PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 # What each version of a folder held, as pages read it: a refused save over a newer
@@ -124,8 +133,36 @@ def _section_context(section: str, folder: Path, selected: str | None) -> dict[s
         chosen = selected if selected in files else (files[0] if files else "rules/new.kazi")
         path = folder / chosen
         return {"files": files, "file": chosen, "text": read_text(path) if path.is_file() else ""}
-    integrations = (_load(folder, "integrations.yaml") or {}).get("integrations") or []
-    return {"integrations": integrations}
+    return _fields_context(folder, section)
+
+
+def _fields_context(folder: Path, section: str) -> dict[str, Any]:
+    """Each entry of the file's ordered list, with its plain values as form fields."""
+    name, ordered = FIELD_FILES[section]
+    path = folder / name
+    document = YamlFile.parse(read_text(path)).document if path.is_file() else None
+    entries = []
+    for index, item in enumerate((document or {}).get(ordered) or []):
+        rows = []
+        for leaf, value in walk_scalars(item, (ordered, index)):
+            label = ".".join(str(part) for part in leaf[2:])
+            secret = isinstance(value, str) and value.startswith("env:")
+            rows.append(
+                {
+                    "name": "f:" + json.dumps(list(leaf)),
+                    "label": label,
+                    "value": ""
+                    if value is None
+                    else str(value).lower()
+                    if isinstance(value, bool)
+                    else str(value),
+                    "secret": str(value)[4:] if secret else None,
+                    "kind": type(value).__name__,
+                }
+            )
+        title = str(item.get("name", index)) if isinstance(item, dict) else str(index)
+        entries.append({"index": index, "title": title, "rows": rows})
+    return {"entries": entries, "file": name, "ordered": ordered}
 
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -166,7 +203,8 @@ class BuilderController(Controller):
             return Redirect("/builder/pipelines")
         context.update(_section_context(section, folder, file))
         context.update(section=section, pages=PAGES, version=_remember(folder))
-        return Template(template_name=f"builder/{section}.html", context=context)
+        template = "fields" if section in FIELD_FILES else section
+        return Template(template_name=f"builder/{template}.html", context=context)
 
     @post("/{section:str}/preview", sync_to_thread=True, status_code=200)
     def preview(

@@ -7,9 +7,11 @@ form carries the section's fields back, with the folder version they were read f
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from dsl.edit import FolderDraft, YamlEditError
 from dsl.edit import operations as op
@@ -108,7 +110,65 @@ def rules(draft: FolderDraft, form: FormData) -> None:
     draft.set_text(name, form.get("text", "").replace("\r\n", "\n"))
 
 
+# Pages that edit a file's plain values in place, with the list whose order matters.
+FIELD_FILES = {
+    "routing": ("routing.yaml", "rules"),
+    "sla": ("sla.yaml", "policies"),
+    "integrations": ("integrations.yaml", "integrations"),
+}
+
+
+def _coerce(old: Any, raw: str) -> Any:
+    """A form value read as the type of the value it replaces."""
+    if isinstance(old, bool):
+        return raw.strip().lower() in ("true", "yes", "on", "1")
+    if isinstance(old, int):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise YamlEditError(f"{raw!r} is not a whole number") from None
+    if isinstance(old, float):
+        try:
+            return float(raw.strip())
+        except ValueError:
+            raise YamlEditError(f"{raw!r} is not a number") from None
+    if old is None and not raw.strip():
+        return None
+    return raw
+
+
+def fields(section: str) -> Callable[[FolderDraft, FormData], None]:
+    name, ordered = FIELD_FILES[section]
+
+    def edit(draft: FolderDraft, form: FormData) -> None:
+        file = draft.yaml(name)
+        for key, raw in form.items():
+            if not key.startswith("f:"):
+                continue
+            path = tuple(json.loads(key[2:]))
+            old = file.get(path)
+            if isinstance(old, str) and old.startswith("env:"):
+                continue  # a secret's variable name is not edited here
+            new = _coerce(old, raw)
+            if new != old:
+                file.set(path, new)
+        order = [int(i) for i in form.get("order", "").split(",") if i.strip().isdigit()]
+        if order and file.has((ordered,)):
+            items = file.get((ordered,))
+            if sorted(order) != list(range(len(items))):
+                raise YamlEditError("the new order must name every entry once")
+            current = list(range(len(items)))
+            for position, original in enumerate(order):
+                now_at = current.index(original)
+                if now_at != position:
+                    file.move((ordered,), now_at, position)
+                    current.insert(position, current.pop(now_at))
+
+    return edit
+
+
 SECTIONS: dict[str, Callable[[FolderDraft, FormData], None]] = {
+    **{section: fields(section) for section in FIELD_FILES},
     "workspace": workspace,
     "pipelines": pipeline,
     "templates": templates,
