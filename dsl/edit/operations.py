@@ -11,8 +11,8 @@ from typing import Any
 from ruamel.yaml.comments import CommentedSeq
 
 from dsl.edit.folder import FolderDraft
-from dsl.edit.rules_text import rename_stage_in_rules
-from dsl.edit.yaml_file import YamlEditError, YamlFile
+from dsl.edit.rules_text import rename_stage_in_expression, rename_stage_in_rules
+from dsl.edit.yaml_file import YamlEditError, YamlFile, walk_scalars
 
 PIPELINES = "pipelines.yaml"
 WORKSPACE = "workspace.yaml"
@@ -71,6 +71,35 @@ def rename_stage(draft: FolderDraft, pipeline: str, old: str, new: str) -> None:
             file.rename_key((*base, "moves"), old, new)
     for name in draft.rule_files():
         draft.set_text(name, rename_stage_in_rules(draft.text(name), name, old, new))
+    for name, items, key in (
+        ("sla.yaml", "policies", "applies_when"),
+        ("routing.yaml", "rules", "when"),
+    ):
+        if draft.original(name) is None:
+            continue
+        conditions = draft.yaml(name)
+        for index, item in enumerate(conditions.get((items,)) if conditions.has((items,)) else []):
+            condition = item.get(key) if isinstance(item, dict) else None
+            if isinstance(condition, str):
+                renamed = rename_stage_in_expression(condition, old, new)
+                if renamed != condition:
+                    conditions.set((items, index, key), renamed)
+    for path in sorted((draft.folder / "tests").glob("*.yaml")):
+        _rename_in_scenarios(draft.yaml(f"tests/{path.name}"), old, new)
+
+
+def _rename_in_scenarios(file: YamlFile, old: str, new: str) -> None:
+    """Scenario tests name stages as `stage: x` and in `stage entered`/`left` events."""
+    for path, value in list(walk_scalars(file.document)):
+        if value != old or not path:
+            continue
+        parent = file.get(path[:-1])
+        stage_event = isinstance(parent, dict) and parent.get("kind") in (
+            "stage entered",
+            "stage left",
+        )
+        if path[-1] == "stage" or (path[-1] == "key" and stage_event):
+            file.set(path, new)
 
 
 def remove_stage(draft: FolderDraft, pipeline: str, name: str) -> None:

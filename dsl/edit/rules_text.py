@@ -8,7 +8,7 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 from dsl.diagnostics import Span
-from dsl.rules import ast, parse_rules
+from dsl.rules import ast, parse_expression, parse_rules
 
 
 def _offset(lines: list[str], line: int, column: int) -> int:
@@ -48,6 +48,36 @@ def _is_stage(expr: Any) -> bool:
     return isinstance(expr, ast.Field) and len(expr.parts) == 2 and expr.parts[1] == "stage"
 
 
+def _expression_mentions(node: Any, stage: str) -> list[Span]:
+    found: list[Span] = []
+    for each in _nodes(node):
+        if isinstance(each, ast.Compare):
+            for one, other in ((each.left, each.right), (each.right, each.left)):
+                if _is_stage(one) and isinstance(other, ast.Text) and other.value == stage:
+                    found.append(other.span)
+        elif (
+            isinstance(each, ast.In)
+            and _is_stage(each.value)
+            and isinstance(each.options, ast.ListLit)
+        ):
+            found.extend(
+                item.span
+                for item in each.options.items
+                if isinstance(item, ast.Text) and item.value == stage
+            )
+    return found
+
+
+def rename_stage_in_expression(text: str, old: str, new: str) -> str:
+    """A YAML-embedded condition (`applies_when`, a routing `when`) with stage `old`
+    renamed `new`; unchanged when it does not parse (the compiler reports it)."""
+    parsed, _ = parse_expression(text, "(expression)")
+    if parsed is None:
+        return text
+    spans = sorted(set(_expression_mentions(parsed, old)))
+    return replace_spans(text, [(span, _quoted(_slice(text, span), new)) for span in spans])
+
+
 def stage_mentions(rules: ast.RuleFile, stage: str) -> list[Span]:
     """Where a rule file names `stage`: stage triggers, moves, and stage comparisons."""
     found: list[Span] = []
@@ -57,23 +87,10 @@ def stage_mentions(rules: ast.RuleFile, stage: str) -> list[Span]:
         if is_stage_trigger and subject is not None and subject.value == stage:
             found.append(subject.span)
         for node in _nodes(rule):
-            if isinstance(node, ast.Action) and node.kind == "move_stage" and node.name:
-                if node.name.value == stage:
-                    found.append(node.name.span)
-            elif isinstance(node, ast.Compare):
-                for one, other in ((node.left, node.right), (node.right, node.left)):
-                    if _is_stage(one) and isinstance(other, ast.Text) and other.value == stage:
-                        found.append(other.span)
-            elif (
-                isinstance(node, ast.In)
-                and _is_stage(node.value)
-                and isinstance(node.options, ast.ListLit)
-            ):
-                found.extend(
-                    item.span
-                    for item in node.options.items
-                    if isinstance(item, ast.Text) and item.value == stage
-                )
+            is_move = isinstance(node, ast.Action) and node.kind == "move_stage"
+            if is_move and node.name is not None and node.name.value == stage:
+                found.append(node.name.span)
+        found.extend(_expression_mentions(rule, stage))
     return sorted(set(found))
 
 

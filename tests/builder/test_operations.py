@@ -9,7 +9,9 @@ import pytest
 
 from dsl.edit import operations as op
 from dsl.edit.folder import FolderDraft
+from dsl.edit.preview import preview
 from dsl.edit.yaml_file import YamlEditError
+from engine.workspaces.installed import INSTALLED
 
 ROOT = Path(__file__).resolve().parents[2]
 RETAIL = ROOT / "configs" / "retail"
@@ -31,7 +33,12 @@ def _changed(draft: FolderDraft) -> dict[str, list[str]]:
 def test_renaming_a_stage_renames_its_entry_moves_and_rule_mentions_only() -> None:
     draft = FolderDraft(RETAIL)
     op.rename_stage(draft, "sales", "quote", "offer")
-    assert _changed(draft) == {
+    changed = _changed(draft)
+    scenario_lines = changed.pop("tests/payments.yaml") + changed.pop("tests/sales.yaml")
+    removed = [line[1:] for line in scenario_lines if line[0] == "-"]
+    added = [line[1:].replace("offer", "quote") for line in scenario_lines if line[0] == "+"]
+    assert removed and removed == added  # the same lines, with only the stage renamed
+    assert changed == {
         "pipelines.yaml": [
             "-      - name: quote",
             "+      - name: offer",
@@ -95,3 +102,33 @@ def test_moves_keep_their_flow_list() -> None:
 def test_an_unknown_stage_is_a_clear_error() -> None:
     with pytest.raises(YamlEditError, match="no stage named 'nope'"):
         op.rename_stage(FolderDraft(RETAIL), "sales", "nope", "x")
+
+
+def _pipelines(folder: Path) -> list[tuple[str, str]]:
+    draft = FolderDraft(folder)
+    return [
+        (str(p["name"]), stage)
+        for p in draft.yaml("pipelines.yaml").get(("pipelines",))
+        for stage in op.stage_names(draft, str(p["name"]))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sample", "pipeline", "stage"),
+    [
+        (sample, pipeline, stage)
+        for sample in ("retail", "distributor", "firm")
+        for pipeline, stage in _pipelines(ROOT / "configs" / sample)
+    ],
+)
+def test_renaming_any_sample_stage_compiles_and_keeps_every_scenario(
+    sample: str, pipeline: str, stage: str
+) -> None:
+    """A rename reaches rules, SLA and routing conditions and the scenario tests: the
+    workspace behaves exactly as before."""
+    folder = ROOT / "configs" / sample
+    draft = FolderDraft(folder)
+    op.rename_stage(draft, pipeline, stage, f"{stage}_renamed")
+    result = preview(folder, draft.changes(), capabilities=INSTALLED)
+    assert result.ok, [d.headline() for d in result.errors]
+    assert result.scenarios and not [s.name for s in result.scenarios if s.changed]
