@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ruamel.yaml.comments import CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from dsl.edit.folder import FolderDraft
 from dsl.edit.rules_text import rename_stage_in_expression, rename_stage_in_rules
@@ -182,7 +183,12 @@ def set_business_hours(draft: FolderDraft, day: str, hours: str) -> None:
     file = draft.yaml(WORKSPACE)
     if not file.has(("business_hours",)):
         file.put((), "business_hours", {})
-    file.put(("business_hours",), day, hours)
+    days = file.get(("business_hours",))
+    quoted = [v for v in days.values() if isinstance(v, DoubleQuotedScalarString)]
+    # Hours read like the other days': the samples quote "08:30-18:30" so that YAML 1.1
+    # tools do not read a time as a number; a value with a colon is quoted the same way.
+    value: Any = DoubleQuotedScalarString(hours) if quoted and ":" in hours else hours
+    file.put(("business_hours",), day, value)
 
 
 def set_holidays(draft: FolderDraft, holidays: list[tuple[str, str]]) -> None:

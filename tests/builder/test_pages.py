@@ -252,3 +252,66 @@ def test_a_secret_cannot_be_replaced_by_a_value(shop: tuple[Browser, Path]) -> N
     )
     assert "Nothing changed" in answer.text
     assert read_text(folder / "integrations.yaml") == before
+
+
+def test_two_managers_race_and_the_second_is_shown_the_firsts_change(
+    shop: tuple[Browser, Path],
+) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    page = browser.client.get("/builder/workspace").text
+    version = VERSION.search(page).group(1)  # type: ignore[union-attr]
+    first = browser.post(
+        "/builder/workspace/apply", {"version": version, "hours_sunday": "10:00-14:00"}
+    )
+    assert "Saved and in force" in first.text, first.text
+    second = browser.post(
+        "/builder/workspace/apply", {"version": version, "timezone": "Africa/Kampala"}
+    )
+    assert "changed since this page was read" in second.text
+    assert (
+        "+  sunday: &#34;10:00-14:00&#34;" in second.text or "+  sunday: 10:00-14:00" in second.text
+    )
+    text = read_text(folder / "workspace.yaml")
+    assert "timezone: Africa/Nairobi" in text
+
+
+def test_a_new_teammate_and_a_deactivation_reach_the_database(
+    db: Engine, shop: tuple[Browser, Path]
+) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    form = {
+        "version": folder_version(folder),
+        "handles": "wanjiru,brian,faith,kevin,amina,james",
+        "teams": "sales,fulfilment,aftersales",
+        "role__wanjiru": "manager",
+        "team__wanjiru__sales": "on",
+        "role__brian": "agent",
+        "team__brian__sales": "on",
+        "role__faith": "agent",
+        "team__faith__sales": "on",
+        "deactivate__kevin": "on",
+        "role__amina": "agent",
+        "team__amina__aftersales": "on",
+        "role__james": "admin",
+        "new_handle": "zawadi",
+        "new_name": "Zawadi Achieng",
+        "new_email": "zawadi@dukabora.co.ke",
+        "new_role": "agent",
+        "new_team__fulfilment": "on",
+    }
+    applied = browser.post("/builder/teammates/apply", form)
+    assert "Saved and in force" in applied.text, applied.text
+    with system_session(db) as session:
+        people = {
+            t.handle: t.active
+            for t in session.scalars(
+                select(Teammate)
+                .join(Workspace, Workspace.id == Teammate.workspace_id)
+                .where(Workspace.slug == folder.name)
+            )
+        }
+    assert people["zawadi"] is True and people["kevin"] is False
+    text = read_text(folder / "workspace.yaml")
+    assert "    members: [zawadi]\n" in text and "handle: kevin" not in text
