@@ -117,3 +117,24 @@ def test_a_broken_rule_shows_its_error_at_its_line_as_you_type(
     expect(error.locator("pre.source")).to_contain_text(f'{line} |   send template "quote_redy"')
     page.screenshot(path=str(SCREENSHOTS / "builder-rule-error.png"), full_page=True)
     assert read_text(folder / "rules" / "sales.kazi") == text  # checking writes nothing
+
+
+def test_a_template_previews_like_whatsapp_as_you_type(
+    shop: tuple[Server, Path], browser: Browser
+) -> None:
+    server, folder = shop
+    page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+    page.goto(f"{server.url}/login?workspace={folder.name}")
+    page.fill("input[name=login]", "wanjiru")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{server.url}/builder/templates")
+    first = page.locator("article.template").first
+    body = first.locator("textarea[name=body]")
+    body.fill("Hi {{1}}, your quote {{2}} is KES {{3}}. Ref {{4}}")
+    expect(first.locator(".wa-bubble .wa-body")).to_have_text(
+        "Hi [contact.first_name], your quote [order.items] is KES [order.amount]. Ref {{4}}"
+    )
+    expect(first.locator(".wa-bubble .wa-header")).to_have_text("Quote [order.reference]")
+    expect(first.locator(".checks-out")).to_contain_text("{{4}} has no variable")
+    page.screenshot(path=str(SCREENSHOTS / "builder-template.png"))

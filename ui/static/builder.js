@@ -83,7 +83,7 @@
         ["header", "body", "footer"].forEach(function (part) {
           var field = form.querySelector("[name=" + part + "]");
           var out = bubble.querySelector(".wa-" + part);
-          if (out) out.textContent = field ? fill(field.value, variables) : "";
+          if (out) out.textContent = field ? fill(field.value, variables[part] || {}) : "";
         });
       }
       form.addEventListener("input", render);
