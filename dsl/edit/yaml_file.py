@@ -297,6 +297,20 @@ def _show(path: YamlPath) -> str:
     return ".".join(str(part) for part in path) or "(top)"
 
 
+def line_of(document: Any, path: YamlPath) -> int | None:
+    """The 1-based line where the value at `path` is written, if known."""
+    node: Any = document
+    try:
+        for part in path[:-1]:
+            node = node[part]
+        key = path[-1]
+        where = node.lc
+        line, _ = where.item(key) if isinstance(node, list) else where.value(key)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return int(line) + 1
+
+
 def walk_scalars(node: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Any]]:
     """Every scalar leaf of a loaded document with its path."""
     if isinstance(node, dict):

@@ -138,3 +138,26 @@ def test_a_template_previews_like_whatsapp_as_you_type(
     expect(first.locator(".wa-bubble .wa-header")).to_have_text("Quote [order.reference]")
     expect(first.locator(".checks-out")).to_contain_text("{{4}} has no variable")
     page.screenshot(path=str(SCREENSHOTS / "builder-template.png"))
+
+
+def test_a_refused_pipeline_marks_the_stage_the_error_is_about(
+    shop: tuple[Server, Path], browser: Browser
+) -> None:
+    server, folder = shop
+    page = browser.new_context(viewport={"width": 1280, "height": 2200}).new_page()
+    page.goto(f"{server.url}/login?workspace={folder.name}")
+    page.fill("input[name=login]", "wanjiru")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{server.url}/builder/pipelines")
+    before = read_text(folder / "pipelines.yaml")
+    sales = page.locator("article.pipeline").first
+    # Nothing leads to delivery any more: the compiler refuses an unreachable stage.
+    sales.locator("input[name=move__fulfilment__delivery]").uncheck()
+    sales.locator("button[type=submit]").click()
+    expect(page.locator("#preview h3")).to_have_text("Not saved: the workspace would not compile")
+    marked = sales.locator("li.has-error")
+    expect(marked).to_have_count(1)
+    expect(marked).to_have_attribute("data-stage", "delivery")
+    expect(marked.locator(".field-error")).to_contain_text("cannot be reached")
+    assert read_text(folder / "pipelines.yaml") == before

@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from dsl.edit import FolderDraft, YamlEditError, YamlFile, folder_version, read_text
 from dsl.edit.preview import check, preview
-from dsl.edit.yaml_file import plain, walk_scalars
+from dsl.edit.yaml_file import line_of, plain, walk_scalars
 from engine.auth import Principal
 from engine.auth.policy import Action, require
 from engine.composition import Runtime
@@ -99,8 +99,12 @@ def _section_context(section: str, folder: Path, selected: str | None) -> dict[s
         )
         return {"data": data, "days": list(_DAYS), "holidays": holidays}
     if section == "pipelines":
-        pipelines = (_load(folder, "pipelines.yaml") or {}).get("pipelines") or []
-        for item in pipelines:
+        path = folder / "pipelines.yaml"
+        document = YamlFile.parse(read_text(path)).document if path.is_file() else {}
+        pipelines = plain(document or {}).get("pipelines") or []
+        for p, item in enumerate(pipelines):
+            for s, stage in enumerate(item.get("stages") or []):
+                stage["line"] = line_of(document, ("pipelines", p, "stages", s, "name"))
             moves = item.get("moves") or {}
             item["graph"] = json.dumps(
                 {
@@ -115,7 +119,7 @@ def _section_context(section: str, folder: Path, selected: str | None) -> dict[s
                     "edges": [[a, b] for a, targets in moves.items() for b in targets or []],
                 }
             )
-        return {"pipelines": pipelines}
+        return {"pipelines": pipelines, "file": "pipelines.yaml"}
     if section == "templates":
         items = (_load(folder, "templates.yaml") or {}).get("templates") or []
         for item in items:
@@ -158,6 +162,7 @@ def _fields_context(folder: Path, section: str) -> dict[str, Any]:
                     else str(value),
                     "secret": str(value)[4:] if secret else None,
                     "kind": type(value).__name__,
+                    "line": line_of(document, leaf),
                 }
             )
         title = str(item.get("name", index)) if isinstance(item, dict) else str(index)

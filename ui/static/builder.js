@@ -109,6 +109,28 @@
     editor.setSelectionRange(offset, offset);
   });
 
+  // A refused preview names file:line; the field written on that line shows the error too.
+  function markFields(preview) {
+    document.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+    document.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+    preview.querySelectorAll(".diagnostic[data-file][data-line]").forEach(function (item) {
+      var selector = '[data-file="' + item.getAttribute("data-file") + '"][data-line="' + item.getAttribute("data-line") + '"]';
+      document.querySelectorAll(".builder " + selector).forEach(function (field) {
+        field.classList.add("has-error");
+        var note = document.createElement("small");
+        note.className = "field-error";
+        note.textContent = item.getAttribute("data-message") || "";
+        field.appendChild(note);
+      });
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail && event.detail.target && event.detail.target.id === "preview") {
+      markFields(event.detail.target);
+    }
+  });
+
   function init(root) {
     sortable(root);
     diagram(root);
