@@ -315,3 +315,31 @@ def test_a_new_teammate_and_a_deactivation_reach_the_database(
     assert people["zawadi"] is True and people["kevin"] is False
     text = read_text(folder / "workspace.yaml")
     assert "    members: [zawadi]\n" in text and "handle: kevin" not in text
+
+
+def test_a_rule_added_with_the_form_shows_its_text_and_goes_in_force(
+    shop: tuple[Browser, Path],
+) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    before = read_text(folder / "rules" / "service.kazi")
+    form = {
+        "version": folder_version(folder),
+        "file": "rules/service.kazi",
+        "name": "Tag delivered orders",
+        "trigger": "stage entered",
+        "subject": "completed",
+        "action1_kind": "tag",
+        "action1_value": "delivered",
+    }
+    preview = browser.post("/builder/newrule/preview", form)
+    assert "+rule &#34;Tag delivered orders&#34;" in preview.text, preview.text
+    assert "+when stage entered &#34;completed&#34;" in preview.text
+    applied = browser.post("/builder/newrule/apply", form)
+    assert "Saved and in force" in applied.text, applied.text
+    after = read_text(folder / "rules" / "service.kazi")
+    assert after.startswith(before)
+    assert after.endswith(
+        'rule "Tag delivered orders"\nwhen stage entered "completed"\n'
+        'then\n  tag "delivered"\nend\n'
+    )

@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 
 from dsl.edit import FolderDraft, YamlEditError, YamlFile, folder_version, read_text
 from dsl.edit.preview import check, preview
+from dsl.edit.rule_form import ACTIONS, TRIGGERS
 from dsl.edit.yaml_file import line_of, plain, walk_scalars
 from engine.auth import Principal
 from engine.auth.policy import Action, require
@@ -136,7 +137,13 @@ def _section_context(section: str, folder: Path, selected: str | None) -> dict[s
         files = sorted(p.relative_to(folder).as_posix() for p in (folder / "rules").glob("*.kazi"))
         chosen = selected if selected in files else (files[0] if files else "rules/new.kazi")
         path = folder / chosen
-        return {"files": files, "file": chosen, "text": read_text(path) if path.is_file() else ""}
+        return {
+            "files": files,
+            "file": chosen,
+            "text": read_text(path) if path.is_file() else "",
+            "triggers": list(TRIGGERS),
+            "actions": list(ACTIONS),
+        }
     return _fields_context(folder, section)
 
 

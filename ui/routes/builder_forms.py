@@ -15,6 +15,7 @@ from typing import Any
 
 from dsl.edit import FolderDraft, YamlEditError
 from dsl.edit import operations as op
+from dsl.edit.rule_form import ActionRow, RuleForm, RuleFormError, append_rule
 
 FormData = Mapping[str, str]
 
@@ -167,7 +168,39 @@ def fields(section: str) -> Callable[[FolderDraft, FormData], None]:
     return edit
 
 
+def new_rule(draft: FolderDraft, form: FormData) -> None:
+    """A rule from the form, added at the end of the chosen rule file."""
+    name = form.get("file", "")
+    if not re.match(r"^rules/[A-Za-z0-9_-]+\.kazi$", name):
+        raise YamlEditError(f"{name!r} is not a rule file name (rules/<name>.kazi)")
+
+    def rows(prefix: str) -> list[ActionRow]:
+        out = []
+        for n in range(1, 6):
+            kind = form.get(f"{prefix}{n}_kind", "")
+            if kind:
+                out.append(ActionRow(kind, form.get(f"{prefix}{n}_value", "")))
+        return out
+
+    rule = RuleForm(
+        name=form.get("name", ""),
+        trigger=form.get("trigger", ""),
+        subject=form.get("subject", ""),
+        condition=form.get("condition", ""),
+        actions=rows("action"),
+        delay=form.get("delay", ""),
+        guard=form.get("guard", ""),
+        delayed=rows("later"),
+    )
+    try:
+        text = rule.text()
+    except RuleFormError as error:
+        raise YamlEditError(str(error)) from error
+    draft.set_text(name, append_rule(draft.text(name), text))
+
+
 SECTIONS: dict[str, Callable[[FolderDraft, FormData], None]] = {
+    "newrule": new_rule,
     **{section: fields(section) for section in FIELD_FILES},
     "workspace": workspace,
     "pipelines": pipeline,
