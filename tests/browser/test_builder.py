@@ -161,3 +161,30 @@ def test_a_refused_pipeline_marks_the_stage_the_error_is_about(
     expect(marked).to_have_attribute("data-stage", "delivery")
     expect(marked.locator(".field-error")).to_contain_text("cannot be reached")
     assert read_text(folder / "pipelines.yaml") == before
+
+
+def test_a_rule_added_with_the_form_shows_the_text_it_wrote(
+    shop: tuple[Server, Path], browser: Browser
+) -> None:
+    server, folder = shop
+    page = browser.new_context(viewport={"width": 1280, "height": 1600}).new_page()
+    page.goto(f"{server.url}/login?workspace={folder.name}")
+    page.fill("input[name=login]", "wanjiru")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{server.url}/builder/rules?file=rules/service.kazi")
+    form = page.locator("form.rule-form")
+    form.locator("input[name=name]").fill("Tag delivered orders")
+    form.locator("select[name=trigger]").select_option("stage entered")
+    form.locator("input[name=subject]").fill("completed")
+    form.locator("select[name=action1_kind]").select_option("tag")
+    form.locator("input[name=action1_value]").fill("delivered")
+    form.locator("button[type=submit]").click()
+    diff = page.locator("#preview pre.diff").first
+    expect(diff).to_contain_text('+rule "Tag delivered orders"')
+    expect(diff).to_contain_text('+when stage entered "completed"')
+    expect(diff).to_contain_text('+  tag "delivered"')
+    page.screenshot(path=str(SCREENSHOTS / "builder-rule-form.png"), full_page=True)
+    page.locator("#preview button[type=submit]").click()
+    expect(page.locator("#preview h3")).to_have_text("Saved and in force")
+    assert read_text(folder / "rules" / "service.kazi").endswith('  tag "delivered"\nend\n')
