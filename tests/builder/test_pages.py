@@ -343,3 +343,15 @@ def test_a_rule_added_with_the_form_shows_its_text_and_goes_in_force(
         'rule "Tag delivered orders"\nwhen stage entered "completed"\n'
         'then\n  tag "delivered"\nend\n'
     )
+
+
+def test_applying_no_change_says_so_and_writes_nothing(shop: tuple[Browser, Path]) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    before = read_text(folder / "workspace.yaml")
+    answer = browser.post(
+        "/builder/workspace/apply",
+        {"version": folder_version(folder), "name": "Duka Bora Electronics"},
+    )
+    assert "Nothing changed" in answer.text
+    assert read_text(folder / "workspace.yaml") == before
