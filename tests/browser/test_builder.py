@@ -3,6 +3,7 @@ kept) and applies it; the change is in force."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 
 from dsl.edit.folder import read_text
@@ -22,7 +23,15 @@ from engine.workspaces.load import load_folder
 from tests.browser.conftest import Server, running_server
 
 PASSWORD = "builder browser password"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# `KAZI_SCREENSHOTS=docs/screenshots pytest tests/browser/test_builder.py` refreshes the
+# README's pictures; a plain test run leaves the tracked files alone.
+SCREENSHOTS = os.environ.get("KAZI_SCREENSHOTS")
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=full_page)
 
 
 @pytest.fixture()
@@ -79,14 +88,13 @@ def test_a_manager_drags_a_stage_and_saves_it(shop: tuple[Server, Path], browser
     expect(sales.locator("input.stage-order")).to_have_value(
         "inquiry,lost,quote,payment,fulfilment,delivery,completed"
     )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     sales.locator("button[type=submit]").click()
     preview = page.locator("#preview")
     expect(preview.locator("h3")).to_have_text("Preview")
     diff = preview.locator("pre.diff").first.inner_text()
     assert "-      - name: lost" in diff and "+      - name: lost" in diff
     assert "# One sale" not in diff  # the comment is untouched, so not in the diff
-    page.screenshot(path=str(SCREENSHOTS / "builder-pipeline-preview.png"), full_page=True)
+    screenshot(page, "builder-pipeline-preview.png")
     preview.locator("input[name=message]").fill("Lost right after inquiry")
     preview.locator("button[type=submit]").click()
     expect(preview.locator("h3")).to_have_text("Saved and in force")
@@ -115,7 +123,7 @@ def test_a_broken_rule_shows_its_error_at_its_line_as_you_type(
     expect(error).to_contain_text(f"rules/sales.kazi:{line}:")
     expect(error).to_contain_text("quote_redy")
     expect(error.locator("pre.source")).to_contain_text(f'{line} |   send template "quote_redy"')
-    page.screenshot(path=str(SCREENSHOTS / "builder-rule-error.png"), full_page=True)
+    screenshot(page, "builder-rule-error.png")
     assert read_text(folder / "rules" / "sales.kazi") == text  # checking writes nothing
 
 
@@ -137,7 +145,7 @@ def test_a_template_previews_like_whatsapp_as_you_type(
     )
     expect(first.locator(".wa-bubble .wa-header")).to_have_text("Quote [order.reference]")
     expect(first.locator(".checks-out")).to_contain_text("{{4}} has no variable")
-    page.screenshot(path=str(SCREENSHOTS / "builder-template.png"))
+    screenshot(page, "builder-template.png", full_page=False)
 
 
 def test_a_refused_pipeline_marks_the_stage_the_error_is_about(
@@ -184,7 +192,7 @@ def test_a_rule_added_with_the_form_shows_the_text_it_wrote(
     expect(diff).to_contain_text('+rule "Tag delivered orders"')
     expect(diff).to_contain_text('+when stage entered "completed"')
     expect(diff).to_contain_text('+  tag "delivered"')
-    page.screenshot(path=str(SCREENSHOTS / "builder-rule-form.png"), full_page=True)
+    screenshot(page, "builder-rule-form.png")
     page.locator("#preview button[type=submit]").click()
     expect(page.locator("#preview h3")).to_have_text("Saved and in force")
     assert read_text(folder / "rules" / "service.kazi").endswith('  tag "delivered"\nend\n')
