@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HTMX := ui/static/vendor/htmx.min.js
+# The builder's drag-to-reorder and its pipeline diagram layout, from npm like htmx.
+BUILDER_JS := ui/static/vendor/Sortable.min.js ui/static/vendor/dagre.min.js
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -17,7 +19,7 @@ PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: install demo test lint typecheck layering test-sqlite test-postgres bench bench-inbox bench-ai clean
 
-install: $(STAMP) $(HTMX)
+install: $(STAMP) $(HTMX) $(BUILDER_JS)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,11 @@ $(HTMX): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	mkdir -p $(dir $(HTMX))
 	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+
+$(BUILDER_JS): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p ui/static/vendor
+	cp node_modules/sortablejs/Sortable.min.js node_modules/@dagrejs/dagre/dist/dagre.min.js ui/static/vendor/
 
 # Browser tests drive Debian's chromium, never a browser downloaded by a test tool.
 $(CHROMIUM):

@@ -27,6 +27,7 @@ from ui.routes.api_ai import AiApiController
 from ui.routes.api_audience import ContactListsApiController
 from ui.routes.api_contacts import ContactsApiController
 from ui.routes.audit import AuditController
+from ui.routes.builder import BuilderController
 from ui.routes.contacts import ContactRecordController, ContactsController
 from ui.routes.conversation import ConversationController
 from ui.routes.failures import FailuresApiController, FailuresPageController
@@ -119,6 +120,7 @@ def create_app(runtime: Runtime) -> Litestar:
             ManagerController,
             ReportsController,
             AuditController,
+            BuilderController,
             NotificationsController,
             FailuresPageController,
             PaymentsPageController,

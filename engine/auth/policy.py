@@ -50,6 +50,7 @@ class Action(StrEnum):
     MANAGE_TEAMMATES = "manage teammates"
     CHANGE_OWN_PASSWORD = "change own password"
     VIEW_REPORTS = "view reports"  # the manager's view: queue health across the team
+    EDIT_CONFIG = "edit config"  # the builder: the workspace folder's files
 
 
 class Owned(Protocol):
@@ -106,6 +107,8 @@ def _reason(principal: Principal, action: Action, subject: Owned | None) -> str 
             return None if is_manager else "only a manager may assign conversations to others"
         case Action.VIEW_REPORTS:
             return None if is_manager else "the manager's view is for managers and admins"
+        case Action.EDIT_CONFIG:
+            return None if is_manager else "the builder is for managers and admins"
         case Action.MANAGE_TEAMMATES:
             return None if principal.at_least(Role.ADMIN) else "only an admin may manage teammates"
         case Action.CHANGE_OWN_PASSWORD:
