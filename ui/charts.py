@@ -13,6 +13,7 @@ import base64
 import csv
 import io
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,11 @@ import pygal
 from pygal.style import Style
 
 from engine.reports.figures import Table
+
+# pygal puts a finder for its map plugins (which Kazi does not use) on sys.meta_path, and
+# it has no find_spec: any importer that asks every finder for a spec, pytest's importlib
+# mode among them, then fails with AttributeError. Take it off again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 
 STYLE = Style(
     background="white",

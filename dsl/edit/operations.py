@@ -49,7 +49,8 @@ def add_stage(draft: FolderDraft, pipeline: str, name: str, label: str) -> None:
 
 
 def rename_stage(draft: FolderDraft, pipeline: str, old: str, new: str) -> None:
-    """Rename a stage everywhere: its entry, `initial`, the moves, and the rule files."""
+    """Rename a stage everywhere: its entry, `initial`, the moves, the rule files, SLA and
+    routing conditions, AI intents and the scenario tests."""
     if old == new:
         return
     file, p = _pipeline(draft, pipeline)
@@ -85,6 +86,11 @@ def rename_stage(draft: FolderDraft, pipeline: str, old: str, new: str) -> None:
                 renamed = rename_stage_in_expression(condition, old, new)
                 if renamed != condition:
                     conditions.set((items, index, key), renamed)
+    if draft.original("ai.yaml") is not None:
+        ai = draft.yaml("ai.yaml")
+        for index, intent in enumerate(ai.get(("intents",)) if ai.has(("intents",)) else []):
+            if isinstance(intent, dict) and intent.get("stage") == old:
+                ai.set(("intents", index, "stage"), new)
     for path in sorted((draft.folder / "tests").glob("*.yaml")):
         _rename_in_scenarios(draft.yaml(f"tests/{path.name}"), old, new)
 

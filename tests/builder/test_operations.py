@@ -39,6 +39,7 @@ def test_renaming_a_stage_renames_its_entry_moves_and_rule_mentions_only() -> No
     added = [line[1:].replace("offer", "quote") for line in scenario_lines if line[0] == "+"]
     assert removed and removed == added  # the same lines, with only the stage renamed
     assert changed == {
+        "ai.yaml": ["-    stage: quote", "+    stage: offer"],
         "pipelines.yaml": [
             "-      - name: quote",
             "+      - name: offer",
