@@ -101,6 +101,14 @@ def stage_time_chart(table: Table) -> str:
     return _svg(chart)
 
 
+def payments_chart(table: Table) -> str:
+    chart = pygal.Bar(**_options("Payments: requested, confirmed, failed, still open"))
+    chart.x_labels = ["requested", "confirmed", "failed", "still open"]
+    for row in table.rows:
+        chart.add(str(row[0]), [row[1], row[2], row[4], row[5]])
+    return _svg(chart)
+
+
 def heat(table: Table) -> list[tuple[str, list[tuple[int, int]]]]:
     """The heatmap's cells with a shade each, 0 (none) to 5 (the busiest hour); shades
     are CSS classes (`heat-N`), since the CSP refuses inline styles."""

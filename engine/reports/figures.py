@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from engine.core.config import WorkspaceConfig
+from engine.core.payments import OPEN_STATES, PaymentState
 from engine.core.tallies import (
     FIRST_RESPONSE,
     MESSAGES_IN,
@@ -32,11 +33,11 @@ from engine.core.tallies import (
     STAGE_LEFT,
     quantile,
 )
-from engine.models import BusinessObject, Conversation, ReportTally, Team, Teammate
+from engine.models import BusinessObject, Conversation, Payment, ReportTally, Team, Teammate
 from engine.models.states import ConversationStatus
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-SECTIONS = ("durations", "sla", "funnel", "heatmap", "teammates")
+SECTIONS = ("durations", "sla", "funnel", "heatmap", "teammates", "payments")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Report:
     funnel: Table
     heatmap: Table
     teammates: Table
+    payments: Table
     numbers: list[str]
     pipelines: list[str]
 
@@ -352,8 +354,103 @@ def teammates(session: Session, filters: Filters) -> Table:
     return table
 
 
-def report(session: Session, filters: Filters, config: WorkspaceConfig | None) -> Report:
-    """Every section of the reports page for `filters`, in the session's workspace."""
+PAYMENT_SOURCES = (
+    ("stk", "Payment requests (STK push)"),
+    ("c2b", "Paid to the till unasked (C2B)"),
+)
+
+
+def payments(session: Session, filters: Filters, zone: tzinfo = UTC) -> Table:
+    """Payments requested -> confirmed: read from the payments themselves (M-Pesa is the
+    truth, and a workspace has far fewer payments than messages), by the local day they
+    were requested. Team, teammate and number are the conversation's; pipeline is the
+    order's. Amounts are in the payments' currency (one per till)."""
+    table = Table(
+        "payments",
+        "Payments requested → confirmed",
+        (
+            "source",
+            "requested",
+            "confirmed",
+            "confirmed_pct",
+            "failed",
+            "still_open",
+            "amount_requested",
+            "amount_confirmed",
+        ),
+    )
+    start = datetime.combine(filters.start, time(), zone)
+    end = datetime.combine(filters.end + timedelta(days=1), time(), zone)
+    query = select(
+        Payment.source,
+        Payment.state,
+        func.count(),
+        func.sum(Payment.amount),
+        func.sum(Payment.paid_amount),
+    ).where(Payment.requested_at >= start, Payment.requested_at < end)
+    if filters.teammate_id is not None or filters.team_id is not None or filters.number:
+        query = query.join(Conversation, Conversation.id == Payment.conversation_id)
+        if filters.teammate_id is not None:
+            query = query.where(Conversation.owner_id == filters.teammate_id)
+        if filters.team_id is not None:
+            query = query.where(Conversation.team_id == filters.team_id)
+        if filters.number:
+            query = query.where(Conversation.business_number == filters.number)
+    if filters.pipeline:
+        query = query.join(BusinessObject, BusinessObject.id == Payment.business_object_id).where(
+            BusinessObject.pipeline == filters.pipeline
+        )
+    found: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {
+            "requested": 0,
+            "paid": 0,
+            "failed": 0,
+            "open": 0,
+            "asked": Decimal(0),
+            "got": Decimal(0),
+        }
+    )
+    for source, state, count, asked, got in session.execute(
+        query.group_by(Payment.source, Payment.state)
+    ):
+        row = found[source]
+        row["requested"] += int(count)
+        row["asked"] += Decimal(asked or 0)
+        if state == PaymentState.PAID:
+            row["paid"] += int(count)
+            row["got"] += Decimal(got or 0)
+        elif state in OPEN_STATES:
+            row["open"] += int(count)
+        else:  # failed, cancelled, timed out: no money came
+            row["failed"] += int(count)
+    for source, label in PAYMENT_SOURCES:
+        row = found.get(source)
+        if row is None:
+            continue
+        table.rows.append(
+            (
+                label,
+                row["requested"],
+                row["paid"],
+                round(100 * row["paid"] / row["requested"], 1) if row["requested"] else None,
+                row["failed"],
+                row["open"],
+                _money(row["asked"]),
+                _money(row["got"]),
+            )
+        )
+    return table
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'))}"
+
+
+def report(
+    session: Session, filters: Filters, config: WorkspaceConfig | None, zone: tzinfo = UTC
+) -> Report:
+    """Every section of the reports page for `filters`, in the session's workspace (whose
+    time zone is `zone`: the day a payment was requested is a local day)."""
     numbers = sorted(
         n
         for n in session.scalars(
@@ -375,6 +472,7 @@ def report(session: Session, filters: Filters, config: WorkspaceConfig | None) -
         funnel=funnel(session, filters, config),
         heatmap=heatmap(session, filters),
         teammates=teammates(session, filters),
+        payments=payments(session, filters, zone),
         numbers=numbers,
         pipelines=pipelines,
     )
