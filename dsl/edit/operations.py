@@ -111,7 +111,9 @@ def _rename_in_scenarios(file: YamlFile, old: str, new: str) -> None:
 
 def remove_stage(draft: FolderDraft, pipeline: str, name: str) -> None:
     """Remove a stage and the moves into and out of it. Rules that still name it are
-    left as written, so the compiler points at them instead of them vanishing."""
+    left as written, so the compiler points at them instead of them vanishing. An AI
+    intent that led to it keeps classifying and only stops leading there: `stage:` is an
+    optional hint, and ai.yaml is not a page where a manager would look for the cause."""
     file, p = _pipeline(draft, pipeline)
     base = ("pipelines", p)
     stages = file.get((*base, "stages"))
@@ -124,6 +126,11 @@ def remove_stage(draft: FolderDraft, pipeline: str, name: str) -> None:
             targets = moves[source]
             if isinstance(targets, list) and name in targets:
                 file.remove((*base, "moves", source, targets.index(name)))
+    if draft.original("ai.yaml") is not None:
+        ai = draft.yaml("ai.yaml")
+        for index, intent in enumerate(ai.get(("intents",)) if ai.has(("intents",)) else []):
+            if isinstance(intent, dict) and intent.get("stage") == name:
+                ai.remove(("intents", index, "stage"))
 
 
 def reorder_stages(draft: FolderDraft, pipeline: str, order: list[str]) -> None:

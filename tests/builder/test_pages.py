@@ -355,3 +355,51 @@ def test_applying_no_change_says_so_and_writes_nothing(shop: tuple[Browser, Path
     )
     assert "Nothing changed" in answer.text
     assert read_text(folder / "workspace.yaml") == before
+
+
+def test_the_merged_config_files_have_pages(shop: tuple[Browser, Path]) -> None:
+    """ai.yaml, knowledge.yaml, consent.yaml and replies.yaml are parts of the folder
+    too: each has a page showing its values, and the nav links them."""
+    browser, _ = shop
+    browser.sign_in("wanjiru")
+    seen = {
+        "ai": ("min_confidence", "Price inquiry", "monthly"),
+        "knowledge": ("Samsung Galaxy A15", "Westlands", "currency"),
+        "consent": ("UNSUBSCRIBE", "SITISHA", "opt_in"),
+        "replies": ("/price (sw)", "Bei na stoki"),
+    }
+    for section, words in seen.items():
+        page = browser.client.get(f"/builder/{section}")
+        assert page.status_code == 200, section
+        assert all(word in page.text for word in words), section
+        assert 'href="/builder/ai"' in page.text and ">AI</a>" in page.text
+
+
+def test_an_ai_budget_is_edited_in_place_and_a_clashing_keyword_refused(
+    shop: tuple[Browser, Path],
+) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    before = read_text(folder / "ai.yaml")
+    applied = browser.post(
+        "/builder/ai/apply",
+        {"version": folder_version(folder), 'f:["budget", "monthly"]': "20"},
+    )
+    assert "Saved and in force" in applied.text, applied.text
+    changed = [
+        (a, b)
+        for a, b in zip(
+            before.splitlines(), read_text(folder / "ai.yaml").splitlines(), strict=True
+        )
+        if a != b
+    ]
+    assert changed == [("  monthly: 15", "  monthly: 20")]
+
+    consent = read_text(folder / "consent.yaml")
+    refused = browser.post(
+        "/builder/consent/apply",
+        {"version": folder_version(folder), 'f:["opt_in", "keywords", "en", 0]': "STOP"},
+    )
+    assert "would not compile" in refused.text and "consent.yaml:" in refused.text
+    assert "a word must mean one thing" in refused.text
+    assert read_text(folder / "consent.yaml") == consent

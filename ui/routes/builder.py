@@ -42,7 +42,11 @@ PAGES = (
     "templates",
     "teammates",
     "rules",
+    "replies",
     "integrations",
+    "ai",
+    "knowledge",
+    "consent",
 )
 _PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
@@ -152,16 +156,15 @@ def _fields_context(folder: Path, section: str) -> dict[str, Any]:
     name, ordered = FIELD_FILES[section]
     path = folder / name
     document = YamlFile.parse(read_text(path)).document if path.is_file() else None
-    entries = []
-    for index, item in enumerate((document or {}).get(ordered) or []):
+
+    def rows_of(node: Any, base: tuple[Any, ...], skip: int) -> list[dict[str, Any]]:
         rows = []
-        for leaf, value in walk_scalars(item, (ordered, index)):
-            label = ".".join(str(part) for part in leaf[2:])
+        for leaf, value in walk_scalars(node, base):
             secret = isinstance(value, str) and value.startswith("env:")
             rows.append(
                 {
                     "name": "f:" + json.dumps(list(leaf)),
-                    "label": label,
+                    "label": ".".join(str(part) for part in leaf[skip:]) or str(leaf[-1]),
                     "value": ""
                     if value is None
                     else str(value).lower()
@@ -172,9 +175,34 @@ def _fields_context(folder: Path, section: str) -> dict[str, Any]:
                     "line": line_of(document, leaf),
                 }
             )
-        title = str(item.get("name", index)) if isinstance(item, dict) else str(index)
-        entries.append({"index": index, "title": title, "rows": rows})
-    return {"entries": entries, "file": name, "ordered": ordered}
+        return rows
+
+    entries = []
+    items = (document or {}).get(ordered) if ordered is not None else None
+    for index, item in enumerate(items or []):
+        title = item.get("name") or item.get("shortcut") if isinstance(item, dict) else None
+        if isinstance(item, dict) and item.get("language"):
+            title = f"{title} ({item['language']})"
+        entries.append(
+            {
+                "index": index,
+                "title": str(title or index),
+                "rows": rows_of(item, (ordered, index), 2),
+            }
+        )
+    # The file's other parts (ai.yaml's provider and budget, knowledge.yaml's delivery
+    # areas and policies, consent.yaml's keywords): edited in place, never reordered.
+    settings = []
+    for key, value in (document or {}).items() if isinstance(document, dict) else ():
+        if key != ordered:
+            settings.append({"index": None, "title": str(key), "rows": rows_of(value, (key,), 1)})
+    return {
+        "entries": entries,
+        "settings": settings,
+        "file": name,
+        "ordered": ordered,
+        "exists": document is not None,
+    }
 
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -111,11 +111,16 @@ def rules(draft: FolderDraft, form: FormData) -> None:
     draft.set_text(name, form.get("text", "").replace("\r\n", "\n"))
 
 
-# Pages that edit a file's plain values in place, with the list whose order matters.
-FIELD_FILES = {
+# Pages that edit a file's plain values in place, with the list whose order matters
+# (None: the file has no such list, only settings).
+FIELD_FILES: dict[str, tuple[str, str | None]] = {
     "routing": ("routing.yaml", "rules"),
     "sla": ("sla.yaml", "policies"),
+    "replies": ("replies.yaml", "replies"),
     "integrations": ("integrations.yaml", "integrations"),
+    "ai": ("ai.yaml", "intents"),
+    "knowledge": ("knowledge.yaml", "products"),
+    "consent": ("consent.yaml", None),
 }
 
 
@@ -154,7 +159,7 @@ def fields(section: str) -> Callable[[FolderDraft, FormData], None]:
             if new != old:
                 file.set(path, new)
         order = [int(i) for i in form.get("order", "").split(",") if i.strip().isdigit()]
-        if order and file.has((ordered,)):
+        if order and ordered is not None and file.has((ordered,)):
             items = file.get((ordered,))
             if sorted(order) != list(range(len(items))):
                 raise YamlEditError("the new order must name every entry once")
