@@ -373,6 +373,9 @@ def test_the_merged_config_files_have_pages(shop: tuple[Browser, Path]) -> None:
         assert page.status_code == 200, section
         assert all(word in page.text for word in words), section
         assert 'href="/builder/ai"' in page.text and ">AI</a>" in page.text
+    rules = browser.client.get("/builder/rules").text
+    assert "<option>inquiry classified as</option>" in rules
+    assert '<option value="warranty">' in rules  # the intents, offered as subjects
 
 
 def test_an_ai_budget_is_edited_in_place_and_a_clashing_keyword_refused(

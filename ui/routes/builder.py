@@ -147,6 +147,11 @@ def _section_context(section: str, folder: Path, selected: str | None) -> dict[s
             "text": read_text(path) if path.is_file() else "",
             "triggers": list(TRIGGERS),
             "actions": list(ACTIONS),
+            "intents": [
+                str(i.get("name"))
+                for i in (_load(folder, "ai.yaml") or {}).get("intents") or []
+                if isinstance(i, dict)
+            ],
         }
     return _fields_context(folder, section)
 
