@@ -101,6 +101,14 @@ def stage_time_chart(table: Table) -> str:
     return _svg(chart)
 
 
+def automations_chart(table: Table) -> str:
+    chart = pygal.HorizontalBar(**_options("Automated messages: sent, and answered within 24 h"))
+    chart.x_labels = [str(row[0]) for row in table.rows]
+    chart.add("sent", [row[1] for row in table.rows])
+    chart.add("replied", [row[2] for row in table.rows])
+    return _svg(chart)
+
+
 def payments_chart(table: Table) -> str:
     chart = pygal.Bar(**_options("Payments: requested, confirmed, failed, still open"))
     chart.x_labels = ["requested", "confirmed", "failed", "still open"]

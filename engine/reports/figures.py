@@ -33,11 +33,20 @@ from engine.core.tallies import (
     STAGE_LEFT,
     quantile,
 )
-from engine.models import BusinessObject, Conversation, Payment, ReportTally, Team, Teammate
-from engine.models.states import ConversationStatus
+from engine.models import (
+    BusinessObject,
+    Conversation,
+    Message,
+    Payment,
+    ReportTally,
+    Team,
+    Teammate,
+)
+from engine.models.states import AuthorKind, ConversationStatus, Direction
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-SECTIONS = ("durations", "sla", "funnel", "heatmap", "teammates", "payments")
+SECTIONS = ("durations", "sla", "funnel", "heatmap", "teammates", "automations", "payments")
+REPLY_WITHIN = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ class Report:
     funnel: Table
     heatmap: Table
     teammates: Table
+    automations: Table
     payments: Table
     numbers: list[str]
     pipelines: list[str]
@@ -354,6 +364,81 @@ def teammates(session: Session, filters: Filters) -> Table:
     return table
 
 
+def _local_bounds(filters: Filters, zone: tzinfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(filters.start, time(), zone)
+    return start, datetime.combine(filters.end + timedelta(days=1), time(), zone)
+
+
+def automations(session: Session, filters: Filters, zone: tzinfo = UTC) -> Table:
+    """Did the automations bring anyone back? Each rule's messages sent in the period
+    (reminders, follow-ups, confirmations), and how many the customer answered within
+    24 hours: a message from them in the same conversation after the send."""
+    hours = int(REPLY_WITHIN.total_seconds() // 3600)
+    table = Table(
+        "automations",
+        f"Automated messages → customer replied within {hours} h",
+        ("rule", "sent", "replied", "replied_pct", "median_reply_h"),
+    )
+    start, end = _local_bounds(filters, zone)
+    sent_query = select(
+        Message.author_rule, Message.conversation_id, Message.provider_timestamp
+    ).where(
+        Message.author_kind == AuthorKind.RULE,
+        Message.direction == Direction.OUTBOUND,
+        Message.provider_timestamp >= start,
+        Message.provider_timestamp < end,
+    )
+    if filters.teammate_id is not None or filters.team_id is not None or filters.number:
+        sent_query = sent_query.join(Conversation, Conversation.id == Message.conversation_id)
+        if filters.teammate_id is not None:
+            sent_query = sent_query.where(Conversation.owner_id == filters.teammate_id)
+        if filters.team_id is not None:
+            sent_query = sent_query.where(Conversation.team_id == filters.team_id)
+        if filters.number:
+            sent_query = sent_query.where(Conversation.business_number == filters.number)
+    sent = [(rule or "", conv, _aware(at)) for rule, conv, at in session.execute(sent_query)]
+    if not sent:
+        return table
+    conversations = sorted({conv for _, conv, _ in sent})
+    answers: dict[int, list[datetime]] = defaultdict(list)
+    for chunk in range(0, len(conversations), 1000):
+        for conv, at in session.execute(
+            select(Message.conversation_id, Message.provider_timestamp)
+            .where(
+                Message.conversation_id.in_(conversations[chunk : chunk + 1000]),
+                Message.direction == Direction.INBOUND,
+                Message.provider_timestamp > start,
+                Message.provider_timestamp <= end + REPLY_WITHIN,
+            )
+            .order_by(Message.conversation_id, Message.provider_timestamp)
+        ):
+            answers[conv].append(_aware(at))
+    by_rule: dict[str, list[float | None]] = defaultdict(list)
+    for rule, conv, at in sent:
+        after = next((a for a in answers.get(conv, ()) if a > at), None)
+        waited = (after - at).total_seconds() if after and after - at <= REPLY_WITHIN else None
+        by_rule[rule].append(waited)
+    for rule in sorted(by_rule):
+        waits = by_rule[rule]
+        replied = sorted(w for w in waits if w is not None)
+        median = replied[(len(replied) - 1) // 2] if replied else None
+        table.rows.append(
+            (
+                rule,
+                len(waits),
+                len(replied),
+                round(100 * len(replied) / len(waits), 1),
+                _hours(median),
+            )
+        )
+    return table
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 PAYMENT_SOURCES = (
     ("stk", "Payment requests (STK push)"),
     ("c2b", "Paid to the till unasked (C2B)"),
@@ -379,8 +464,7 @@ def payments(session: Session, filters: Filters, zone: tzinfo = UTC) -> Table:
             "amount_confirmed",
         ),
     )
-    start = datetime.combine(filters.start, time(), zone)
-    end = datetime.combine(filters.end + timedelta(days=1), time(), zone)
+    start, end = _local_bounds(filters, zone)
     query = select(
         Payment.source,
         Payment.state,
@@ -472,6 +556,7 @@ def report(
         funnel=funnel(session, filters, config),
         heatmap=heatmap(session, filters),
         teammates=teammates(session, filters),
+        automations=automations(session, filters, zone),
         payments=payments(session, filters, zone),
         numbers=numbers,
         pipelines=pipelines,

@@ -18,6 +18,7 @@ from engine.inbox.lookup import directory
 from engine.reports.figures import SECTIONS, Filters, Report, report
 from ui.charts import (
     as_csv,
+    automations_chart,
     durations_chart,
     funnel_chart,
     heat,
@@ -97,6 +98,7 @@ class ReportsController(Controller):
                 "funnel": funnel_chart(found.funnel),
                 "stage_time": stage_time_chart(found.funnel),
                 "payments": payments_chart(found.payments),
+                "automations": automations_chart(found.automations),
             },
             heat=heat(found.heatmap),
         )
