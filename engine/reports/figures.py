@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from engine.core.config import WorkspaceConfig
@@ -383,7 +383,8 @@ def automations(session: Session, filters: Filters, zone: tzinfo = UTC) -> Table
     sent_query = select(
         Message.author_rule, Message.conversation_id, Message.provider_timestamp
     ).where(
-        Message.author_kind == AuthorKind.RULE,
+        # A literal, as in the partial index ix_messages_rule_sends, so PostgreSQL uses it.
+        Message.author_kind == literal_column(f"'{AuthorKind.RULE.value}'"),
         Message.direction == Direction.OUTBOUND,
         Message.provider_timestamp >= start,
         Message.provider_timestamp < end,
