@@ -95,6 +95,21 @@ def rename_stage(draft: FolderDraft, pipeline: str, old: str, new: str) -> None:
         _rename_in_scenarios(draft.yaml(f"tests/{path.name}"), old, new)
 
 
+def quick_reply_renamed(draft: FolderDraft, old: str, new: str) -> None:
+    """A quick reply's shortcut changed: the AI intents that draft from it follow, once no
+    reply (in any language) keeps the old shortcut."""
+    if old == new or draft.original("ai.yaml") is None:
+        return
+    replies = draft.yaml("replies.yaml")
+    left = replies.get(("replies",)) if replies.has(("replies",)) else []
+    if any(isinstance(r, dict) and r.get("shortcut") == old for r in left):
+        return
+    ai = draft.yaml("ai.yaml")
+    for index, intent in enumerate(ai.get(("intents",)) if ai.has(("intents",)) else []):
+        if isinstance(intent, dict) and intent.get("reply") == old:
+            ai.set(("intents", index, "reply"), new)
+
+
 def _rename_in_scenarios(file: YamlFile, old: str, new: str) -> None:
     """Scenario tests name stages as `stage: x` and in `stage entered`/`left` events."""
     for path, value in list(walk_scalars(file.document)):

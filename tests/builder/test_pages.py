@@ -406,3 +406,18 @@ def test_an_ai_budget_is_edited_in_place_and_a_clashing_keyword_refused(
     assert "would not compile" in refused.text and "consent.yaml:" in refused.text
     assert "a word must mean one thing" in refused.text
     assert read_text(folder / "consent.yaml") == consent
+
+
+def test_renaming_a_quick_reply_takes_the_ai_intents_along(shop: tuple[Browser, Path]) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    ai_before = read_text(folder / "ai.yaml")
+    applied = browser.post(
+        "/builder/replies/apply",
+        {"version": folder_version(folder), 'f:["replies", 4, "shortcut"]': "/deliver"},
+    )
+    assert "Saved and in force" in applied.text, applied.text
+    assert "  - shortcut: /deliver\n" in read_text(folder / "replies.yaml")
+    ai_after = read_text(folder / "ai.yaml")
+    assert ai_after == ai_before.replace("    reply: /delivery\n", "    reply: /deliver\n")
+    assert ai_after != ai_before
