@@ -103,7 +103,7 @@ def stage_time_chart(table: Table) -> str:
 
 def automations_chart(table: Table) -> str:
     chart = pygal.HorizontalBar(**_options("Automated messages: sent, and answered within 24 h"))
-    chart.x_labels = [str(row[0]) for row in table.rows]
+    chart.x_labels = [str(row[0]) for row in table.rows]  # type: ignore[misc]
     chart.add("sent", [row[1] for row in table.rows])
     chart.add("replied", [row[2] for row in table.rows])
     return _svg(chart)

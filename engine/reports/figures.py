@@ -509,9 +509,9 @@ def payments(session: Session, filters: Filters, zone: tzinfo = UTC) -> Table:
         else:  # failed, cancelled, timed out: no money came
             row["failed"] += int(count)
     for source, label in PAYMENT_SOURCES:
-        row = found.get(source)
-        if row is None:
+        if source not in found:
             continue
+        row = found[source]
         table.rows.append(
             (
                 label,
