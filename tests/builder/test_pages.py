@@ -17,8 +17,16 @@ from dsl.edit.folder import folder_version, read_text
 from engine.auth.passwords import hash_password
 from engine.composition import build_runtime
 from engine.core.clock import FrozenClock
-from engine.db import system_session
-from engine.models import ConfigVersion, Teammate, Workspace
+from engine.db import system_session, unit_of_work
+from engine.models import (
+    AuthorKind,
+    ConfigVersion,
+    Contact,
+    Conversation,
+    Message,
+    Teammate,
+    Workspace,
+)
 from engine.settings import Settings
 from engine.workspaces.load import load_folder
 from tests.inbox.seed import fast_password_hashing
@@ -421,3 +429,51 @@ def test_renaming_a_quick_reply_takes_the_ai_intents_along(shop: tuple[Browser, 
     ai_after = read_text(folder / "ai.yaml")
     assert ai_after == ai_before.replace("    reply: /delivery\n", "    reply: /deliver\n")
     assert ai_after != ai_before
+
+
+def test_the_preview_runs_a_simulation_over_last_weeks_messages(
+    shop: tuple[Browser, Path], db: Engine
+) -> None:
+    browser, folder = shop
+    with system_session(db) as session:
+        workspace_id = session.scalar(select(Workspace.id).where(Workspace.slug == browser.slug))
+    assert workspace_id is not None
+    with unit_of_work(db, workspace_id) as session:
+        contact = Contact(profile_name="Achieng")
+        session.add(contact)
+        session.flush()
+        conversation = Conversation(
+            contact_id=contact.id,
+            business_number="+254711502300",
+            status="open",
+            opened_at=NOW.replace(day=2),
+        )
+        session.add(conversation)
+        session.flush()
+        session.add(
+            Message(
+                conversation_id=conversation.id,
+                direction="inbound",
+                type="text",
+                body="bei ya Samsung A15 ni ngapi?",
+                author_kind=AuthorKind.CONTACT,
+                author_contact_id=contact.id,
+                provider_timestamp=NOW.replace(day=2),
+            )
+        )
+    browser.sign_in("wanjiru")
+    text = read_text(folder / "rules" / "sales.kazi").replace(
+        '  tag "price-asked"\n', '  tag "price-asked"\n  tag "hot"\n', 1
+    )
+    form = {"version": folder_version(folder), "file": "rules/sales.kazi", "text": text}
+    preview = browser.post("/builder/rules/preview", form)
+    assert (
+        'hx-post="/builder/rules/simulate"' in preview.text and 'hx-trigger="load"' in preview.text
+    )
+    played = browser.post("/builder/rules/simulate", form)
+    assert played.status_code == 200, played.text
+    assert "1 customer message in 1 conversation" in played.text
+    assert "<strong>tags hot: 1 instead of 0</strong>" in played.text
+    assert "tags price-asked: 1, as now" in played.text
+    browser.sign_in("brian")  # an agent
+    assert browser.post("/builder/rules/simulate", form).status_code == 403

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,15 +17,17 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from dsl.edit import FolderDraft, YamlEditError, YamlFile, folder_version, read_text
-from dsl.edit.preview import check, preview
+from dsl.edit.preview import check, preview, write_copy
 from dsl.edit.rule_form import ACTIONS, TRIGGERS
 from dsl.edit.yaml_file import line_of, plain, walk_scalars
+from dsl.workspace import compile_workspace
 from engine.auth import Principal
 from engine.auth.policy import Action, require
 from engine.composition import Runtime
 from engine.db import workspace_session
 from engine.inbox.errors import NotFound
 from engine.models import Teammate
+from engine.reports.simulation import simulate
 from engine.workspaces.builder import Editor, StaleDraft, apply, snapshot
 from engine.workspaces.installed import INSTALLED
 from ui.dependencies import RuntimeDependency
@@ -302,6 +305,34 @@ class BuilderController(Controller):
             return Template(template_name="builder/_applied.html", context=context)
         context.update(outcome=outcome, version=_remember(folder))
         return Template(template_name="builder/_applied.html", context=context)
+
+    @post("/{section:str}/simulate", sync_to_thread=True, status_code=200)
+    def simulation(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        section: FromPath[str],
+        data: Form,
+    ) -> Template:
+        """The last week's customer messages through the rules in force and the draft."""
+        folder, _ = _folder(runtime, principal)
+        context: dict[str, Any] = {}
+        try:
+            draft = draft_for(section, folder, data)
+        except YamlEditError as error:
+            context["problem"] = str(error)
+            return Template(template_name="builder/_simulation.html", context=context)
+        before = compile_workspace(folder, capabilities=INSTALLED).graph
+        with tempfile.TemporaryDirectory(prefix="kazi-simulate-") as scratch:
+            after = compile_workspace(
+                write_copy(folder, draft.changes(), Path(scratch)), capabilities=INSTALLED
+            ).graph
+        if before is None or after is None:
+            context["problem"] = "the workspace does not compile, before or after this change"
+            return Template(template_name="builder/_simulation.html", context=context)
+        with workspace_session(runtime.db, principal.workspace_id) as session:
+            context["simulation"] = simulate(session, before, after, runtime.clock.now())
+        return Template(template_name="builder/_simulation.html", context=context)
 
     @post("/rules/check", sync_to_thread=True, status_code=200)
     def check_rules(
