@@ -148,6 +148,7 @@ def fields(section: str) -> Callable[[FolderDraft, FormData], None]:
 
     def edit(draft: FolderDraft, form: FormData) -> None:
         file = draft.yaml(name)
+        renamed: list[tuple[str, str]] = []
         for key, raw in form.items():
             if not key.startswith("f:"):
                 continue
@@ -158,6 +159,10 @@ def fields(section: str) -> Callable[[FolderDraft, FormData], None]:
             new = _coerce(old, raw)
             if new != old:
                 file.set(path, new)
+                if name == "replies.yaml" and path[-1] == "shortcut":
+                    renamed.append((str(old), str(new)))
+        for old_shortcut, new_shortcut in renamed:
+            op.quick_reply_renamed(draft, old_shortcut, new_shortcut)
         order = [int(i) for i in form.get("order", "").split(",") if i.strip().isdigit()]
         if order and ordered is not None and file.has((ordered,)):
             items = file.get((ordered,))
