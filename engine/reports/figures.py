@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.core.config import WorkspaceConfig
 from engine.core.payments import OPEN_STATES, PaymentState
@@ -380,9 +380,20 @@ def automations(session: Session, filters: Filters, zone: tzinfo = UTC) -> Table
         ("rule", "sent", "replied", "replied_pct", "median_reply_h"),
     )
     start, end = _local_bounds(filters, zone)
-    sent_query = select(
-        Message.author_rule, Message.conversation_id, Message.provider_timestamp
-    ).where(
+    # Each send with the customer's first message after it: one index seek per send on
+    # (conversation_id, provider_timestamp), not a read of every later message.
+    answer = aliased(Message)
+    first_answer = (
+        select(func.min(answer.provider_timestamp))
+        .where(
+            answer.conversation_id == Message.conversation_id,
+            answer.direction == Direction.INBOUND,
+            answer.provider_timestamp > Message.provider_timestamp,
+        )
+        .correlate(Message)
+        .scalar_subquery()
+    )
+    sent_query = select(Message.author_rule, Message.provider_timestamp, first_answer).where(
         # A literal, as in the partial index ix_messages_rule_sends, so PostgreSQL uses it.
         Message.author_kind == literal_column(f"'{AuthorKind.RULE.value}'"),
         Message.direction == Direction.OUTBOUND,
@@ -397,28 +408,13 @@ def automations(session: Session, filters: Filters, zone: tzinfo = UTC) -> Table
             sent_query = sent_query.where(Conversation.team_id == filters.team_id)
         if filters.number:
             sent_query = sent_query.where(Conversation.business_number == filters.number)
-    sent = [(rule or "", conv, _aware(at)) for rule, conv, at in session.execute(sent_query)]
-    if not sent:
-        return table
-    conversations = sorted({conv for _, conv, _ in sent})
-    answers: dict[int, list[datetime]] = defaultdict(list)
-    for chunk in range(0, len(conversations), 1000):
-        for conv, at in session.execute(
-            select(Message.conversation_id, Message.provider_timestamp)
-            .where(
-                Message.conversation_id.in_(conversations[chunk : chunk + 1000]),
-                Message.direction == Direction.INBOUND,
-                Message.provider_timestamp > start,
-                Message.provider_timestamp <= end + REPLY_WITHIN,
-            )
-            .order_by(Message.conversation_id, Message.provider_timestamp)
-        ):
-            answers[conv].append(_aware(at))
     by_rule: dict[str, list[float | None]] = defaultdict(list)
-    for rule, conv, at in sent:
-        after = next((a for a in answers.get(conv, ()) if a > at), None)
-        waited = (after - at).total_seconds() if after and after - at <= REPLY_WITHIN else None
-        by_rule[rule].append(waited)
+    for rule, at, after in session.execute(sent_query):
+        waited = None
+        if after is not None:
+            gap = _aware(after) - _aware(at)
+            waited = gap.total_seconds() if gap <= REPLY_WITHIN else None
+        by_rule[rule or ""].append(waited)
     for rule in sorted(by_rule):
         waits = by_rule[rule]
         replied = sorted(w for w in waits if w is not None)
