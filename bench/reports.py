@@ -149,6 +149,39 @@ def _timed(figure: inbox.Figure, call: Callable[[], Any]) -> None:
     figure.times_ms.append((time.perf_counter() - started) * 1000)
 
 
+def seed_automations_and_payments(engine: Engine, seeded: inbox.Seeded) -> tuple[int, int]:
+    """One outbound message in twelve becomes a rule's (two rule names), so the automation
+    section has sends to follow up; one conversation in eight gets an M-Pesa request, most
+    paid, some failed or still open."""
+    workspace = seeded.workspace_id
+    with engine.begin() as connection:
+        sends = connection.execute(
+            text(
+                "UPDATE messages SET author_kind = 'rule', author_teammate_id = NULL, "
+                "author_rule = CASE WHEN id % 24 = 0 THEN 'Quote reminder' "
+                "ELSE 'Payment nudge' END "
+                "WHERE workspace_id = :w AND direction = 'outbound' AND id % 12 = 0"
+            ),
+            {"w": workspace},
+        ).rowcount
+        paid = connection.execute(
+            text(
+                "INSERT INTO payments (workspace_id, provider, integration, source, request_key, "
+                "conversation_id, phone, amount, paid_amount, currency, state, requested_at, "
+                "queries, created_at, updated_at) "
+                "SELECT workspace_id, 'mpesa', 'mpesa', 'stk', 'bench-' || id, id, NULL, "
+                "1000 + id % 50 * 100, CASE WHEN id % 5 < 3 THEN 1000 + id % 50 * 100 END, "
+                "'KES', CASE WHEN id % 5 < 3 THEN 'paid' WHEN id % 5 = 3 THEN 'failed' "
+                "ELSE 'pending' END, opened_at + interval '2 hours', 0, now(), now() "
+                "FROM conversations WHERE workspace_id = :w AND id % 8 = 0"
+            ),
+            {"w": workspace},
+        ).rowcount
+        connection.execute(text("ANALYZE messages"))
+        connection.execute(text("ANALYZE payments"))
+    return int(sends or 0), int(paid or 0)
+
+
 def measure(
     url: str, engine: Engine, seeded: inbox.Seeded, configs: Path, var: Path, runs: int
 ) -> list[inbox.Figure]:
@@ -170,6 +203,8 @@ def measure(
         ("pipeline funnel", lambda s: sections.funnel(s, plain, config)),
         ("volume heatmap", lambda s: sections.heatmap(s, plain)),
         ("per-teammate table", lambda s: sections.teammates(s, plain)),
+        ("automations -> replies", lambda s: sections.automations(s, plain)),
+        ("payments requested -> confirmed", lambda s: sections.payments(s, plain)),
         ("whole report, one teammate", lambda s: sections.report(s, person, config)),
         ("whole report (every section)", lambda s: sections.report(s, plain, config)),
     ]
@@ -246,6 +281,11 @@ def main(argv: list[str] | None = None) -> None:
             started = time.perf_counter()
             seeded = inbox.seed(engine, sizes, NOW, progress=True)
             moves, clocks = seed_history(engine, seeded)
+            rule_sends, payments = seed_automations_and_payments(engine, seeded)
+            print(
+                f"marked {rule_sends:,} sends as rule-sent, added {payments:,} payments",
+                file=sys.stderr,
+            )
             print(
                 f"seeded {sizes} + {moves:,} stage moves, {clocks:,} SLA clocks "
                 f"in {time.perf_counter() - started:.0f} s",

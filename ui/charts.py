@@ -101,6 +101,22 @@ def stage_time_chart(table: Table) -> str:
     return _svg(chart)
 
 
+def automations_chart(table: Table) -> str:
+    chart = pygal.HorizontalBar(**_options("Automated messages: sent, and answered within 24 h"))
+    chart.x_labels = [str(row[0]) for row in table.rows]  # type: ignore[misc]
+    chart.add("sent", [row[1] for row in table.rows])
+    chart.add("replied", [row[2] for row in table.rows])
+    return _svg(chart)
+
+
+def payments_chart(table: Table) -> str:
+    chart = pygal.Bar(**_options("Payments: requested, confirmed, failed, still open"))
+    chart.x_labels = ["requested", "confirmed", "failed", "still open"]
+    for row in table.rows:
+        chart.add(str(row[0]), [row[1], row[2], row[4], row[5]])
+    return _svg(chart)
+
+
 def heat(table: Table) -> list[tuple[str, list[tuple[int, int]]]]:
     """The heatmap's cells with a shade each, 0 (none) to 5 (the busiest hour); shades
     are CSS classes (`heat-N`), since the CSP refuses inline styles."""

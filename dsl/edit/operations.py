@@ -95,6 +95,21 @@ def rename_stage(draft: FolderDraft, pipeline: str, old: str, new: str) -> None:
         _rename_in_scenarios(draft.yaml(f"tests/{path.name}"), old, new)
 
 
+def quick_reply_renamed(draft: FolderDraft, old: str, new: str) -> None:
+    """A quick reply's shortcut changed: the AI intents that draft from it follow, once no
+    reply (in any language) keeps the old shortcut."""
+    if old == new or draft.original("ai.yaml") is None:
+        return
+    replies = draft.yaml("replies.yaml")
+    left = replies.get(("replies",)) if replies.has(("replies",)) else []
+    if any(isinstance(r, dict) and r.get("shortcut") == old for r in left):
+        return
+    ai = draft.yaml("ai.yaml")
+    for index, intent in enumerate(ai.get(("intents",)) if ai.has(("intents",)) else []):
+        if isinstance(intent, dict) and intent.get("reply") == old:
+            ai.set(("intents", index, "reply"), new)
+
+
 def _rename_in_scenarios(file: YamlFile, old: str, new: str) -> None:
     """Scenario tests name stages as `stage: x` and in `stage entered`/`left` events."""
     for path, value in list(walk_scalars(file.document)):
@@ -111,7 +126,9 @@ def _rename_in_scenarios(file: YamlFile, old: str, new: str) -> None:
 
 def remove_stage(draft: FolderDraft, pipeline: str, name: str) -> None:
     """Remove a stage and the moves into and out of it. Rules that still name it are
-    left as written, so the compiler points at them instead of them vanishing."""
+    left as written, so the compiler points at them instead of them vanishing. An AI
+    intent that led to it keeps classifying and only stops leading there: `stage:` is an
+    optional hint, and ai.yaml is not a page where a manager would look for the cause."""
     file, p = _pipeline(draft, pipeline)
     base = ("pipelines", p)
     stages = file.get((*base, "stages"))
@@ -124,6 +141,11 @@ def remove_stage(draft: FolderDraft, pipeline: str, name: str) -> None:
             targets = moves[source]
             if isinstance(targets, list) and name in targets:
                 file.remove((*base, "moves", source, targets.index(name)))
+    if draft.original("ai.yaml") is not None:
+        ai = draft.yaml("ai.yaml")
+        for index, intent in enumerate(ai.get(("intents",)) if ai.has(("intents",)) else []):
+            if isinstance(intent, dict) and intent.get("stage") == name:
+                ai.remove(("intents", index, "stage"))
 
 
 def reorder_stages(draft: FolderDraft, pipeline: str, order: list[str]) -> None:

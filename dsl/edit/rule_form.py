@@ -20,6 +20,13 @@ TRIGGERS: dict[str, bool] = {
     "sla breached": True,
     "payment confirmed": False,
     "payment failed": False,
+    "inquiry classified as": True,  # an intent of ai.yaml
+}
+
+# Triggers whose subject cannot be left out.
+SUBJECT_REQUIRED: dict[str, str] = {
+    "status changed to": "a status",
+    "inquiry classified as": "an intent (ai.yaml)",
 }
 
 # Actions the form offers: what is written before the quoted argument.
@@ -84,8 +91,8 @@ class RuleForm:
         trigger = self.trigger
         if TRIGGERS[trigger] and self.subject.strip():
             trigger += " " + quoted(self.subject.strip())
-        elif trigger == "status changed to":
-            raise RuleFormError("'status changed to' needs a status")
+        elif trigger in SUBJECT_REQUIRED:
+            raise RuleFormError(f"'{trigger}' needs {SUBJECT_REQUIRED[trigger]}")
         lines = [f"rule {quoted(self.name.strip())}", f"when {trigger}"]
         if self.condition.strip():
             lines.append(f"if {self.condition.strip()}")

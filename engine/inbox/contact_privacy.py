@@ -27,6 +27,7 @@ from engine.inbox.audit import record
 from engine.inbox.contacts import surviving_contact
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.models import (
+    AiResult,
     AuditLog,
     BusinessObject,
     ConsentEvent,
@@ -46,6 +47,7 @@ from engine.models import (
     Notification,
     OutboxRow,
     OutboxState,
+    Payment,
     RuleFiring,
     ScheduledAction,
     Task,
@@ -287,6 +289,7 @@ class Erasure:
     raw_records: int  # webhook payloads, outbox payloads, audit details and the like
     files: int = 0  # media bytes Kazi kept, deleted
     sends_cancelled: int = 0  # messages still waiting to go out to them, never sent now
+    ai_results: int = 0  # the AI's intents, details and summaries of their words, deleted
 
 
 def _count(result: Result[Any]) -> int:
@@ -388,6 +391,18 @@ def erase_contact(
         select(MessageStatusEvent).where(MessageStatusEvent.message_id.in_(message_ids))
     ):
         event.raw = {}
+    # The AI's answers repeat what the person wrote (summaries, extracted numbers and
+    # places): they go, and staff can ask again of what is left.
+    ai_results = _count(
+        session.execute(
+            delete(AiResult).where(
+                or_(
+                    AiResult.conversation_id.in_(conversation_ids),
+                    AiResult.message_id.in_(message_ids),
+                )
+            )
+        )
+    )
     notes = list(session.scalars(select(Note).where(Note.conversation_id.in_(conversation_ids))))
     for note in notes:
         note.body = ERASED
@@ -430,6 +445,16 @@ def erase_contact(
         # An edit's "from" may be a name the person no longer has: keep only which parts.
         entry.detail = {"parts": sorted((entry.detail or {}).get("changes") or {})}
     raw_records = _scrub_raw_records(session, contact.id, conversation_ids, addresses, secrets)
+    for payment in session.scalars(
+        select(Payment).where(Payment.conversation_id.in_(conversation_ids))
+    ):
+        # A C2B confirmation names the payer, often by first name only: not a secret
+        # the scrubber can find, but theirs all the same.
+        payment.phone = None
+        if isinstance(payment.raw_callback, dict) and _PAYER_NAMES & set(payment.raw_callback):
+            payment.raw_callback = {
+                k: v for k, v in payment.raw_callback.items() if k not in _PAYER_NAMES
+            }
     session.flush()
     erasure = Erasure(
         contact_id=contact.id,
@@ -440,6 +465,7 @@ def erase_contact(
         raw_records=raw_records,
         files=files,
         sends_cancelled=sends_cancelled,
+        ai_results=ai_results,
     )
     record(
         session,
@@ -455,8 +481,12 @@ def erase_contact(
         raw_records=erasure.raw_records,
         files=erasure.files,
         sends_cancelled=erasure.sends_cancelled,
+        ai_results=erasure.ai_results,
     )
     return erasure
+
+
+_PAYER_NAMES = frozenset({"FirstName", "MiddleName", "LastName"})
 
 
 def _mentions(column: Any, secrets: frozenset[str]) -> Any:
@@ -500,6 +530,17 @@ def _scrub_raw_records(
             ),
         ),
         (RuleFiring, ("detail",), RuleFiring.conversation_id.in_(conversation_ids)),
+        # M-Pesa payments: the receipt, amount and state stay (payment records are kept
+        # as tax law requires); the payer's number and the callback's names go.
+        (
+            Payment,
+            ("phone", "raw_callback", "flag", "result_meaning"),
+            or_(
+                Payment.conversation_id.in_(conversation_ids),
+                _mentions(Payment.phone, addresses),
+                _mentions(Payment.raw_callback, addresses),
+            ),
+        ),
         # WhatsApp updates kept for a message not stored (yet): raw envelopes.
         (UnmatchedItem, ("payload", "summary"), _mentions(UnmatchedItem.payload, addresses)),
         (

@@ -136,6 +136,9 @@ class ConversationTag(WorkspaceScoped, Base):
 FAILED_SEND_SQL = (
     "direction = 'outbound' AND (delivery_state = 'failed' OR failure_code = 'unknown')"
 )
+# Rule-sent messages, for the reports' automation section; identical to migration
+# 0025_audit's RULE_SEND_SQL.
+RULE_SEND_SQL = "author_kind = 'rule'"
 
 
 class Message(WorkspaceScoped, Base):
@@ -154,6 +157,13 @@ class Message(WorkspaceScoped, Base):
             "id",
             postgresql_where=text(FAILED_SEND_SQL),
             sqlite_where=text(FAILED_SEND_SQL),
+        ),
+        Index(
+            "ix_messages_rule_sends",
+            "workspace_id",
+            "provider_timestamp",
+            postgresql_where=text(RULE_SEND_SQL),
+            sqlite_where=text(RULE_SEND_SQL),
         ),
         # Full-text search of message text; the expression must stay identical to
         # engine.inbox.queues.MESSAGE_WORDS for PostgreSQL to use it. SQLite searches

@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy.orm import Session, aliased
 
 from engine.core.config import WorkspaceConfig
+from engine.core.payments import OPEN_STATES, PaymentState
 from engine.core.tallies import (
     FIRST_RESPONSE,
     MESSAGES_IN,
@@ -32,11 +33,20 @@ from engine.core.tallies import (
     STAGE_LEFT,
     quantile,
 )
-from engine.models import BusinessObject, Conversation, ReportTally, Team, Teammate
-from engine.models.states import ConversationStatus
+from engine.models import (
+    BusinessObject,
+    Conversation,
+    Message,
+    Payment,
+    ReportTally,
+    Team,
+    Teammate,
+)
+from engine.models.states import AuthorKind, ConversationStatus, Direction
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-SECTIONS = ("durations", "sla", "funnel", "heatmap", "teammates")
+SECTIONS = ("durations", "sla", "funnel", "heatmap", "teammates", "automations", "payments")
+REPLY_WITHIN = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,8 @@ class Report:
     funnel: Table
     heatmap: Table
     teammates: Table
+    automations: Table
+    payments: Table
     numbers: list[str]
     pipelines: list[str]
 
@@ -352,8 +364,174 @@ def teammates(session: Session, filters: Filters) -> Table:
     return table
 
 
-def report(session: Session, filters: Filters, config: WorkspaceConfig | None) -> Report:
-    """Every section of the reports page for `filters`, in the session's workspace."""
+def _local_bounds(filters: Filters, zone: tzinfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(filters.start, time(), zone)
+    return start, datetime.combine(filters.end + timedelta(days=1), time(), zone)
+
+
+def automations(session: Session, filters: Filters, zone: tzinfo = UTC) -> Table:
+    """Did the automations bring anyone back? Each rule's messages sent in the period
+    (reminders, follow-ups, confirmations), and how many the customer answered within
+    24 hours: a message from them in the same conversation after the send."""
+    hours = int(REPLY_WITHIN.total_seconds() // 3600)
+    table = Table(
+        "automations",
+        f"Automated messages → customer replied within {hours} h",
+        ("rule", "sent", "replied", "replied_pct", "median_reply_h"),
+    )
+    start, end = _local_bounds(filters, zone)
+    # Each send with the customer's first message after it: one index seek per send on
+    # (conversation_id, provider_timestamp), not a read of every later message.
+    answer = aliased(Message)
+    first_answer = (
+        select(func.min(answer.provider_timestamp))
+        .where(
+            answer.conversation_id == Message.conversation_id,
+            answer.direction == Direction.INBOUND,
+            answer.provider_timestamp > Message.provider_timestamp,
+        )
+        .correlate(Message)
+        .scalar_subquery()
+    )
+    sent_query = select(Message.author_rule, Message.provider_timestamp, first_answer).where(
+        # A literal, as in the partial index ix_messages_rule_sends, so PostgreSQL uses it.
+        Message.author_kind == literal_column(f"'{AuthorKind.RULE.value}'"),
+        Message.direction == Direction.OUTBOUND,
+        Message.provider_timestamp >= start,
+        Message.provider_timestamp < end,
+    )
+    if filters.teammate_id is not None or filters.team_id is not None or filters.number:
+        sent_query = sent_query.join(Conversation, Conversation.id == Message.conversation_id)
+        if filters.teammate_id is not None:
+            sent_query = sent_query.where(Conversation.owner_id == filters.teammate_id)
+        if filters.team_id is not None:
+            sent_query = sent_query.where(Conversation.team_id == filters.team_id)
+        if filters.number:
+            sent_query = sent_query.where(Conversation.business_number == filters.number)
+    by_rule: dict[str, list[float | None]] = defaultdict(list)
+    for rule, at, after in session.execute(sent_query):
+        waited = None
+        if after is not None:
+            gap = _aware(after) - _aware(at)
+            waited = gap.total_seconds() if gap <= REPLY_WITHIN else None
+        by_rule[rule or ""].append(waited)
+    for rule in sorted(by_rule):
+        waits = by_rule[rule]
+        replied = sorted(w for w in waits if w is not None)
+        median = replied[(len(replied) - 1) // 2] if replied else None
+        table.rows.append(
+            (
+                rule,
+                len(waits),
+                len(replied),
+                round(100 * len(replied) / len(waits), 1),
+                _hours(median),
+            )
+        )
+    return table
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+PAYMENT_SOURCES = (
+    ("stk", "Payment requests (STK push)"),
+    ("c2b", "Paid to the till unasked (C2B)"),
+)
+
+
+def payments(session: Session, filters: Filters, zone: tzinfo = UTC) -> Table:
+    """Payments requested -> confirmed: read from the payments themselves (M-Pesa is the
+    truth, and a workspace has far fewer payments than messages), by the local day they
+    were requested. Team, teammate and number are the conversation's; pipeline is the
+    order's. Amounts are in the payments' currency (one per till)."""
+    table = Table(
+        "payments",
+        "Payments requested → confirmed",
+        (
+            "source",
+            "requested",
+            "confirmed",
+            "confirmed_pct",
+            "failed",
+            "still_open",
+            "amount_requested",
+            "amount_confirmed",
+        ),
+    )
+    start, end = _local_bounds(filters, zone)
+    query = select(
+        Payment.source,
+        Payment.state,
+        func.count(),
+        func.sum(Payment.amount),
+        func.sum(Payment.paid_amount),
+    ).where(Payment.requested_at >= start, Payment.requested_at < end)
+    if filters.teammate_id is not None or filters.team_id is not None or filters.number:
+        query = query.join(Conversation, Conversation.id == Payment.conversation_id)
+        if filters.teammate_id is not None:
+            query = query.where(Conversation.owner_id == filters.teammate_id)
+        if filters.team_id is not None:
+            query = query.where(Conversation.team_id == filters.team_id)
+        if filters.number:
+            query = query.where(Conversation.business_number == filters.number)
+    if filters.pipeline:
+        query = query.join(BusinessObject, BusinessObject.id == Payment.business_object_id).where(
+            BusinessObject.pipeline == filters.pipeline
+        )
+    found: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {
+            "requested": 0,
+            "paid": 0,
+            "failed": 0,
+            "open": 0,
+            "asked": Decimal(0),
+            "got": Decimal(0),
+        }
+    )
+    for source, state, count, asked, got in session.execute(
+        query.group_by(Payment.source, Payment.state)
+    ):
+        row = found[source]
+        row["requested"] += int(count)
+        row["asked"] += Decimal(asked or 0)
+        if state == PaymentState.PAID:
+            row["paid"] += int(count)
+            row["got"] += Decimal(got or 0)
+        elif state in OPEN_STATES:
+            row["open"] += int(count)
+        else:  # failed, cancelled, timed out: no money came
+            row["failed"] += int(count)
+    for source, label in PAYMENT_SOURCES:
+        if source not in found:
+            continue
+        row = found[source]
+        table.rows.append(
+            (
+                label,
+                row["requested"],
+                row["paid"],
+                round(100 * row["paid"] / row["requested"], 1) if row["requested"] else None,
+                row["failed"],
+                row["open"],
+                _money(row["asked"]),
+                _money(row["got"]),
+            )
+        )
+    return table
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'))}"
+
+
+def report(
+    session: Session, filters: Filters, config: WorkspaceConfig | None, zone: tzinfo = UTC
+) -> Report:
+    """Every section of the reports page for `filters`, in the session's workspace (whose
+    time zone is `zone`: the day a payment was requested is a local day)."""
     numbers = sorted(
         n
         for n in session.scalars(
@@ -375,6 +553,8 @@ def report(session: Session, filters: Filters, config: WorkspaceConfig | None) -
         funnel=funnel(session, filters, config),
         heatmap=heatmap(session, filters),
         teammates=teammates(session, filters),
+        automations=automations(session, filters, zone),
+        payments=payments(session, filters, zone),
         numbers=numbers,
         pipelines=pipelines,
     )

@@ -2,7 +2,9 @@
 
 Once a day per workspace with `retention_days` set, the bodies and media of messages
 older than that in resolved conversations are erased: the text, the media description,
-the stored file and the raw delivery receipts (which name the customer's number). The
+the stored file, the raw delivery receipts (which name the customer's number) and the
+AI's answers drawn from those words (a message's intent and extracted details, and the
+conversation's summaries, which quote the customer; staff can ask for a new one). The
 skeleton stays: the message row with its direction, type, author and times, so volumes,
 response times, stage history and the report tallies are unchanged. Open conversations
 keep everything until they are resolved, so nobody loses the thread they are answering.
@@ -18,13 +20,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, null, or_, select, update
+from sqlalchemy import Engine, Select, delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.core.clock import Clock
 from engine.db import system_session, workspace_session
 from engine.jobs.periodic import PeriodicThread
 from engine.models import (
+    AiResult,
     AuditLog,
     Conversation,
     ConversationStatus,
@@ -49,6 +52,7 @@ class RetentionRun:
     messages: int
     files: int
     receipts: int
+    ai_results: int = 0
 
 
 def apply_retention(session: Session, workspace: Workspace, now: datetime) -> RetentionRun | None:
@@ -90,7 +94,8 @@ def apply_retention(session: Session, workspace: Workspace, now: datetime) -> Re
                 .execution_options(synchronize_session=False)
             )
         )
-    run = RetentionRun(workspace.id, cutoff, messages, files, receipts)
+    ai_results = _erase_ai_results(session, resolved, cutoff)
+    run = RetentionRun(workspace.id, cutoff, messages, files, receipts, ai_results)
     session.add(
         AuditLog(
             actor_kind="system",
@@ -104,12 +109,35 @@ def apply_retention(session: Session, workspace: Workspace, now: datetime) -> Re
                 "messages_erased": messages,
                 "files_deleted": files,
                 "receipts_cleared": receipts,
+                "ai_results_erased": ai_results,
             },
             at=now,
         )
     )
     session.flush()
     return run
+
+
+def _erase_ai_results(session: Session, resolved: Select[tuple[int]], cutoff: datetime) -> int:
+    """The AI's answers about messages past the limit, and the summaries of conversations
+    that have such messages: both repeat the customer's words."""
+    old = select(Message.id).where(
+        Message.conversation_id.in_(resolved),
+        func.coalesce(Message.provider_timestamp, Message.created_at) < cutoff,
+    )
+    touched = select(Message.conversation_id).where(Message.id.in_(old))
+    return _count(
+        session.execute(
+            delete(AiResult)
+            .where(
+                or_(
+                    AiResult.message_id.in_(old),
+                    AiResult.message_id.is_(None) & AiResult.conversation_id.in_(touched),
+                )
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def _count(result: object) -> int:

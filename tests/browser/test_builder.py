@@ -4,6 +4,7 @@ kept) and applies it; the change is in force."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -192,6 +193,10 @@ def test_a_rule_added_with_the_form_shows_the_text_it_wrote(
     expect(diff).to_contain_text('+rule "Tag delivered orders"')
     expect(diff).to_contain_text('+when stage entered "completed"')
     expect(diff).to_contain_text('+  tag "delivered"')
+    # The simulation loads by itself under the diff, before anything is applied.
+    expect(page.locator("#preview form.simulation")).to_contain_text(
+        re.compile("No customer wrote between|played through the rules in force")
+    )
     screenshot(page, "builder-rule-form.png")
     page.locator("#preview button[type=submit]").click()
     expect(page.locator("#preview h3")).to_have_text("Saved and in force")

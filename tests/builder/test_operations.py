@@ -133,3 +133,37 @@ def test_renaming_any_sample_stage_compiles_and_keeps_every_scenario(
     result = preview(folder, draft.changes(), capabilities=INSTALLED)
     assert result.ok, [d.headline() for d in result.errors]
     assert result.scenarios and not [s.name for s in result.scenarios if s.changed]
+
+
+def test_removing_a_stage_takes_it_off_the_ai_intents_that_led_there() -> None:
+    draft = FolderDraft(RETAIL)
+    op.remove_stage(draft, "sales", "quote")
+    assert _changed(draft)["ai.yaml"] == ["-    stage: quote"]
+    result = preview(RETAIL, draft.changes(), capabilities=INSTALLED)
+    # What the removal leaves broken (stages no move reaches, rules that name it) is the
+    # compiler's to point at; the intent that led there is not broken.
+    assert result.errors and not result.errors_in("ai.yaml")
+    assert {d.span.file for d in result.errors} <= {
+        "pipelines.yaml",
+        "rules/sales.kazi",
+        "rules/payments.kazi",
+    }
+
+
+@pytest.mark.parametrize(
+    ("sample", "pipeline", "stage"),
+    [
+        (sample, pipeline, stage)
+        for sample in ("retail", "distributor")
+        for pipeline, stage in _pipelines(ROOT / "configs" / sample)
+    ],
+)
+def test_removing_any_sample_stage_leaves_the_ai_and_consent_files_valid(
+    sample: str, pipeline: str, stage: str
+) -> None:
+    folder = ROOT / "configs" / sample
+    draft = FolderDraft(folder)
+    op.remove_stage(draft, pipeline, stage)
+    result = preview(folder, draft.changes(), capabilities=INSTALLED)
+    for name in ("ai.yaml", "knowledge.yaml", "consent.yaml"):
+        assert not result.errors_in(name), [d.headline() for d in result.errors_in(name)]

@@ -17,8 +17,16 @@ from dsl.edit.folder import folder_version, read_text
 from engine.auth.passwords import hash_password
 from engine.composition import build_runtime
 from engine.core.clock import FrozenClock
-from engine.db import system_session
-from engine.models import ConfigVersion, Teammate, Workspace
+from engine.db import system_session, unit_of_work
+from engine.models import (
+    AuthorKind,
+    ConfigVersion,
+    Contact,
+    Conversation,
+    Message,
+    Teammate,
+    Workspace,
+)
 from engine.settings import Settings
 from engine.workspaces.load import load_folder
 from tests.inbox.seed import fast_password_hashing
@@ -355,3 +363,117 @@ def test_applying_no_change_says_so_and_writes_nothing(shop: tuple[Browser, Path
     )
     assert "Nothing changed" in answer.text
     assert read_text(folder / "workspace.yaml") == before
+
+
+def test_the_merged_config_files_have_pages(shop: tuple[Browser, Path]) -> None:
+    """ai.yaml, knowledge.yaml, consent.yaml and replies.yaml are parts of the folder
+    too: each has a page showing its values, and the nav links them."""
+    browser, _ = shop
+    browser.sign_in("wanjiru")
+    seen = {
+        "ai": ("min_confidence", "Price inquiry", "monthly"),
+        "knowledge": ("Samsung Galaxy A15", "Westlands", "currency"),
+        "consent": ("UNSUBSCRIBE", "SITISHA", "opt_in"),
+        "replies": ("/price (sw)", "Bei na stoki"),
+    }
+    for section, words in seen.items():
+        page = browser.client.get(f"/builder/{section}")
+        assert page.status_code == 200, section
+        assert all(word in page.text for word in words), section
+        assert 'href="/builder/ai"' in page.text and ">AI</a>" in page.text
+    rules = browser.client.get("/builder/rules").text
+    assert "<option>inquiry classified as</option>" in rules
+    assert '<option value="warranty">' in rules  # the intents, offered as subjects
+
+
+def test_an_ai_budget_is_edited_in_place_and_a_clashing_keyword_refused(
+    shop: tuple[Browser, Path],
+) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    before = read_text(folder / "ai.yaml")
+    applied = browser.post(
+        "/builder/ai/apply",
+        {"version": folder_version(folder), 'f:["budget", "monthly"]': "20"},
+    )
+    assert "Saved and in force" in applied.text, applied.text
+    changed = [
+        (a, b)
+        for a, b in zip(
+            before.splitlines(), read_text(folder / "ai.yaml").splitlines(), strict=True
+        )
+        if a != b
+    ]
+    assert changed == [("  monthly: 15", "  monthly: 20")]
+
+    consent = read_text(folder / "consent.yaml")
+    refused = browser.post(
+        "/builder/consent/apply",
+        {"version": folder_version(folder), 'f:["opt_in", "keywords", "en", 0]': "STOP"},
+    )
+    assert "would not compile" in refused.text and "consent.yaml:" in refused.text
+    assert "a word must mean one thing" in refused.text
+    assert read_text(folder / "consent.yaml") == consent
+
+
+def test_renaming_a_quick_reply_takes_the_ai_intents_along(shop: tuple[Browser, Path]) -> None:
+    browser, folder = shop
+    browser.sign_in("wanjiru")
+    ai_before = read_text(folder / "ai.yaml")
+    applied = browser.post(
+        "/builder/replies/apply",
+        {"version": folder_version(folder), 'f:["replies", 4, "shortcut"]': "/deliver"},
+    )
+    assert "Saved and in force" in applied.text, applied.text
+    assert "  - shortcut: /deliver\n" in read_text(folder / "replies.yaml")
+    ai_after = read_text(folder / "ai.yaml")
+    assert ai_after == ai_before.replace("    reply: /delivery\n", "    reply: /deliver\n")
+    assert ai_after != ai_before
+
+
+def test_the_preview_runs_a_simulation_over_last_weeks_messages(
+    shop: tuple[Browser, Path], db: Engine
+) -> None:
+    browser, folder = shop
+    with system_session(db) as session:
+        workspace_id = session.scalar(select(Workspace.id).where(Workspace.slug == browser.slug))
+    assert workspace_id is not None
+    with unit_of_work(db, workspace_id) as session:
+        contact = Contact(profile_name="Achieng")
+        session.add(contact)
+        session.flush()
+        conversation = Conversation(
+            contact_id=contact.id,
+            business_number="+254711502300",
+            status="open",
+            opened_at=NOW.replace(day=2),
+        )
+        session.add(conversation)
+        session.flush()
+        session.add(
+            Message(
+                conversation_id=conversation.id,
+                direction="inbound",
+                type="text",
+                body="bei ya Samsung A15 ni ngapi?",
+                author_kind=AuthorKind.CONTACT,
+                author_contact_id=contact.id,
+                provider_timestamp=NOW.replace(day=2),
+            )
+        )
+    browser.sign_in("wanjiru")
+    text = read_text(folder / "rules" / "sales.kazi").replace(
+        '  tag "price-asked"\n', '  tag "price-asked"\n  tag "hot"\n', 1
+    )
+    form = {"version": folder_version(folder), "file": "rules/sales.kazi", "text": text}
+    preview = browser.post("/builder/rules/preview", form)
+    assert (
+        'hx-post="/builder/rules/simulate"' in preview.text and 'hx-trigger="load"' in preview.text
+    )
+    played = browser.post("/builder/rules/simulate", form)
+    assert played.status_code == 200, played.text
+    assert "1 customer message in 1 conversation" in played.text
+    assert "<strong>tags hot: 1 instead of 0</strong>" in played.text
+    assert "tags price-asked: 1, as now" in played.text
+    browser.sign_in("brian")  # an agent
+    assert browser.post("/builder/rules/simulate", form).status_code == 403

@@ -53,3 +53,27 @@ def test_a_new_rule_is_added_after_the_others_and_compiles() -> None:
 def test_a_form_without_actions_is_refused() -> None:
     with pytest.raises(RuleFormError, match="at least one action"):
         RuleForm(name="x", trigger="message received").text()
+
+
+def test_the_form_offers_the_ai_trigger_and_checks_the_intent() -> None:
+    """`inquiry classified as` came with the AI; the form writes it and the compiler
+    checks the intent against ai.yaml."""
+    form = RuleForm(
+        name="Price questions go to quote",
+        trigger="inquiry classified as",
+        subject="price",
+        actions=[ActionRow("move to stage", "quote")],
+    )
+    assert form.text().splitlines()[1] == 'when inquiry classified as "price"'
+    original = (RETAIL / "rules" / "sales.kazi").read_text(encoding="utf-8")
+    draft = FolderDraft(RETAIL)
+    draft.set_text("rules/sales.kazi", append_rule(original, form.text()))
+    assert preview(RETAIL, draft.changes(), capabilities=INSTALLED).ok
+    wrong = RuleForm(
+        name="x", trigger="inquiry classified as", subject="prize", actions=form.actions
+    )
+    draft.set_text("rules/sales.kazi", append_rule(original, wrong.text()))
+    errors = preview(RETAIL, draft.changes(), capabilities=INSTALLED).errors
+    assert [d.span.file for d in errors] == ["rules/sales.kazi"]
+    with pytest.raises(RuleFormError, match="needs an intent"):
+        RuleForm(name="x", trigger="inquiry classified as", actions=form.actions).text()

@@ -21,6 +21,7 @@ from engine.inbox.contacts import ContactEdit, edit_contact
 from engine.inbox.errors import InvalidInput
 from engine.inbox.queues import display_name
 from engine.models import (
+    AiResult,
     AuditLog,
     Base,
     BusinessObject,
@@ -34,6 +35,7 @@ from engine.models import (
     Note,
     Notification,
     OutboxRow,
+    Payment,
     Task,
 )
 from tests.inbox.seed import NOW, World
@@ -134,6 +136,36 @@ def personal_world(world: World) -> tuple[int, int, int]:
                 received_at=NOW,
             )
         )
+        # What the AI and M-Pesa keep about them (merged after this test was written).
+        session.add(
+            AiResult(
+                conversation_id=conversation_id,
+                job="summarise",
+                result={"sentences": [f"{NAME} asked us to {SECRET_TEXT}"]},
+                source="offline",
+                confidence=0.7,
+                at=NOW,
+            )
+        )
+        session.add(
+            Payment(
+                provider="mpesa",
+                integration="mpesa",
+                source="c2b",
+                conversation_id=conversation_id,
+                phone=PHONE.lstrip("+"),
+                paid_amount=Decimal("2500"),
+                currency="KES",
+                state="paid",
+                receipt="QX12ABCDEF",
+                raw_callback={
+                    "MSISDN": PHONE.lstrip("+"),
+                    "FirstName": "Zawadi",
+                    "TransAmount": "2500",
+                },
+                requested_at=NOW,
+            )
+        )
         session.commit()
         return contact_id, conversation_id, payment.id
 
@@ -188,6 +220,9 @@ def test_erasing_leaves_no_personal_data_anywhere(world: World) -> None:
             2500,
             "paid",
         )
+        [mpesa] = session.scalars(select(Payment))
+        assert (mpesa.receipt, mpesa.paid_amount, mpesa.state) == ("QX12ABCDEF", 2500, "paid")
+        assert erasure.ai_results == 1
         contact = session.get(Contact, contact_id)
         assert contact is not None and contact.erased_at is not None
         assert display_name(contact) == f"Erased contact {contact_id}"

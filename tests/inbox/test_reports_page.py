@@ -164,7 +164,15 @@ def test_the_page_draws_every_chart(reports: Web) -> None:
     page = reports.client.get("/reports?start=2026-10-27&end=2026-11-25")
     assert page.status_code == 200
     assert page.text.count('src="data:image/svg+xml;base64,') == 4
-    for section in ("durations", "sla", "funnel", "heatmap", "teammates"):
+    for section in (
+        "durations",
+        "sla",
+        "funnel",
+        "heatmap",
+        "teammates",
+        "automations",
+        "payments",
+    ):
         assert f"/reports/{section}.csv?start=2026-10-27" in page.text
     assert "-75%" in page.text
 

@@ -12,6 +12,7 @@ from engine.conversations.tallies import rebuild, stored
 from engine.core.rules.calendar import BusinessCalendar
 from engine.db import system_session, unit_of_work, workspace_session
 from engine.models import (
+    AiResult,
     AuditLog,
     AuthorKind,
     Contact,
@@ -132,3 +133,48 @@ def test_a_workspace_without_a_period_keeps_everything(db: Engine, workspace_id:
         message = session.get(Message, old)
         assert message is not None and message.body
         assert session.scalars(select(AuditLog).where(AuditLog.action == ACTION)).first() is None
+
+
+def _ai(session: Session, message_id: int, job: str) -> int:
+    """An AI answer quoting the customer: a message's details, or (summarise) the summary
+    of the message's thread."""
+    message = session.get(Message, message_id)
+    assert message is not None
+    row = AiResult(
+        conversation_id=message.conversation_id,
+        message_id=None if job == "summarise" else message_id,
+        job=job,
+        result={"sentences": ["photo of my receipt"], "phones": ["254722000001"]},
+        source="offline",
+        confidence=0.8,
+        at=NOW - timedelta(days=1),
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def test_ai_answers_drawn_from_erased_words_go_too(db: Engine, workspace_id: int) -> None:
+    with system_session(db) as session:
+        workspace = session.get(Workspace, workspace_id)
+        assert workspace is not None
+        workspace.retention_days = 30
+        session.commit()
+    with unit_of_work(db, workspace_id) as session:
+        old, recent = _thread(session, "resolved", [40, 5])
+        [still_open] = _thread(session, "open", [90])
+        old_details = _ai(session, old, "extract")
+        recent_intent = _ai(session, recent, "classify")
+        open_intent = _ai(session, still_open, "classify")
+        summary = _ai(session, recent, "summarise")
+        open_summary = _ai(session, still_open, "summarise")
+
+    [run] = run_due_retention(db, NOW)
+    assert run.ai_results == 2
+
+    with workspace_session(db, workspace_id) as session:
+        left = set(session.scalars(select(AiResult.id)))
+        assert left == {recent_intent, open_intent, open_summary}
+        assert old_details not in left and summary not in left
+        [entry] = session.scalars(select(AuditLog).where(AuditLog.action == ACTION))
+        assert entry.detail["ai_results_erased"] == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,15 +17,17 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from dsl.edit import FolderDraft, YamlEditError, YamlFile, folder_version, read_text
-from dsl.edit.preview import check, preview
+from dsl.edit.preview import check, preview, write_copy
 from dsl.edit.rule_form import ACTIONS, TRIGGERS
 from dsl.edit.yaml_file import line_of, plain, walk_scalars
+from dsl.workspace import compile_workspace
 from engine.auth import Principal
 from engine.auth.policy import Action, require
 from engine.composition import Runtime
 from engine.db import workspace_session
 from engine.inbox.errors import NotFound
 from engine.models import Teammate
+from engine.reports.simulation import simulate
 from engine.workspaces.builder import Editor, StaleDraft, apply, snapshot
 from engine.workspaces.installed import INSTALLED
 from ui.dependencies import RuntimeDependency
@@ -42,7 +45,11 @@ PAGES = (
     "templates",
     "teammates",
     "rules",
+    "replies",
     "integrations",
+    "ai",
+    "knowledge",
+    "consent",
 )
 _PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
@@ -143,6 +150,11 @@ def _section_context(section: str, folder: Path, selected: str | None) -> dict[s
             "text": read_text(path) if path.is_file() else "",
             "triggers": list(TRIGGERS),
             "actions": list(ACTIONS),
+            "intents": [
+                str(i.get("name"))
+                for i in (_load(folder, "ai.yaml") or {}).get("intents") or []
+                if isinstance(i, dict)
+            ],
         }
     return _fields_context(folder, section)
 
@@ -152,16 +164,15 @@ def _fields_context(folder: Path, section: str) -> dict[str, Any]:
     name, ordered = FIELD_FILES[section]
     path = folder / name
     document = YamlFile.parse(read_text(path)).document if path.is_file() else None
-    entries = []
-    for index, item in enumerate((document or {}).get(ordered) or []):
+
+    def rows_of(node: Any, base: tuple[Any, ...], skip: int) -> list[dict[str, Any]]:
         rows = []
-        for leaf, value in walk_scalars(item, (ordered, index)):
-            label = ".".join(str(part) for part in leaf[2:])
+        for leaf, value in walk_scalars(node, base):
             secret = isinstance(value, str) and value.startswith("env:")
             rows.append(
                 {
                     "name": "f:" + json.dumps(list(leaf)),
-                    "label": label,
+                    "label": ".".join(str(part) for part in leaf[skip:]) or str(leaf[-1]),
                     "value": ""
                     if value is None
                     else str(value).lower()
@@ -172,9 +183,34 @@ def _fields_context(folder: Path, section: str) -> dict[str, Any]:
                     "line": line_of(document, leaf),
                 }
             )
-        title = str(item.get("name", index)) if isinstance(item, dict) else str(index)
-        entries.append({"index": index, "title": title, "rows": rows})
-    return {"entries": entries, "file": name, "ordered": ordered}
+        return rows
+
+    entries = []
+    items = (document or {}).get(ordered) if ordered is not None else None
+    for index, item in enumerate(items or []):
+        title = item.get("name") or item.get("shortcut") if isinstance(item, dict) else None
+        if isinstance(item, dict) and item.get("language"):
+            title = f"{title} ({item['language']})"
+        entries.append(
+            {
+                "index": index,
+                "title": str(title or index),
+                "rows": rows_of(item, (ordered, index), 2),
+            }
+        )
+    # The file's other parts (ai.yaml's provider and budget, knowledge.yaml's delivery
+    # areas and policies, consent.yaml's keywords): edited in place, never reordered.
+    settings = []
+    for key, value in (document or {}).items() if isinstance(document, dict) else ():
+        if key != ordered:
+            settings.append({"index": None, "title": str(key), "rows": rows_of(value, (key,), 1)})
+    return {
+        "entries": entries,
+        "settings": settings,
+        "file": name,
+        "ordered": ordered,
+        "exists": document is not None,
+    }
 
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -269,6 +305,34 @@ class BuilderController(Controller):
             return Template(template_name="builder/_applied.html", context=context)
         context.update(outcome=outcome, version=_remember(folder))
         return Template(template_name="builder/_applied.html", context=context)
+
+    @post("/{section:str}/simulate", sync_to_thread=True, status_code=200)
+    def simulation(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        section: FromPath[str],
+        data: Form,
+    ) -> Template:
+        """The last week's customer messages through the rules in force and the draft."""
+        folder, _ = _folder(runtime, principal)
+        context: dict[str, Any] = {}
+        try:
+            draft = draft_for(section, folder, data)
+        except YamlEditError as error:
+            context["problem"] = str(error)
+            return Template(template_name="builder/_simulation.html", context=context)
+        before = compile_workspace(folder, capabilities=INSTALLED).graph
+        with tempfile.TemporaryDirectory(prefix="kazi-simulate-") as scratch:
+            after = compile_workspace(
+                write_copy(folder, draft.changes(), Path(scratch)), capabilities=INSTALLED
+            ).graph
+        if before is None or after is None:
+            context["problem"] = "the workspace does not compile, before or after this change"
+            return Template(template_name="builder/_simulation.html", context=context)
+        with workspace_session(runtime.db, principal.workspace_id) as session:
+            context["simulation"] = simulate(session, before, after, runtime.clock.now())
+        return Template(template_name="builder/_simulation.html", context=context)
 
     @post("/rules/check", sync_to_thread=True, status_code=200)
     def check_rules(

@@ -111,11 +111,16 @@ def rules(draft: FolderDraft, form: FormData) -> None:
     draft.set_text(name, form.get("text", "").replace("\r\n", "\n"))
 
 
-# Pages that edit a file's plain values in place, with the list whose order matters.
-FIELD_FILES = {
+# Pages that edit a file's plain values in place, with the list whose order matters
+# (None: the file has no such list, only settings).
+FIELD_FILES: dict[str, tuple[str, str | None]] = {
     "routing": ("routing.yaml", "rules"),
     "sla": ("sla.yaml", "policies"),
+    "replies": ("replies.yaml", "replies"),
     "integrations": ("integrations.yaml", "integrations"),
+    "ai": ("ai.yaml", "intents"),
+    "knowledge": ("knowledge.yaml", "products"),
+    "consent": ("consent.yaml", None),
 }
 
 
@@ -143,6 +148,7 @@ def fields(section: str) -> Callable[[FolderDraft, FormData], None]:
 
     def edit(draft: FolderDraft, form: FormData) -> None:
         file = draft.yaml(name)
+        renamed: list[tuple[str, str]] = []
         for key, raw in form.items():
             if not key.startswith("f:"):
                 continue
@@ -153,8 +159,12 @@ def fields(section: str) -> Callable[[FolderDraft, FormData], None]:
             new = _coerce(old, raw)
             if new != old:
                 file.set(path, new)
+                if name == "replies.yaml" and path[-1] == "shortcut":
+                    renamed.append((str(old), str(new)))
+        for old_shortcut, new_shortcut in renamed:
+            op.quick_reply_renamed(draft, old_shortcut, new_shortcut)
         order = [int(i) for i in form.get("order", "").split(",") if i.strip().isdigit()]
-        if order and file.has((ordered,)):
+        if order and ordered is not None and file.has((ordered,)):
             items = file.get((ordered,))
             if sorted(order) != list(range(len(items))):
                 raise YamlEditError("the new order must name every entry once")

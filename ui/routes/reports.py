@@ -16,7 +16,16 @@ from engine.db import workspace_session
 from engine.inbox.errors import InvalidInput, NotFound
 from engine.inbox.lookup import directory
 from engine.reports.figures import SECTIONS, Filters, Report, report
-from ui.charts import as_csv, durations_chart, funnel_chart, heat, sla_chart, stage_time_chart
+from ui.charts import (
+    as_csv,
+    automations_chart,
+    durations_chart,
+    funnel_chart,
+    heat,
+    payments_chart,
+    sla_chart,
+    stage_time_chart,
+)
 from ui.dependencies import RuntimeDependency
 from ui.routes.presentation import PAGE_ERRORS, page_context, parse_day, workspace_of, zone_of
 from ui.security.auth import PrincipalDependency, page_principal
@@ -55,11 +64,12 @@ class ReportsController(Controller):
         require(principal, Action.VIEW_REPORTS)
         now: datetime = runtime.clock.now()
         with workspace_session(runtime.db, principal.workspace_id) as session:
-            today = now.astimezone(zone_of(workspace_of(session, principal))).date()
+            zone = zone_of(workspace_of(session, principal))
+            today = now.astimezone(zone).date()
             first, last = period(start, end, today)
             filters = Filters(first, last, team, teammate, pipeline or None, number or None)
             rules = rules_in_force(session, runtime.configs, principal.workspace_id)
-            found = report(session, filters, rules.config if rules else None)
+            found = report(session, filters, rules.config if rules else None, zone)
             context = page_context(session, principal, now).as_dict()
             teammates, teams = directory(session)
         context.update(teammates=teammates, teams=teams)
@@ -87,6 +97,8 @@ class ReportsController(Controller):
                 "sla": sla_chart(found.sla),
                 "funnel": funnel_chart(found.funnel),
                 "stage_time": stage_time_chart(found.funnel),
+                "payments": payments_chart(found.payments),
+                "automations": automations_chart(found.automations),
             },
             heat=heat(found.heatmap),
         )
