@@ -137,7 +137,7 @@ FAILED_SEND_SQL = (
     "direction = 'outbound' AND (delivery_state = 'failed' OR failure_code = 'unknown')"
 )
 # Rule-sent messages, for the reports' automation section; identical to migration
-# 0025_audit's RULE_SEND_SQL.
+# 0021_rule_sends_index's RULE_SEND_SQL.
 RULE_SEND_SQL = "author_kind = 'rule'"
 
 

@@ -1,7 +1,7 @@
 """The reports' automation section finds rule-sent messages through a partial index,
 not a scan of every message.
 
-Revision ID: 0025_audit
+Revision ID: 0021_rule_sends_index
 Revises: 0020_report_rollups
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0025_audit"
+revision: str = "0021_rule_sends_index"
 down_revision: str | None = "0020_report_rollups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
