@@ -15,7 +15,7 @@ _STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "as
 
 
 # M-Pesa's callback URLs carry the workspace's secret token (docs/mpesa.md): never log it.
-_CALLBACK_TOKEN = re.compile(r"(/webhooks/payments/[^/\s\"']+/)[^/\s\"']+")
+_CALLBACK_TOKEN = re.compile(r"(/webhooks/(?:payments|mpesa)/[^/\s\"']+/)[^/\s\"']+")
 
 
 class RedactCallbackTokens(logging.Filter):

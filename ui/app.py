@@ -45,6 +45,7 @@ from ui.routes.reports import ReportsController
 from ui.routes.signin import AccountController, SignInController
 from ui.routes.webhooks import (
     IntegrationWebhookController,
+    MpesaPathCallbackController,
     PaymentCallbackController,
     WhatsAppWebhookController,
 )
@@ -103,6 +104,7 @@ def create_app(runtime: Runtime) -> Litestar:
             WhatsAppWebhookController,
             IntegrationWebhookController,
             PaymentCallbackController,
+            MpesaPathCallbackController,
             SignInController,
             AccountController,
             InboxController,

@@ -15,6 +15,7 @@ from ui.commands import (
     simulate,
     simulate_ai,
     simulate_mpesa,
+    templates,
     tokens,
     workspaces,
 )
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         simulate_ai,
         contacts,
         reports,
+        templates,
     ):
         module.register(subparsers)
     return parser

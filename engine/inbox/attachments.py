@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.auth.policy import Action
@@ -31,8 +32,9 @@ from engine.core.rules import effects as fx
 from engine.inbox.audit import actor_of
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
-from engine.models import MediaFile, Message
+from engine.models import MediaFile, Message, OutboxRow, OutboxState
 from engine.outbox.sends import OutsideWindow, queue_media
+from engine.whatsapp.media import DOWNLOAD_KIND
 
 
 def attach_file(
@@ -117,15 +119,47 @@ def file_for_viewer(session: Session, principal: Principal, media_file_id: int) 
     return ServedFile(file.content, how.content_type, how.disposition, how.inline)
 
 
-def timeline_media(media: dict[str, Any]) -> dict[str, Any]:
+def timeline_media(media: dict[str, Any], download_failure: str | None = None) -> dict[str, Any]:
     """A message's media reference as the timeline shows it: a stored file to link
-    (an image as a thumbnail), or a customer's file still being downloaded."""
+    (an image as a thumbnail), a customer's file still being downloaded, or one Kazi
+    gave up fetching (`download_failure`, the failed download's reason)."""
     file_id = media.get("media_file_id")
     stored = isinstance(file_id, int)
     size = media.get("size")
+    owed = bool(media.get("media_id")) and not stored
     return {
         "media_file_id": file_id if stored else None,
         "media_size": size if isinstance(size, int) else None,
         "media_image": stored and base_type(media.get("mime_type")) in INLINE_IMAGES,
-        "media_pending": bool(media.get("media_id")) and not stored,
+        "media_pending": owed and download_failure is None,
+        "media_unavailable": unavailable_text(download_failure)
+        if owed and download_failure
+        else None,
     }
+
+
+# Reasons (the download's `code: meaning`) that say WhatsApp no longer has the file.
+GONE_CODES = ("not_found", "http_404", "http_410", "100", "131052")
+
+
+def unavailable_text(reason: str) -> str:
+    code = reason.split(":", 1)[0].strip()
+    if code in GONE_CODES:
+        return f"Expired: WhatsApp no longer has this file ({reason})."
+    return f"The file could not be fetched from WhatsApp: {reason}"
+
+
+def failed_downloads(session: Session, conversation_id: int) -> dict[int, str]:
+    """The conversation's customer files Kazi gave up fetching: message id → reason."""
+    found: dict[int, str] = {}
+    for row in session.scalars(
+        select(OutboxRow).where(
+            OutboxRow.kind == DOWNLOAD_KIND,
+            OutboxRow.state == OutboxState.FAILED,
+            OutboxRow.conversation_id == conversation_id,
+        )
+    ):
+        message_id = row.payload.get("message_id")
+        if isinstance(message_id, int):
+            found[message_id] = row.last_error or "no reason was recorded"
+    return found

@@ -18,7 +18,7 @@ from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
 from engine.automation.traces import TracedEvent, recent_traces
 from engine.core.config import CustomField, Pipeline, Template
-from engine.inbox.attachments import timeline_media
+from engine.inbox.attachments import failed_downloads, timeline_media
 from engine.inbox.details import DetailField, details_of
 from engine.inbox.failures import meaning_of
 from engine.inbox.firings import describe_firing
@@ -71,6 +71,9 @@ class Entry:
     media_size: int | None = None
     media_image: bool = False
     media_pending: bool = False
+    # A customer's file Kazi gave up fetching: why, in words ("expired" when WhatsApp no
+    # longer has it); the page offers to fetch it again.
+    media_unavailable: str | None = None
     done: bool = False
     pieces: tuple[Piece, ...] = ()  # a note's text with its @mentions marked
     # WhatsApp's changes to a message: reactions shown under it ("customer"/"business",
@@ -149,6 +152,7 @@ def _message_entry(
     names: dict[int, str],
     contact_name: str,
     reactions: tuple[tuple[str, str], ...] = (),
+    download_failure: str | None = None,
 ) -> Entry:
     from_phone_app = message.sent_via == SentVia.BUSINESS_APP
     if message.author_teammate_id is not None:
@@ -180,7 +184,7 @@ def _message_entry(
         edited=message.edited_at is not None,
         deleted=deleted,
         from_phone_app=from_phone_app,
-        **timeline_media(media),
+        **timeline_media(media, download_failure),
     )
 
 
@@ -242,8 +246,11 @@ def timeline(session: Session, conversation: Conversation, contact_name: str) ->
     handles = _handles(session)
     by_handle = _names_by_handle(session)
     reactions = _reactions(session, conversation.id)
+    gave_up = failed_downloads(session, conversation.id)
     entries = [
-        _message_entry(message, names, contact_name, reactions.get(message.id, ()))
+        _message_entry(
+            message, names, contact_name, reactions.get(message.id, ()), gave_up.get(message.id)
+        )
         for message in session.scalars(
             select(Message).where(Message.conversation_id == conversation.id)
         )

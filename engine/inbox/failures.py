@@ -193,10 +193,21 @@ def retry_event(session: Session, principal: Principal, event_id: int) -> None:
         raise NotFound(f"no failed event {event_id}")
 
 
-def retry_download(session: Session, principal: Principal, message_id: int, now: datetime) -> int:
+def retry_download(
+    session: Session,
+    principal: Principal,
+    message_id: int,
+    now: datetime,
+    *,
+    from_conversation: bool = False,
+) -> int:
     """Fetch a customer's file again after Kazi gave up (WhatsApp keeps it for a while);
-    the outbox row goes back to the queue as if new. Returns its conversation."""
-    require(principal, Action.VIEW_REPORTS)
+    the outbox row goes back to the queue as if new. Returns its conversation.
+
+    From the failures page it is a manager's action; `from_conversation` (the "Fetch
+    again" on the message itself) lets anyone who may see the conversation ask."""
+    if not from_conversation:
+        require(principal, Action.VIEW_REPORTS)
     message = session.get(Message, message_id)
     if message is None:
         raise NotFound(f"no message {message_id}")

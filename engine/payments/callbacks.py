@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from connectors.mpesa.addresses import allowed, parse_networks
@@ -33,21 +33,24 @@ from connectors.mpesa.callbacks import (
     CALLBACK_ACK,
     CONFIRMATION_ACK,
     VALIDATION_ACCEPT,
+    C2BPayment,
     MalformedCallback,
     normalise_reference,
     parse_c2b,
     parse_stk_callback,
     parse_transaction_status,
+    validation_reject,
 )
 from connectors.mpesa.phones import InvalidPhone, daraja_phone
 from engine.conversations.events import ConversationEvent
+from engine.core.config import WorkspaceConfig
 from engine.core.payments import PaymentState, Verdict
 from engine.core.queue import JobQueue
 from engine.db import workspace_session
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.inbound.processing import FlagForStaff
 from engine.jobs.names import PROCESS_INBOUND_EVENT
-from engine.models import InboundEvent, OutboxRow, Payment
+from engine.models import BusinessObject, InboundEvent, OutboxRow, Payment
 from engine.payments.accounts import KIND, integration_for_token
 from engine.payments.settle import add_flag, apply_verdict
 from engine.whatsapp.webhook import workspace_id_for
@@ -61,7 +64,9 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "c2b/validation": VALIDATION_ACCEPT,
     "c2b/confirmation": CONFIRMATION_ACK,
     "result": CALLBACK_ACK,
+    "timeout": CALLBACK_ACK,  # Transaction Status QueueTimeOutURL: the same Result envelope
 }
+VALIDATION_SETTING = "c2b_validation"  # integrations.yaml: accept (default) | known_accounts
 IN_FLIGHT = timedelta(minutes=10)
 OPEN_FOR_C2B = (
     PaymentState.REQUESTED,
@@ -105,6 +110,7 @@ def receive_payment_callback(
     if workspace_id is None or integration is None:
         return not_found
     item = callback_item(integration, kind, body)
+    answer = ANSWERS[kind]
     stranger = _not_allowed(environment, source)
     if stranger is not None:
         item = RawItem(
@@ -113,6 +119,11 @@ def receive_payment_callback(
             flag=stranger,
         )
     with workspace_session(db, workspace_id) as session:
+        if kind == "c2b/validation" and stranger is None:
+            answer = validation_answer(session, config, integration, item)
+            item = RawItem(
+                dedup_key=item.dedup_key, payload={**item.payload, "answer": answer}, flag=item.flag
+            )
         stored = store_inbound(
             session,
             workspace_id=workspace_id,
@@ -127,7 +138,57 @@ def receive_payment_callback(
             queue.enqueue(PROCESS_INBOUND_EVENT, event_id=event_id)
         except Exception:  # the queue is down: the sweeper enqueues it later
             break
-    return CallbackAnswer(200, ANSWERS[kind])
+    return CallbackAnswer(200, answer)
+
+
+def validation_answer(
+    session: Session, config: WorkspaceConfig | None, integration: str, item: RawItem
+) -> dict[str, str]:
+    """What M-Pesa is told when it asks whether to take a paybill/till payment (reference
+    §3.2, §3.4): within its ~8 s, from what is already stored, never a provider call.
+
+    Refused: a body that is not a C2B notification (C2B00016) and an amount that is not
+    positive (C2B00013). With `c2b_validation: known_accounts` also a payment to a
+    shortcode that is not this integration's (C2B00015) and an account number that
+    names no open request or order (C2B00012). Anything else is accepted: what customers
+    type is matched fuzzily later and an unmatched payment goes to staff, so refusing it
+    by default would lose a sale. The answer is kept on the stored event."""
+    body = item.payload.get("body")
+    if item.flag is not None or body is None:
+        return validation_reject("C2B00016")
+    try:
+        paid = parse_c2b(body)
+    except MalformedCallback:
+        return validation_reject("C2B00016")
+    if paid.amount <= 0:
+        return validation_reject("C2B00013")
+    settings = next(
+        (i.settings for i in (config.integrations if config else ()) if i.name == integration),
+        {},
+    )
+    if settings.get(VALIDATION_SETTING) == "known_accounts":
+        ours = {settings.get("shortcode"), settings.get("till_number")} - {None, ""}
+        if ours and paid.shortcode not in ours:
+            return validation_reject("C2B00015")
+        if not _known_account(session, paid):
+            return validation_reject("C2B00012")
+    return dict(VALIDATION_ACCEPT)
+
+
+def _known_account(session: Session, paid: C2BPayment) -> bool:
+    """The account number the customer typed names an open request or an order here."""
+    wanted = paid.account_reference
+    if not wanted:
+        return False
+    for column, where in (
+        (Payment.account_reference, Payment.state.in_(OPEN_FOR_C2B)),
+        (BusinessObject.external_ref, BusinessObject.external_ref.is_not(None)),
+    ):
+        # Spaces and dashes out, upper case: what `normalise_reference` does to the input.
+        folded = func.upper(func.replace(func.replace(column, " ", ""), "-", ""))
+        if session.scalar(select(column).where(where, folded == wanted).limit(1)) is not None:
+            return True
+    return False
 
 
 def _not_allowed(env: Mapping[str, str], source: str | None) -> str | None:
@@ -187,7 +248,7 @@ def apply_payment_event(
         return _apply_stk(session, body, now)
     if kind == "c2b/confirmation":
         return _apply_c2b(session, integration, body, now)
-    if kind == "result":
+    if kind in ("result", "timeout"):
         return _apply_status_result(session, body, now)
     return []  # a validation asks nothing of us: we accepted it; the confirmation follows
 

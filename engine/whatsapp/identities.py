@@ -106,6 +106,13 @@ def sender_contact(session: Session, item: InboundMessage, now: datetime) -> Con
     )
     if wa_id and bsuid and by_user is None:
         _add_identity(session, contact.id, bsuid, now)
+    if wa_id and by_number is not None:
+        reported = normalise_address(Channel.WHATSAPP, wa_id)
+        if reported != by_number.address:
+            # WhatsApp reports another form of a known number (Brazil's ninth digit,
+            # Mexico's 521, Argentina's 549; §10.1): both forms go on the one contact,
+            # and the reported one, the newest identity, is where sends go.
+            _add_identity(session, by_number.contact_id, wa_id, now)
     return contact
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -56,6 +56,25 @@ SenderFor = Callable[[int, str], MessageSender]
 
 Uploader = Callable[[OutboxWork], str]
 """A send row's stored file → its WhatsApp media id (engine.whatsapp.media)."""
+
+
+# Send errors that stop the whole account or number until someone acts (reference §9:
+# "stop-the-world on 368/131031/190/131042"): a send that meets one is held and asks
+# again every PAUSE instead of failing, for up to HOLD_FOR after it was written; the
+# admins are told at once (engine.whatsapp.account.alert_send_error).
+PAUSING_CODES = frozenset({"0", "190", "368", "131031", "131042", "133010"})
+PAUSE = timedelta(minutes=10)
+HOLD_FOR = timedelta(hours=24)
+# The least wait before retrying a rate-limited send (reference §9: the pair rate limit
+# allows about one message every 6 s to one customer; throughput clears within seconds).
+LEAST_WAIT = {"131056": timedelta(seconds=6), "130429": timedelta(seconds=2)}
+
+
+def _age(message: Message, now: datetime) -> timedelta:
+    created = message.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return now - created
 
 
 def make_send_executor(
@@ -246,6 +265,13 @@ def _record_result(work: OutboxWork, result: object) -> None:
             return
         if isinstance(result, SendFailure):
             alert_send_error(session, result.code, result.meaning, work.now)
+            if result.code in PAUSING_CODES and _age(message, work.now) < HOLD_FOR:
+                # The account cannot send at all until someone acts (a new token, an
+                # appeal): the message waits and asks again, it does not fail.
+                message.delivery_state = "queued"
+                message.failure_code, message.failure_detail = result.code, result.meaning
+                session.commit()
+                raise Deferred(PAUSE)
             if result.retryable:
                 message.delivery_state = "queued"
                 message.failure_code, message.failure_detail = result.code, result.meaning
@@ -255,6 +281,9 @@ def _record_result(work: OutboxWork, result: object) -> None:
                     if result.retry_after_seconds
                     else None
                 )
+                least = LEAST_WAIT.get(result.code)
+                if least is not None and (retry_after is None or retry_after < least):
+                    retry_after = least
                 raise ExecutionFailed(
                     f"{result.code}: {result.meaning}", retryable=True, retry_after=retry_after
                 )

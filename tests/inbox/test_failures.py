@@ -148,3 +148,51 @@ def test_a_file_kazi_gave_up_fetching_is_fetched_again_from_the_page_or_the_api(
     assert (
         web.client.post(f"/api/v1/downloads/{message_id}/retry", headers=agent).status_code == 403
     )
+
+
+def test_a_customers_expired_file_says_so_on_the_message_and_an_agent_fetches_it_again(
+    web: Web,
+) -> None:
+    conversation = web.world.conversation("Photo Sender", texts=("see photo",), owner="agent")
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        message = session.scalars(
+            select(Message).where(Message.conversation_id == conversation)
+        ).one()
+        message.type, message.media = "image", {"media_id": "m-gone", "mime_type": "image/jpeg"}
+        session.add(
+            OutboxRow(
+                kind=DOWNLOAD_KIND,
+                payload={"message_id": message.id, "media_id": "m-gone"},
+                idempotency_key=f"media:{message.id}",
+                conversation_id=conversation,
+                state="failed",
+                attempts=1,
+                last_error="not_found: WhatsApp no longer has this file",
+            )
+        )
+        message_id = message.id
+        session.commit()
+    web.sign_in("agent")
+    page = web.client.get(f"/inbox/c/{conversation}").text
+    assert "Expired: WhatsApp no longer has this file" in page
+    assert "Fetching the file from WhatsApp" not in page
+    assert f'action="/inbox/messages/{message_id}/fetch"' in page
+    again = web.post(f"/inbox/messages/{message_id}/fetch")
+    assert again.status_code == 303
+    with workspace_session(web.world.db, web.world.workspace_id) as session:
+        row = session.scalars(select(OutboxRow).where(OutboxRow.kind == DOWNLOAD_KIND)).one()
+        assert (row.state, row.attempts) == ("queued", 0)
+    assert "Fetching the file from WhatsApp" in web.client.get(f"/inbox/c/{conversation}").text
+
+
+def test_only_an_admin_has_the_template_sync_button(web: Web) -> None:
+    web.sign_in("manager")
+    assert "Sync templates with Meta" not in web.client.get("/failures").text
+    assert web.post("/failures/templates/sync").status_code == 403
+    web.client.cookies.clear()
+    web.sign_in("boss")
+    assert "Sync templates with Meta" in web.client.get("/failures").text
+    answer = web.post("/failures/templates/sync")
+    # No access token in this test's environment: the admin reads why, not a traceback.
+    assert answer.status_code == 200
+    assert "the WhatsApp access token is not set" in answer.text

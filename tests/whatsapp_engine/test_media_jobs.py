@@ -19,9 +19,10 @@ from engine.core.clock import FrozenClock
 from engine.core.media import MediaFailure
 from engine.core.messaging import OutboundMedia
 from engine.db import system_session, workspace_session
-from engine.inbox.failures import list_failures
+from engine.inbox.conversation import Entry, timeline
+from engine.inbox.failures import list_failures, retry_download
 from engine.jobs.names import DISPATCH_OUTBOX_ROW
-from engine.models import MediaFile, Message, OutboxRow
+from engine.models import Conversation, MediaFile, Message, OutboxRow
 from engine.outbox.dispatch import dispatch_outbox_row
 from engine.outbox.sends import queue_media, queue_text
 from engine.whatsapp.media import DOWNLOAD_KIND, make_download_executor, make_uploader
@@ -297,3 +298,35 @@ def test_text_sends_do_not_touch_media(harness: Harness) -> None:
         message_id = message.id
     assert harness.run(f"message:{message_id}").state == "done"
     assert harness.whatsapp.media == {}
+
+
+def _entry(harness: Harness, message_id: int) -> Entry:
+    with workspace_session(harness.db, harness.workspace_id) as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        conversation = session.get(Conversation, message.conversation_id)
+        assert conversation is not None
+        [entry] = [e for e in timeline(session, conversation, "Mutua") if e.id == message_id]
+        return entry
+
+
+def test_a_file_whatsapp_no_longer_has_shows_expired_and_can_be_fetched_again(
+    harness: Harness,
+) -> None:
+    message_id = harness.customer_sends("image", {"id": "9410", "mime_type": "image/png"})
+    assert _entry(harness, message_id).media_pending
+    gone = harness.run(f"media:{message_id}")  # the fake has no file 9410: expired
+    assert gone.state == "failed"
+    entry = _entry(harness, message_id)
+    assert not entry.media_pending and entry.media_file_id is None
+    assert (entry.media_unavailable or "").startswith("Expired: WhatsApp no longer has this file")
+    # An agent on the conversation asks again (reference §5.1: keep the media id for
+    # retries); WhatsApp has it this time.
+    agent = Principal(harness.workspace_id, Role.AGENT, "Wanjiru", None)
+    with workspace_session(harness.db, harness.workspace_id) as session:
+        retry_download(session, agent, message_id, harness.clock.now(), from_conversation=True)
+        session.commit()
+    harness.whatsapp.put_media("9410", PNG, "image/png")
+    assert harness.run(f"media:{message_id}").state == "done"
+    entry = _entry(harness, message_id)
+    assert entry.media_file_id is not None and entry.media_unavailable is None

@@ -4,6 +4,7 @@ template is refused at send time. From the signed webhook through the worker."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from connectors.whatsapp.fake import FakeSender
@@ -27,7 +28,7 @@ from engine.models import (
 )
 from engine.outbox.dispatch import dispatch_outbox_row
 from engine.outbox.sends import queue_template, queue_text
-from engine.whatsapp.outbound import SEND_KIND, make_send_executor
+from engine.whatsapp.outbound import PAUSE, SEND_KIND, make_send_executor
 from tests.whatsapp_engine.shapes import EPOCH, NOW, SHOP, Shop, shop
 
 __all__ = ["shop"]
@@ -247,3 +248,52 @@ def test_a_marketing_stop_is_kept_from_the_webhook_and_from_131050(shop: Shop) -
     shop.deliver(failed)
     [kept] = shop.rows(MessagingPreference)
     assert (kept.value, kept.source) == ("stop", "error 131050")
+
+
+def _queue_and_send(shop: Shop, sender: FakeSender, body: str) -> tuple[int, str]:
+    [conversation] = shop.rows(Conversation)
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        message = queue_text(
+            session, conversation_id=conversation.id, body=body, author_teammate_id=None, now=NOW
+        )
+        session.commit()
+        message_id, key = message.id, f"message:{message.id}"
+    [row] = shop.rows(OutboxRow, OutboxRow.idempotency_key == key)
+    executors = {SEND_KIND: make_send_executor(lambda ws, number: sender)}
+    dispatch_outbox_row(row_id=row.id, db=shop.db, clock=shop.runtime.clock, executors=executors)
+    return message_id, key
+
+
+def test_a_send_meeting_an_account_stop_error_is_held_and_goes_out_once_fixed(
+    shop: Shop,
+) -> None:
+    # Reference §9: 368 (blocked for policy violations) and 190 stop every send; the
+    # message waits instead of failing, and goes out after the account is fixed.
+    shop.says("wamid.stop1", CUSTOMER, "Habari")
+    sender = FakeSender(clock=shop.runtime.clock)
+    sender.fail_next(368, title="Temporarily blocked for policies violations")
+    message_id, key = _queue_and_send(shop, sender, "Karibu")
+    [row] = shop.rows(OutboxRow, OutboxRow.idempotency_key == key)
+    assert row.state == "queued" and row.attempts == 0
+    assert row.next_attempt_at is not None and row.next_attempt_at >= NOW + PAUSE
+    [message] = shop.rows(Message, Message.id == message_id)
+    assert message.delivery_state == "queued" and message.failure_code == "368"
+    assert any("368" in n.text for n in shop.rows(Notification))
+    dispatch_outbox_row(
+        row_id=row.id,
+        db=shop.db,
+        clock=shop.runtime.clock,
+        executors={SEND_KIND: make_send_executor(lambda ws, number: sender)},
+    )
+    [message] = shop.rows(Message, Message.id == message_id)
+    assert message.delivery_state == "accepted" and message.provider_message_id
+
+
+def test_a_pair_rate_limit_waits_at_least_six_seconds(shop: Shop) -> None:
+    shop.says("wamid.pair1", CUSTOMER, "Habari")
+    sender = FakeSender(clock=shop.runtime.clock)
+    sender.fail_next(131056, title="(Business Account, Consumer Account) pair rate limit hit")
+    _, key = _queue_and_send(shop, sender, "Karibu")
+    [row] = shop.rows(OutboxRow, OutboxRow.idempotency_key == key)
+    assert row.state == "queued" and "131056" in (row.last_error or "")
+    assert row.next_attempt_at is not None and row.next_attempt_at >= NOW + timedelta(seconds=6)

@@ -17,6 +17,7 @@ from engine.db import workspace_session
 from engine.models import (
     Contact,
     Conversation,
+    Identity,
     Message,
     MessageStatusEvent,
     OutboxRow,
@@ -152,3 +153,52 @@ def test_a_played_voice_note_counts_as_read_and_every_status_value_is_kept(shop:
     assert voice.delivery_state == "read"
     kept = [s.status for s in shop.rows(MessageStatusEvent)]
     assert kept == ["delivered", "played", "deleted"]
+
+
+def test_a_number_reported_in_another_form_joins_the_contact_and_replies_go_to_it(
+    shop: Shop,
+) -> None:
+    # Reference §10.1: staff saved the Mexican customer as +52 55 1234 5678; WhatsApp
+    # reports the wa_id 5215512345678. Both forms are on the one contact; a send goes to
+    # the wa_id WhatsApp reported, never to a reformatted number.
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        contact = Contact(name="Lupita")
+        session.add(contact)
+        session.flush()
+        session.add(
+            Identity(
+                contact_id=contact.id, channel="whatsapp", address="+525512345678", valid_from=NOW
+            )
+        )
+        session.commit()
+    shop.says("wamid.mx-1", "5215512345678", "Hola", at=EPOCH + 60)
+    [only] = shop.rows(Contact)
+    addresses = {i.address for i in shop.rows(Identity) if i.contact_id == only.id}
+    assert addresses == {"+525512345678", "+5215512345678"}
+    [conversation] = shop.rows(Conversation)
+    sender = FakeSender(clock=shop.runtime.clock)
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        message = queue_text(
+            session,
+            conversation_id=conversation.id,
+            body="Hola Lupita",
+            author_teammate_id=None,
+            now=NOW,
+        )
+        session.commit()
+        key = f"message:{message.id}"
+    [row] = shop.rows(OutboxRow, OutboxRow.idempotency_key == key)
+    dispatch_outbox_row(
+        row_id=row.id,
+        db=shop.db,
+        clock=shop.runtime.clock,
+        executors={SEND_KIND: make_send_executor(lambda ws, number: sender)},
+    )
+    [sent] = sender.sent
+    assert sent.message.to == "5215512345678"
+    # A Brazilian number without its ninth digit joins the contact of the nine-digit one.
+    shop.says("wamid.br-1", "5511987654321", "Oi", at=EPOCH + 90)
+    shop.says("wamid.br-2", "551187654321", "Oi de novo", at=EPOCH + 95)
+    brazil = {i.address for i in shop.rows(Identity) if i.address.startswith("+551")}
+    assert brazil == {"+5511987654321", "+551187654321"}
+    assert len({i.contact_id for i in shop.rows(Identity) if i.address in brazil}) == 1

@@ -117,6 +117,16 @@ def run(arguments: argparse.Namespace) -> int:
             workspace = read_folder(arguments.workspace)
             extra = approved_templates(workspace)
             script = replace(script, templates=(*script.templates, *extra))
+            waba = next(
+                (
+                    i.settings["business_account_id"]
+                    for i in workspace.integrations
+                    if i.kind == "whatsapp" and i.settings.get("business_account_id")
+                ),
+                None,
+            )
+            if waba and arguments.waba_id == DEFAULT_BUSINESS.waba_id:
+                arguments.waba_id = waba  # `kazi templates sync` asks for the workspace's WABA
             if workspace.numbers and arguments.phone_number_id is None:
                 number_id = workspace.numbers[0].phone_number_id
                 display = arguments.display_phone_number or workspace.numbers[0].phone.lstrip("+")

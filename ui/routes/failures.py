@@ -11,15 +11,16 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 
-from engine.auth import Principal
+from engine.auth import Forbidden, Principal, Role
 from engine.composition import Runtime
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.failures import list_failures, retry_download, retry_event
 from engine.inbox.replies import retry_message
+from engine.whatsapp.templates import TemplateSyncFailed, sync_workspace_templates
 from ui.dependencies import RuntimeDependency
 from ui.routes.api import API_ERRORS
 from ui.routes.conversation import kick_outbox
-from ui.routes.presentation import PAGE_ERRORS, page_context
+from ui.routes.presentation import PAGE_ERRORS, page_context, workspace_of
 from ui.security.auth import PrincipalDependency, api_principal, page_principal
 
 
@@ -36,6 +37,15 @@ def _retry_download(runtime: Runtime, principal: Principal, message_id: int) -> 
     kick_outbox(runtime, principal.workspace_id, conversation_id)
 
 
+def _page(runtime: Runtime, principal: Principal, **extra: Any) -> Template:
+    now = runtime.clock.now()
+    with workspace_session(runtime.db, principal.workspace_id) as session:
+        failures = list_failures(session, principal)
+        context = page_context(session, principal, now).as_dict()
+    context.update(failures=failures, may_sync_templates=principal.at_least(Role.ADMIN), **extra)
+    return Template(template_name="failures.html", context=context)
+
+
 def _retry_event(runtime: Runtime, principal: Principal, event_id: int) -> None:
     with unit_of_work(runtime.db, principal.workspace_id) as session:
         retry_event(session, principal, event_id)
@@ -48,12 +58,25 @@ class FailuresPageController(Controller):
 
     @get(sync_to_thread=True)
     def page(self, runtime: RuntimeDependency, principal: PrincipalDependency) -> Template:
-        now = runtime.clock.now()
+        return _page(runtime, principal)
+
+    @post("/templates/sync", sync_to_thread=True)
+    def sync_templates(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency
+    ) -> Template:
+        """An admin's `kazi templates sync`: Meta's template list, statuses kept, reported."""
+        if not principal.at_least(Role.ADMIN):
+            raise Forbidden("only an admin may sync the templates with Meta")
         with workspace_session(runtime.db, principal.workspace_id) as session:
-            failures = list_failures(session, principal)
-            context = page_context(session, principal, now).as_dict()
-        context.update(failures=failures)
-        return Template(template_name="failures.html", context=context)
+            slug = workspace_of(session, principal).slug
+        try:
+            report = sync_workspace_templates(
+                runtime.db, runtime.configs, slug, runtime.clock.now()
+            )
+            lines = report.lines()
+        except TemplateSyncFailed as error:
+            lines = [str(error)]
+        return _page(runtime, principal, template_sync=lines)
 
     @post("/messages/{message_id:int}/retry", sync_to_thread=True)
     def retry_send(

@@ -24,9 +24,10 @@ from engine.auth import Forbidden, Principal
 from engine.automation.staff import Desk, act_on_conversation
 from engine.composition import Runtime
 from engine.core.media import STORE_LIMIT
-from engine.db import workspace_session
+from engine.db import unit_of_work, workspace_session
 from engine.inbox.attachments import ServedFile, attach_file, file_for_viewer
 from engine.inbox.errors import Conflict, InvalidInput
+from engine.inbox.failures import retry_download
 from engine.models import Message
 from ui.dependencies import RuntimeDependency
 from ui.routes.api import API_ERRORS
@@ -165,6 +166,23 @@ class MediaPageController(Controller):
                 _render_refusal, runtime, principal, conversation_id, status, str(refused)
             )
         return Redirect(path=f"/inbox/c/{conversation_id}#attach", status_code=303)
+
+    @post("/inbox/messages/{message_id:int}/fetch", sync_to_thread=True)
+    def fetch_again(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, message_id: FromPath[int]
+    ) -> Redirect:
+        """Ask WhatsApp again for a customer's file Kazi gave up on (expired or failed)."""
+        conversation_id = _fetch_again(runtime, principal, message_id)
+        return Redirect(path=f"/inbox/c/{conversation_id}#m{message_id}", status_code=303)
+
+
+def _fetch_again(runtime: Runtime, principal: Principal, message_id: int) -> int:
+    with unit_of_work(runtime.db, principal.workspace_id) as session:
+        conversation_id = retry_download(
+            session, principal, message_id, runtime.clock.now(), from_conversation=True
+        )
+    kick_outbox(runtime, principal.workspace_id, conversation_id)
+    return conversation_id
 
 
 def _render_refusal(

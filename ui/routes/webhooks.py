@@ -158,3 +158,24 @@ class PaymentCallbackController(Controller):
         runtime: RuntimeDependency,
     ) -> Response[dict[str, object]]:
         return await self._receive(workspace, token, "result", request, runtime)
+
+    @post("/timeout", status_code=200)
+    async def timeout(
+        self,
+        workspace: FromPath[str],
+        token: FromPath[str],
+        request: Request,
+        runtime: RuntimeDependency,
+    ) -> Response[dict[str, object]]:
+        """A Transaction Status QueueTimeOutURL, if one was registered apart from `result`."""
+        return await self._receive(workspace, token, "timeout", request, runtime)
+
+
+class MpesaPathCallbackController(PaymentCallbackController):
+    """The same callbacks under `/webhooks/mpesa/...`, the paths issue 12 first named.
+
+    Daraja refuses to *register* a callback URL containing `mpesa`, so Kazi never hands
+    these out; they exist so that a proxy, a test harness or an older configuration
+    posting there is stored and answered like the `payments` paths, not lost to a 404."""
+
+    path = "/webhooks/mpesa/{workspace:str}/{token:str}"

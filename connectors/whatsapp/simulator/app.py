@@ -1,6 +1,7 @@
 """The simulator's HTTP face: the Cloud API send endpoint, a control API, and a page.
 
 - `POST /{version}/{phone_number_id}/messages`: what `CloudApiSender` talks to.
+- `GET /{version}/{waba_id}/message_templates`: the approved templates and their status.
 - `POST /{version}/{phone_number_id}/media`, `GET /{version}/{media_id}` and the URL it
   names (`/_sim/media/{media_id}/download`): media upload and download, bearer only.
 - `GET /_sim/state`, `GET /_sim/sends`, `GET /_sim/deliveries`: what happened.
@@ -65,6 +66,13 @@ def create_app(simulator: Simulator) -> Litestar:
         answer = simulator.handle_upload(
             request.headers.get("authorization"), phone_number_id, fields, file
         )
+        return Response(answer.body, status_code=answer.status)
+
+    @get("/{version:str}/{waba_id:str}/message_templates", media_type=MediaType.JSON)
+    async def template_list(
+        request: Request[Any, Any, Any], version: FromPath[str], waba_id: FromPath[str]
+    ) -> Response[dict[str, Any]]:
+        answer = simulator.handle_template_list(request.headers.get("authorization"), waba_id)
         return Response(answer.body, status_code=answer.status)
 
     @get("/{version:str}/{media_id:str}", media_type=MediaType.JSON)
@@ -163,6 +171,7 @@ def create_app(simulator: Simulator) -> Litestar:
         route_handlers=[
             send_message,
             upload_media,
+            template_list,
             media_lookup,
             media_download,
             page,

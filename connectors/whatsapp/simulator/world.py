@@ -7,6 +7,7 @@ layer (`app.py`) only translates requests into calls on `Simulator`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 from collections import Counter
@@ -114,6 +115,9 @@ class Simulator:
         self.rng = random.Random(seed)
         templates = script.templates
         self.policy = SendPolicy.with_templates(templates) if templates else SendPolicy()
+        # What the template-status webhooks said, per (name, language): the template list
+        # (`kazi templates sync`) reports the same.
+        self.template_statuses: dict[tuple[str, str], str] = {}
         self.customers: dict[str, Customer] = {
             c.wa_id: Customer(c.wa_id, c.name) for c in script.customers
         }
@@ -273,6 +277,8 @@ class Simulator:
         if shape == "test-sample":
             body = dashboard_sample_webhook()
         elif shape == "template-status":
+            key = (str(options.get("name", "")), str(options.get("language", "en")))
+            self.template_statuses[key] = str(options.get("event", "APPROVED"))
             body = template_status_webhook(
                 business,
                 event=str(options.get("event", "APPROVED")),
@@ -312,6 +318,31 @@ class Simulator:
         media_id = argument.get("id")
         argument["id"] = self.media.put(stored, str(media_id) if media_id else None)
         return {**step, kind: argument}
+
+    # --- the template list -------------------------------------------------------------
+
+    def handle_template_list(self, authorization: str | None, waba_id: str) -> SendAnswer:
+        """`GET /{version}/{waba-id}/message_templates`: the approved templates, each with
+        the status its last template-status webhook gave (APPROVED before any), one page."""
+        if authorization != f"Bearer {self.config.access_token}":
+            return _error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        if waba_id != self.config.business.waba_id:
+            return _error(
+                400, 100, f"Unsupported get request. Object with ID '{waba_id}' does not exist"
+            )
+        data = []
+        for template in (self.policy.templates or {}).values():
+            for language in sorted(template.languages):
+                number = int(hashlib.sha256(f"{template.name}:{language}".encode()).hexdigest(), 16)
+                data.append(
+                    {
+                        "name": template.name,
+                        "language": language,
+                        "status": self.template_statuses.get((template.name, language), "APPROVED"),
+                        "id": str(number % 10**16),
+                    }
+                )
+        return SendAnswer(200, {"data": data, "paging": {"cursors": {"before": "", "after": ""}}})
 
     # --- the media endpoints -------------------------------------------------------------
 
