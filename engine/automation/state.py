@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -29,6 +30,7 @@ from engine.core.step import (
     Roster,
     State,
 )
+from engine.db import batch_cache
 from engine.models import (
     AuthorKind,
     BusinessObject,
@@ -77,6 +79,15 @@ def key_id(key: str | None) -> int | None:
 
 
 def load_directory(session: Session) -> Directory:
+    cache = batch_cache(session)
+    if cache is not None:
+        if "directory" not in cache:
+            cache["directory"] = _load_directory(session)
+        return cast(Directory, cache["directory"])
+    return _load_directory(session)
+
+
+def _load_directory(session: Session) -> Directory:
     teammates = dict(session.execute(select(Teammate.handle, Teammate.id)).tuples().all())
     teams = dict(session.execute(select(Team.handle, Team.id)).tuples().all())
     return Directory(teammates, teams)

@@ -2,11 +2,20 @@
 
 from engine.db.engine import make_engine
 from engine.db.migrate import alembic_config, migrate
-from engine.db.sessions import SessionFactory, system_session, unit_of_work, workspace_session
+from engine.db.sessions import (
+    SessionFactory,
+    batch_cache,
+    enable_batch_cache,
+    system_session,
+    unit_of_work,
+    workspace_session,
+)
 
 __all__ = [
     "SessionFactory",
     "alembic_config",
+    "batch_cache",
+    "enable_batch_cache",
     "make_engine",
     "migrate",
     "system_session",

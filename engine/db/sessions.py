@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,3 +66,20 @@ def unit_of_work(source: EngineOrFactory, workspace_id: int) -> Iterator[Session
     rolls back when it raises."""
     with workspace_session(source, workspace_id) as session, session.begin():
         yield session
+
+
+_BATCH_CACHE = "kazi.batch_cache"
+
+
+def enable_batch_cache(session: Session) -> None:
+    """Lets the code this session runs keep what cannot change under a worker's batch
+    (the rules in force, the workspace's time zone, its teammates' handles) for the rest
+    of the session, instead of asking the database again for every event. Only for the
+    short sessions of the inbound batch job: a config reload is seen by the next batch."""
+    session.info.setdefault(_BATCH_CACHE, {})
+
+
+def batch_cache(session: Session) -> dict[str, Any] | None:
+    """The session's batch cache, or None when it has none (then look everything up)."""
+    cache = session.info.get(_BATCH_CACHE)
+    return cache if isinstance(cache, dict) else None
