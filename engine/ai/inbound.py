@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -198,21 +198,25 @@ def keep_and_feed(
             AiResult.message_id == message.id, AiResult.job == Job.CLASSIFY.value
         )
     )
-    for job, answer in ((Job.CLASSIFY, classification), (Job.EXTRACT, extraction)):
-        if kept is not None:
-            break
-        session.add(
-            AiResult(
-                conversation_id=conversation_id,
-                message_id=message.id,
-                job=job.value,
-                result=plain_json(asdict(answer)),
-                source=answer.source.label()[:300],
-                confidence=answer.confidence,
-                at=now,
-            )
+    if kept is None:
+        session.flush()
+        # Both answers in one statement (no ids are needed back).
+        session.execute(
+            insert(AiResult),
+            [
+                {
+                    "workspace_id": message.workspace_id,
+                    "conversation_id": conversation_id,
+                    "message_id": message.id,
+                    "job": job.value,
+                    "result": plain_json(asdict(answer)),
+                    "source": answer.source.label()[:300],
+                    "confidence": answer.confidence,
+                    "at": now,
+                }
+                for job, answer in ((Job.CLASSIFY, classification), (Job.EXTRACT, extraction))
+            ],
         )
-    session.flush()
     if classification.intent is not None:
         event = classified_event(rules.config, classification, message, now)
         run_events(session, rules, [ConversationEvent(conversation_id, event)], now)

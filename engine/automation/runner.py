@@ -27,7 +27,7 @@ from engine.core.config import WorkspaceConfig
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.core.rules.graph import RuleGraph
 from engine.core.step import Command, Input, Outcome, Refusal, step
-from engine.db import batch_cache
+from engine.db import all_or_nothing, batch_cache
 from engine.models import ConfigVersion, Workspace
 from engine.observability import observed_rule_evaluation
 from engine.workspaces.directory import ConfigDirectory
@@ -125,6 +125,14 @@ def step_conversation(
     outcome = step(before, input, rules.graph, now)
     if outcome.refused is not None:
         return Applied(outcome, None)
+    if all_or_nothing(session):
+        # A worker's batch: any error rolls it all back and it is done again with a
+        # savepoint per event, where a step that was applied before is told apart.
+        persisted = persist(
+            session, conversation, before, outcome, directory, rules.config_version_id, now
+        )
+        refresh_conversation(session, conversation, rules.graph.calendar)
+        return Applied(outcome, persisted)
     try:
         with session.begin_nested():
             persisted = persist(

@@ -338,6 +338,16 @@ def _recent_firings(session: Session, ids: list[int], now: datetime) -> dict[int
 
 def _members(session: Session, config: WorkspaceConfig, directory: Directory) -> tuple[Member, ...]:
     """Every teammate in the database, with their teams; languages come from the config."""
+    cache = batch_cache(session)
+    if cache is None:
+        return _load_members(session, config)
+    key = f"members:{id(config)}"
+    if key not in cache:
+        cache[key] = (config, _load_members(session, config))  # the config kept alive
+    return cast(tuple[Member, ...], cache[key][1])
+
+
+def _load_members(session: Session, config: WorkspaceConfig) -> tuple[Member, ...]:
     teams: dict[int, list[str]] = defaultdict(list)
     for teammate_id, team in session.execute(
         select(TeamMembership.teammate_id, Team.handle)

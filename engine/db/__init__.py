@@ -3,7 +3,9 @@
 from engine.db.engine import make_engine
 from engine.db.migrate import alembic_config, migrate
 from engine.db.sessions import (
+    TRANSACTION_BOUND,
     SessionFactory,
+    all_or_nothing,
     batch_cache,
     enable_batch_cache,
     system_session,
@@ -12,8 +14,10 @@ from engine.db.sessions import (
 )
 
 __all__ = [
+    "TRANSACTION_BOUND",
     "SessionFactory",
     "alembic_config",
+    "all_or_nothing",
     "batch_cache",
     "enable_batch_cache",
     "make_engine",

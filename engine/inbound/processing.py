@@ -170,7 +170,9 @@ def _apply_together(
     an error is recorded on its event as `process_inbound_event` records it."""
     outcomes: list[tuple[str, str]] = []
     with workspace_session(db, workspace_id) as session:
-        enable_batch_cache(session)
+        # Not careful: any error rolls everything back and the batch is done again with
+        # a savepoint per event, so the steps inside need no savepoints of their own.
+        enable_batch_cache(session, all_or_nothing=not careful)
         enqueue_outbox_at_commit(session, queue, now)
         events = session.scalars(
             select(InboundEvent).where(InboundEvent.id.in_(event_ids)).order_by(InboundEvent.id)

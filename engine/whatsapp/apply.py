@@ -42,6 +42,7 @@ from engine.conversations.tallies import message_stored
 from engine.conversations.threads import lock_conversation, open_or_reuse_conversation
 from engine.core.delivery import next_delivery_state
 from engine.core.rules.events import DomainEvent, TriggerKind
+from engine.db import batch_cache
 from engine.identity import (
     identify,
     to_e164,
@@ -387,7 +388,13 @@ def catch_up(session: Session, now: datetime) -> list[ConversationEvent]:
     Two workers can cross: one stores a message while another, not yet seeing it, keeps
     a reaction or status for it; neither transaction sees the other's row. Every
     WhatsApp event ends by looking for such pairs (an indexed join over the few kept
-    rows), so the crossing is mended by the next event at the latest."""
+    rows), so the crossing is mended by the next event at the latest. In a worker's
+    batch of events (one transaction) it looks once, with the batch's first event."""
+    cache = batch_cache(session)
+    if cache is not None:
+        if cache.get("caught_up"):
+            return []
+        cache["caught_up"] = True
     matched = (
         select(UnmatchedItem.target_provider_message_id)
         .join(Message, Message.provider_message_id == UnmatchedItem.target_provider_message_id)
