@@ -206,18 +206,16 @@ def _contacts(session: Session, contact_ids: list[int]) -> dict[int, ContactStat
         if channel == Channel.WHATSAPP and is_bsuid(address):
             continue  # a username's id (BSUID) is not the customer's phone
         addresses[contact_id][channel] = address
-    conversations = dict(
-        session.execute(
-            select(Conversation.contact_id, func.count())
-            .where(Conversation.contact_id.in_(contact_ids))
-            .group_by(Conversation.contact_id)
-        )
-        .tuples()
-        .all()
+    # How many conversations each contact has, in the same statement as the contact.
+    conversations = (
+        select(func.count(Conversation.id))
+        .where(Conversation.contact_id == Contact.id)
+        .correlate(Contact)
+        .scalar_subquery()
     )
     found: dict[int, ContactState] = {}
-    for contact, company in session.execute(
-        select(Contact, Company.name)
+    for contact, company, count in session.execute(
+        select(Contact, Company.name, conversations)
         .outerjoin(Company, Company.id == Contact.company_id)
         .where(Contact.id.in_(contact_ids))
     ).tuples():
@@ -231,7 +229,7 @@ def _contacts(session: Session, contact_ids: list[int]) -> dict[int, ContactStat
             language=contact.language,
             company=company,
             created_at=contact.created_at,
-            conversations=conversations.get(contact.id, 0),
+            conversations=int(count or 0),
             fields=dict(contact.fields or {}),
         )
     return found

@@ -37,7 +37,7 @@ from connectors.whatsapp.numbers import equivalent_wa_ids
 from connectors.whatsapp.parse import parse_envelope
 from engine.automation.runner import rules_in_force
 from engine.conversations.events import ConversationEvent
-from engine.conversations.messages import message_view
+from engine.conversations.messages import message_view, stored_now
 from engine.conversations.tallies import message_stored
 from engine.conversations.threads import lock_conversation, open_or_reuse_conversation
 from engine.core.delivery import next_delivery_state
@@ -225,6 +225,7 @@ def _apply_message(
     # What the message does to the conversation (the window, waiting on us, waking a
     # snooze) is the reducer's, when the rules run on `message received`.
     session.flush()
+    stored_now(session, message)
     message_stored(session, message, conversation)
     queue_media_download(session, message, conversation.business_number, now)
     data = {"message": message_view(message)}

@@ -48,7 +48,7 @@ TUESDAY_10_NAIROBI = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
 # A text message into a conversation that is already open, with the retail sample's
 # rules, its AI classifier and consent keywords, amortised over a batch of 50. It was
 # 51 statements per event with one job per event before batching.
-STATEMENT_BUDGET = 25
+STATEMENT_BUDGET = 22
 BUDGET_BATCH = 50
 
 THANKS_RULE = """
