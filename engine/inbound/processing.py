@@ -101,7 +101,8 @@ def process_inbound_batch(
     each, so the bad one is recorded (flagged, retried or failed, as for one event)
     and the others still commit; should even that transaction fail, each event goes
     through alone. Enqueue it as often as you like: a run that finds nothing ready
-    costs one UPDATE. `workspace_id` keeps the claim to that workspace's events (the
+    costs one SELECT. Every event of a batch is applied at the batch's `now`.
+    `workspace_id` keeps the claim to that workspace's events (the
     webhook that stored them says which); None claims any workspace's."""
     now = clock.now()
     with system_session(db) as session:
