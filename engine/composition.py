@@ -19,8 +19,9 @@ from engine.automation.scheduled import run_scheduled_action
 from engine.automation.tasks import report_task_due
 from engine.contacts.keywords import with_consent_keywords
 from engine.core.clock import Clock, SystemClock
+from engine.core.queue import JobQueue, JsonScalar
 from engine.db import make_engine
-from engine.inbound.processing import InboundHandler, process_inbound_event
+from engine.inbound.processing import InboundHandler, process_inbound_batch, process_inbound_event
 from engine.integrations.calls import CALL_KIND, make_call_executor
 from engine.integrations.inbound import PROVIDER as INTEGRATION
 from engine.integrations.inbound import apply_integration_event
@@ -28,6 +29,7 @@ from engine.jobs.huey_queue import HueyJobQueue, JobHandler, make_huey
 from engine.jobs.names import (
     CHECK_SLA_CLOCK,
     DISPATCH_OUTBOX_ROW,
+    PROCESS_INBOUND_BATCH,
     PROCESS_INBOUND_EVENT,
     REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
@@ -73,6 +75,17 @@ class Runtime:
         self.db.dispose()
 
 
+class _LaterQueue:
+    """The runtime's queue, for the jobs registered on it before it exists."""
+
+    target: JobQueue | None = None
+
+    def enqueue(self, job: str, **arguments: JsonScalar) -> None:
+        if self.target is None:
+            raise LookupError("the job queue is not built yet")
+        self.target.enqueue(job, **arguments)
+
+
 def default_inbound_handlers(configs: ConfigDirectory) -> dict[str, InboundHandler]:
     return {
         WHATSAPP: make_whatsapp_handler(configs),
@@ -111,13 +124,26 @@ def build_runtime(
     )
     # Classifying an unanswered inquiry sends nothing, so it runs with any set of executors.
     effect_executors.setdefault(CLASSIFY_KIND, make_classify_executor(configs))
+    automations = with_consent_keywords(configs, classifying_automations(configs))
+    # The jobs enqueue others (a rule's send, at commit) on the queue they are part of.
+    queue = _LaterQueue()
     jobs: dict[str, JobHandler] = {
+        PROCESS_INBOUND_BATCH: partial(
+            process_inbound_batch,
+            db=db,
+            clock=clock,
+            handlers=handlers,
+            automations=automations,
+            queue=queue,
+        ),
+        # Kept for jobs a server of the previous version enqueued, and for tools.
         PROCESS_INBOUND_EVENT: partial(
             process_inbound_event,
             db=db,
             clock=clock,
             handlers=handlers,
-            automations=with_consent_keywords(configs, classifying_automations(configs)),
+            automations=automations,
+            queue=queue,
         ),
         CHECK_SLA_CLOCK: partial(check_clock, db=db, clock=clock, configs=configs),
         REPORT_TASK_DUE: partial(report_task_due, db=db, clock=clock, configs=configs),
@@ -126,11 +152,12 @@ def build_runtime(
             dispatch_outbox_row, db=db, clock=clock, executors=effect_executors
         ),
     }
+    queue.target = HueyJobQueue(huey, jobs)
     return Runtime(
         settings=settings,
         db=db,
         huey=huey,
-        queue=HueyJobQueue(huey, jobs),
+        queue=queue.target,
         clock=clock,
         configs=configs,
         inbound_handlers=handlers,

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from engine.ai.assistant import AiScope, Assistant
 from engine.ai.threads import local_today
 from engine.automation.runner import Applied, RulesInForce, no_rules, rules_in_force, run_events
 from engine.conversations.events import ConversationEvent
-from engine.conversations.messages import message_view
+from engine.conversations.messages import message_view, stored_by_this_transaction
 from engine.core.ai import (
     Classification,
     ClassifyRequest,
@@ -41,7 +41,7 @@ from engine.core.ai import (
 )
 from engine.core.config import WorkspaceConfig
 from engine.core.rules.events import DomainEvent, TriggerKind
-from engine.db import workspace_session
+from engine.db import TRANSACTION_BOUND, batch_cache, workspace_session
 from engine.models import AiResult, Message, OutboxRow, Workspace
 from engine.outbox.dispatch import ExecutionFailed, OutboxWork
 from engine.workspaces.directory import ConfigDirectory
@@ -193,29 +193,51 @@ def keep_and_feed(
     through the rules, in the caller's transaction. Feeding twice fires nothing twice: a
     rule fires once per (rule, event) and the event is named after the message."""
     classification, extraction = answers
-    kept = session.scalar(
-        select(AiResult.id).where(
-            AiResult.message_id == message.id, AiResult.job == Job.CLASSIFY.value
-        )
-    )
-    for job, answer in ((Job.CLASSIFY, classification), (Job.EXTRACT, extraction)):
-        if kept is not None:
-            break
-        session.add(
-            AiResult(
-                conversation_id=conversation_id,
-                message_id=message.id,
-                job=job.value,
-                result=plain_json(asdict(answer)),
-                source=answer.source.label()[:300],
-                confidence=answer.confidence,
-                at=now,
+    kept = (
+        None
+        if stored_by_this_transaction(session, message.id) and not _fed(session, message.id)
+        else session.scalar(
+            select(AiResult.id).where(
+                AiResult.message_id == message.id, AiResult.job == Job.CLASSIFY.value
             )
         )
-    session.flush()
+    )
+    if kept is None:
+        _fed(session, message.id, now_too=True)
+        session.flush()
+        # Both answers in one statement (no ids are needed back).
+        session.execute(
+            insert(AiResult),
+            [
+                {
+                    "workspace_id": message.workspace_id,
+                    "conversation_id": conversation_id,
+                    "message_id": message.id,
+                    "job": job.value,
+                    "result": plain_json(asdict(answer)),
+                    "source": answer.source.label()[:300],
+                    "confidence": answer.confidence,
+                    "at": now,
+                }
+                for job, answer in ((Job.CLASSIFY, classification), (Job.EXTRACT, extraction))
+            ],
+        )
     if classification.intent is not None:
         event = classified_event(rules.config, classification, message, now)
         run_events(session, rules, [ConversationEvent(conversation_id, event)], now)
+
+
+def _fed(session: Session, message_id: int, *, now_too: bool = False) -> bool:
+    """Whether this transaction kept answers for the message already (and, `now_too`,
+    that it does now): a message stored by the same transaction needs no query for it."""
+    cache = batch_cache(session)
+    if cache is None:
+        return False
+    fed: set[int] = cache.setdefault(f"{TRANSACTION_BOUND}ai_fed", set())
+    seen = message_id in fed
+    if now_too:
+        fed.add(message_id)
+    return seen
 
 
 def classified_event(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,7 @@ from engine.core.config import WorkspaceConfig
 from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.core.rules.graph import RuleGraph
 from engine.core.step import Command, Input, Outcome, Refusal, step
+from engine.db import all_or_nothing, batch_cache
 from engine.models import ConfigVersion, Workspace
 from engine.observability import observed_rule_evaluation
 from engine.workspaces.directory import ConfigDirectory
@@ -42,6 +44,19 @@ def rules_in_force(
     session: Session, configs: ConfigDirectory, workspace_id: int
 ) -> RulesInForce | None:
     """The compiled config the database says is in force for this workspace."""
+    cache = batch_cache(session)
+    key = f"rules_in_force:{workspace_id}"
+    if cache is not None and key in cache:
+        return cast(RulesInForce | None, cache[key])
+    found = _rules_in_force(session, configs, workspace_id)
+    if cache is not None:
+        cache[key] = found
+    return found
+
+
+def _rules_in_force(
+    session: Session, configs: ConfigDirectory, workspace_id: int
+) -> RulesInForce | None:
     slug = session.scalar(select(Workspace.slug).where(Workspace.id == workspace_id))
     if slug is None:
         return None
@@ -110,6 +125,14 @@ def step_conversation(
     outcome = step(before, input, rules.graph, now)
     if outcome.refused is not None:
         return Applied(outcome, None)
+    if all_or_nothing(session):
+        # A worker's batch: any error rolls it all back and it is done again with a
+        # savepoint per event, where a step that was applied before is told apart.
+        persisted = persist(
+            session, conversation, before, outcome, directory, rules.config_version_id, now
+        )
+        refresh_conversation(session, conversation, rules.graph.calendar)
+        return Applied(outcome, persisted)
     try:
         with session.begin_nested():
             persisted = persist(

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -29,6 +30,7 @@ from engine.core.step import (
     Roster,
     State,
 )
+from engine.db import batch_cache
 from engine.models import (
     AuthorKind,
     BusinessObject,
@@ -77,6 +79,15 @@ def key_id(key: str | None) -> int | None:
 
 
 def load_directory(session: Session) -> Directory:
+    cache = batch_cache(session)
+    if cache is not None:
+        if "directory" not in cache:
+            cache["directory"] = _load_directory(session)
+        return cast(Directory, cache["directory"])
+    return _load_directory(session)
+
+
+def _load_directory(session: Session) -> Directory:
     teammates = dict(session.execute(select(Teammate.handle, Teammate.id)).tuples().all())
     teams = dict(session.execute(select(Team.handle, Team.id)).tuples().all())
     return Directory(teammates, teams)
@@ -195,18 +206,16 @@ def _contacts(session: Session, contact_ids: list[int]) -> dict[int, ContactStat
         if channel == Channel.WHATSAPP and is_bsuid(address):
             continue  # a username's id (BSUID) is not the customer's phone
         addresses[contact_id][channel] = address
-    conversations = dict(
-        session.execute(
-            select(Conversation.contact_id, func.count())
-            .where(Conversation.contact_id.in_(contact_ids))
-            .group_by(Conversation.contact_id)
-        )
-        .tuples()
-        .all()
+    # How many conversations each contact has, in the same statement as the contact.
+    conversations = (
+        select(func.count(Conversation.id))
+        .where(Conversation.contact_id == Contact.id)
+        .correlate(Contact)
+        .scalar_subquery()
     )
     found: dict[int, ContactState] = {}
-    for contact, company in session.execute(
-        select(Contact, Company.name)
+    for contact, company, count in session.execute(
+        select(Contact, Company.name, conversations)
         .outerjoin(Company, Company.id == Contact.company_id)
         .where(Contact.id.in_(contact_ids))
     ).tuples():
@@ -220,7 +229,7 @@ def _contacts(session: Session, contact_ids: list[int]) -> dict[int, ContactStat
             language=contact.language,
             company=company,
             created_at=contact.created_at,
-            conversations=conversations.get(contact.id, 0),
+            conversations=int(count or 0),
             fields=dict(contact.fields or {}),
         )
     return found
@@ -327,6 +336,16 @@ def _recent_firings(session: Session, ids: list[int], now: datetime) -> dict[int
 
 def _members(session: Session, config: WorkspaceConfig, directory: Directory) -> tuple[Member, ...]:
     """Every teammate in the database, with their teams; languages come from the config."""
+    cache = batch_cache(session)
+    if cache is None:
+        return _load_members(session, config)
+    key = f"members:{id(config)}"
+    if key not in cache:
+        cache[key] = (config, _load_members(session, config))  # the config kept alive
+    return cast(tuple[Member, ...], cache[key][1])
+
+
+def _load_members(session: Session, config: WorkspaceConfig) -> tuple[Member, ...]:
     teams: dict[int, list[str]] = defaultdict(list)
     for teammate_id, team in session.execute(
         select(TeamMembership.teammate_id, Team.handle)

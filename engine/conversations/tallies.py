@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, tzinfo
+from typing import cast
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +33,7 @@ from engine.core.tallies import (
     stage_contribution,
     zone_of,
 )
+from engine.db import batch_cache
 from engine.models import (
     AuthorKind,
     Conversation,
@@ -49,8 +51,15 @@ from engine.models.scoping import session_workspace
 
 
 def workspace_zone(session: Session, workspace_id: int) -> tzinfo:
+    cache = batch_cache(session)
+    key = f"zone:{workspace_id}"
+    if cache is not None and key in cache:
+        return cast(tzinfo, cache[key])
     workspace = session.get(Workspace, workspace_id)
-    return zone_of(workspace.timezone if workspace else None)
+    zone = zone_of(workspace.timezone if workspace else None)
+    if cache is not None:
+        cache[key] = zone
+    return zone
 
 
 def add_tally(session: Session, workspace_id: int, tally: Tally) -> None:

@@ -8,19 +8,42 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine.db import TRANSACTION_BOUND, batch_cache
 from engine.models import Conversation, ConversationStatus, WaitingOn
+
+_HELD = f"{TRANSACTION_BOUND}held_conversations"
+
+
+def _held(session: Session) -> dict[int, Conversation] | None:
+    """In a worker's batch: the conversations this transaction holds locked, by id (kept
+    referenced, so the identity map answers for them). None outside a batch."""
+    cache = batch_cache(session)
+    return None if cache is None else cache.setdefault(_HELD, {})
+
+
+def _hold(session: Session, conversation: Conversation) -> Conversation:
+    held = _held(session)
+    if held is not None:
+        held[conversation.id] = conversation
+    return conversation
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _open_conversation(
     session: Session, contact_id: int, business_number: str
 ) -> Conversation | None:
-    return session.scalars(
-        select(Conversation).where(
-            Conversation.contact_id == contact_id,
-            Conversation.business_number == business_number,
-            Conversation.status != ConversationStatus.RESOLVED,
-        )
-    ).first()
+    """The unresolved conversation; on PostgreSQL locked and read in the same statement."""
+    query = select(Conversation).where(
+        Conversation.contact_id == contact_id,
+        Conversation.business_number == business_number,
+        Conversation.status != ConversationStatus.RESOLVED,
+    )
+    if _postgresql(session):
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).first()
 
 
 def lock_conversation(session: Session, conversation: Conversation) -> Conversation:
@@ -29,7 +52,10 @@ def lock_conversation(session: Session, conversation: Conversation) -> Conversat
     PostgreSQL takes a row lock; SQLite already serialises writers, since every
     Kazi transaction there begins IMMEDIATE.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    held = _held(session)
+    if held is not None and conversation.id in held:
+        return conversation  # this transaction holds it already
+    if _postgresql(session):
         # One round trip: take the lock and reload the row as it is now.
         session.execute(
             select(Conversation)
@@ -37,20 +63,25 @@ def lock_conversation(session: Session, conversation: Conversation) -> Conversat
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-    return conversation
+    return _hold(session, conversation)
 
 
 def locked_conversation(session: Session, conversation_id: int) -> Conversation | None:
     """The conversation, its row held until the transaction ends (DESIGN rule 5), read
     after the lock so what the caller sees is what no one else can change meanwhile."""
-    if session.get_bind().dialect.name == "postgresql":
-        return session.scalars(
+    held = _held(session)
+    if held is not None and conversation_id in held:
+        return held[conversation_id]
+    if _postgresql(session):
+        found = session.scalars(
             select(Conversation)
             .where(Conversation.id == conversation_id)
             .with_for_update()
             .execution_options(populate_existing=True)
         ).first()
-    return session.get(Conversation, conversation_id)
+    else:
+        found = session.get(Conversation, conversation_id)
+    return None if found is None else _hold(session, found)
 
 
 def open_or_reuse_conversation(
@@ -64,7 +95,7 @@ def open_or_reuse_conversation(
     """
     conversation = _open_conversation(session, contact_id, business_number)
     if conversation is not None:
-        return lock_conversation(session, conversation), False
+        return _hold(session, conversation), False  # locked as it was read
     try:
         with session.begin_nested():
             conversation = Conversation(
@@ -81,4 +112,4 @@ def open_or_reuse_conversation(
         conversation = _open_conversation(session, contact_id, business_number)
         if conversation is None:
             raise
-        return lock_conversation(session, conversation), False
+        return _hold(session, conversation), False

@@ -81,9 +81,23 @@ def _changed_rows(session: Session) -> list[str]:
     return sorted(found)
 
 
+NOTIFY_AT_COMMIT = "kazi.notify_at_commit"
+"""A set in `session.info`: the session's notifications are sent once, at commit, not at
+every flush (a worker's batch flushes many times)."""
+
+
 def _notify(session: Session, payloads: list[str]) -> None:
     if not payloads or session.get_bind().dialect.name != "postgresql":
         return
+    later = session.info.get(NOTIFY_AT_COMMIT)
+    if isinstance(later, set):
+        # A payload of a savepoint rolled back later is sent anyway: it only wakes a page.
+        later.update(payloads)
+        return
+    _send(session, payloads)
+
+
+def _send(session: Session, payloads: list[str]) -> None:
     session.connection().exec_driver_sql(
         "SELECT pg_notify(%(channel)s, p) FROM unnest(%(payloads)s::text[]) AS p",
         {"channel": CHANNEL, "payloads": payloads},
@@ -119,3 +133,14 @@ def _bound_conversation(state: ORMExecuteState) -> int | None:
     parameters = statement.compile(dialect=state.session.get_bind().dialect).params
     value = parameters.get("conversation_id") or parameters.get("conversation_id_1")
     return value if isinstance(value, int) else None
+
+
+@event.listens_for(Session, "before_commit")
+def _announce_at_commit(session: Session) -> None:
+    later = session.info.get(NOTIFY_AT_COMMIT)
+    if not later or session.in_nested_transaction():
+        return
+    session.flush()  # the commit's own flush comes after this hook: its rows count too
+    payloads = sorted(later)
+    later.clear()
+    _send(session, payloads)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from connectors.whatsapp.numbers import is_bsuid
 from engine.identity.phones import to_e164
@@ -53,6 +53,7 @@ def find_current_identity(
         )
         .order_by(Identity.id)
         .limit(1)
+        .options(joinedload(Identity.contact))  # every caller goes on to the contact
     ).first()
 
 
@@ -71,6 +72,7 @@ def identify(
     default_region: str | None = None,
     profile_name: str | None = None,
     equivalent_raw: Iterable[str] = (),
+    found: Identity | None = None,
 ) -> Contact:
     """The contact behind an address, created (with its identity) on first contact.
 
@@ -78,11 +80,12 @@ def identify(
     (WhatsApp's Brazilian, Argentine and Mexican forms): a contact found under
     any of them is the one. Two workers meeting a new number at once both try to
     insert; the unique index on current addresses lets one win and the other
-    finds its contact. A newer profile name is kept.
+    finds its contact. A newer profile name is kept. `found`: the current identity
+    the caller just looked up under these forms, so it is not looked up twice.
     """
     address = normalise_address(channel, raw_address, default_region)
     forms = {address} | {normalise_address(channel, raw, default_region) for raw in equivalent_raw}
-    identity = find_current_identity(session, channel, forms)
+    identity = found or find_current_identity(session, channel, forms)
     if identity is None:
         try:
             with session.begin_nested():

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from engine.core.rules.events import DomainEvent, TriggerKind
 from engine.db import workspace_session
 from engine.identity import find_contact, normalise_address
 from engine.inbound.ingest import RawItem, store_inbound
-from engine.jobs.names import PROCESS_INBOUND_EVENT
+from engine.jobs.names import PROCESS_INBOUND_BATCH
 from engine.models import BusinessObject, BusinessObjectLink, Conversation, InboundEvent
 from engine.models.states import ConversationStatus
 from engine.whatsapp.webhook import WebhookOutcome, workspace_id_for
@@ -72,11 +73,10 @@ def receive_integration_event(
             now=now,
         )
         session.commit()
-    for event_id in stored.new_event_ids:
-        try:
-            queue.enqueue(PROCESS_INBOUND_EVENT, event_id=event_id)
-        except Exception:  # the queue is down: the sweeper will enqueue it later
-            break
+    if stored.new_event_ids:
+        # One batch job claims the workspace's ready events, these among them.
+        with suppress(Exception):  # the queue is down: the sweeper will enqueue it later
+            queue.enqueue(PROCESS_INBOUND_BATCH, workspace_id=workspace_id)
     return WebhookOutcome(
         200,
         "stored",

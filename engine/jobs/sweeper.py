@@ -23,7 +23,8 @@ from engine.db import system_session
 from engine.jobs.names import (
     CHECK_SLA_CLOCK,
     DISPATCH_OUTBOX_ROW,
-    PROCESS_INBOUND_EVENT,
+    INBOUND_BATCH_SIZE,
+    PROCESS_INBOUND_BATCH,
     REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
 )
@@ -57,6 +58,7 @@ class OwedWork:
     model: Any
     owed: Callable[[datetime, datetime], ColumnElement[bool]]  # (now, stale) -> condition
     order: Callable[[], Any]
+    batch: int = 0  # > 0: one job per this many rows of a workspace, given its workspace_id
 
 
 def _lease_lapsed(model: Any, working: str, now: datetime) -> ColumnElement[bool]:
@@ -70,8 +72,8 @@ def _not_recently_enqueued(model: Any, stale: datetime) -> ColumnElement[bool]:
 OWED: tuple[OwedWork, ...] = (
     OwedWork(
         "inbound_events",
-        PROCESS_INBOUND_EVENT,
-        "event_id",
+        PROCESS_INBOUND_BATCH,
+        "workspace_id",
         InboundEvent,
         lambda now, stale: or_(
             and_(
@@ -82,6 +84,7 @@ OWED: tuple[OwedWork, ...] = (
             _lease_lapsed(InboundEvent, "processing", now),
         ),
         lambda: InboundEvent.id,
+        batch=INBOUND_BATCH_SIZE,
     ),
     OwedWork(
         "outbox_rows",
@@ -150,16 +153,29 @@ def sweep_once(
     """Enqueue every row whose work is owed (OWED); say how many of each kind."""
     stale = now - (reenqueue_after or job_timings().reenqueue_after)
     found: dict[OwedWork, list[int]] = {}
+    jobs: list[tuple[str, dict[str, int]]] = []
     with system_session(db) as session:
         for kind in OWED:
-            ids = list(
-                session.scalars(
-                    select(kind.model.id)
-                    .where(kind.owed(now, stale))
-                    .order_by(kind.order())
-                    .limit(BATCH)
-                )
-            )
+            rows = session.execute(
+                select(kind.model.id, kind.model.workspace_id)
+                .where(kind.owed(now, stale))
+                .order_by(kind.order())
+                .limit(BATCH)
+            ).all()
+            ids = [row_id for row_id, _ in rows]
+            if kind.batch:
+                # Inbound events go to the batch job, which claims a workspace's ready
+                # events itself: one job for each `batch` of them is enough.
+                per_workspace: dict[int, int] = {}
+                for _, workspace_id in rows:
+                    per_workspace[workspace_id] = per_workspace.get(workspace_id, 0) + 1
+                jobs += [
+                    (kind.job, {kind.argument: workspace_id})
+                    for workspace_id, count in per_workspace.items()
+                    for _ in range(-(-count // kind.batch))
+                ]
+            else:
+                jobs += [(kind.job, {kind.argument: row_id}) for row_id in ids]
             # Mark before enqueueing: if the enqueue is lost, the mark only delays the
             # next try by the re-enqueue delay; it never hides the row.
             if ids:
@@ -171,9 +187,8 @@ def sweep_once(
                 )
             found[kind] = ids
         session.commit()
-    for kind, ids in found.items():
-        for row_id in ids:
-            queue.enqueue(kind.job, **{kind.argument: row_id})
+    for job, arguments in jobs:
+        queue.enqueue(job, **arguments)
     return SweepReport(**{kind.report_field: len(ids) for kind, ids in found.items()})
 
 

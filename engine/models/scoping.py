@@ -193,6 +193,9 @@ def _check_writes(session: Session, flush_context: UOWTransaction, instances: ob
                 _check_references(session, obj)
 
 
+_CHECKED_KEY = "kazi.checked_parents"
+
+
 def _check_references(session: Session, obj: WorkspaceScoped) -> None:
     """A row may only point at rows of its own workspace."""
     state = instance_state(obj)
@@ -209,7 +212,14 @@ def _check_references(session: Session, obj: WorkspaceScoped) -> None:
                 target = _mapped_class(key.column.table)
                 if target is None or not issubclass(target, WorkspaceScoped):
                     continue
+                # A row never changes workspace: a parent checked once in this session
+                # is not fetched again for the next row that points at it.
+                checked: set[tuple[str, Any, int]] = session.info.setdefault(_CHECKED_KEY, set())
+                if (target.__name__, value, obj.workspace_id) in checked:
+                    continue
                 parent = session.get(target, value)
+                if parent is not None and parent.workspace_id == obj.workspace_id:
+                    checked.add((target.__name__, value, obj.workspace_id))
                 if parent is None or parent.workspace_id != obj.workspace_id:
                     raise CrossWorkspaceError(
                         f"{type(obj).__name__}.{attribute}={value} points at a "

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,7 +50,7 @@ from engine.core.queue import JobQueue
 from engine.db import workspace_session
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.inbound.processing import FlagForStaff
-from engine.jobs.names import PROCESS_INBOUND_EVENT
+from engine.jobs.names import PROCESS_INBOUND_BATCH
 from engine.models import BusinessObject, InboundEvent, OutboxRow, Payment
 from engine.payments.accounts import KIND, integration_for_token
 from engine.payments.settle import add_flag, apply_verdict
@@ -133,11 +134,10 @@ def receive_payment_callback(
             now=now,
         )
         session.commit()
-    for event_id in stored.new_event_ids:
-        try:
-            queue.enqueue(PROCESS_INBOUND_EVENT, event_id=event_id)
-        except Exception:  # the queue is down: the sweeper enqueues it later
-            break
+    if stored.new_event_ids:
+        # One batch job claims the workspace's ready events, these among them.
+        with suppress(Exception):  # the queue is down: the sweeper enqueues it later
+            queue.enqueue(PROCESS_INBOUND_BATCH, workspace_id=workspace_id)
     return CallbackAnswer(200, answer)
 
 

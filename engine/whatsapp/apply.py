@@ -37,11 +37,12 @@ from connectors.whatsapp.numbers import equivalent_wa_ids
 from connectors.whatsapp.parse import parse_envelope
 from engine.automation.runner import rules_in_force
 from engine.conversations.events import ConversationEvent
-from engine.conversations.messages import message_view
+from engine.conversations.messages import message_view, stored_now
 from engine.conversations.tallies import message_stored
 from engine.conversations.threads import lock_conversation, open_or_reuse_conversation
 from engine.core.delivery import next_delivery_state
 from engine.core.rules.events import DomainEvent, TriggerKind
+from engine.db import batch_cache
 from engine.identity import (
     identify,
     to_e164,
@@ -224,6 +225,7 @@ def _apply_message(
     # What the message does to the conversation (the window, waiting on us, waking a
     # snooze) is the reducer's, when the rules run on `message received`.
     session.flush()
+    stored_now(session, message)
     message_stored(session, message, conversation)
     queue_media_download(session, message, conversation.business_number, now)
     data = {"message": message_view(message)}
@@ -387,7 +389,13 @@ def catch_up(session: Session, now: datetime) -> list[ConversationEvent]:
     Two workers can cross: one stores a message while another, not yet seeing it, keeps
     a reaction or status for it; neither transaction sees the other's row. Every
     WhatsApp event ends by looking for such pairs (an indexed join over the few kept
-    rows), so the crossing is mended by the next event at the latest."""
+    rows), so the crossing is mended by the next event at the latest. In a worker's
+    batch of events (one transaction) it looks once, with the batch's first event."""
+    cache = batch_cache(session)
+    if cache is not None:
+        if cache.get("caught_up"):
+            return []
+        cache["caught_up"] = True
     matched = (
         select(UnmatchedItem.target_provider_message_id)
         .join(Message, Message.provider_message_id == UnmatchedItem.target_provider_message_id)

@@ -103,6 +103,7 @@ def sender_contact(session: Session, item: InboundMessage, now: datetime) -> Con
         now,
         profile_name=name,
         equivalent_raw=equivalent_wa_ids(wa_id) if wa_id else (),
+        found=by_number if wa_id else by_user,
     )
     if wa_id and bsuid and by_user is None:
         _add_identity(session, contact.id, bsuid, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from connectors.whatsapp.signature import verification_handshake, verify_signatu
 from engine.core.queue import JobQueue
 from engine.db import system_session
 from engine.inbound.ingest import RawItem, store_inbound
-from engine.jobs.names import PROCESS_INBOUND_EVENT
+from engine.jobs.names import PROCESS_INBOUND_BATCH
 from engine.models import Workspace
 from engine.workspaces.directory import WhatsAppSecrets
 
@@ -105,11 +106,11 @@ def receive_webhook(
             now=now,
         )
         connection.commit()
-    for event_id in stored.new_event_ids:
-        try:
-            queue.enqueue(PROCESS_INBOUND_EVENT, event_id=event_id)
-        except Exception:  # the queue is down: the sweeper will enqueue it later
-            break
+    if stored.new_event_ids:
+        # One job for the request, however many items it carried: the batch job claims
+        # the workspace's ready events, these among them (and any that piled up).
+        with suppress(Exception):  # the queue is down: the sweeper will enqueue it later
+            queue.enqueue(PROCESS_INBOUND_BATCH, workspace_id=workspace_id)
     return WebhookOutcome(
         200,
         "stored",

@@ -153,8 +153,8 @@ def test_a_webhook_is_counted_in_out_through_its_job_and_its_rules(
     assert value(done, "kazi_inbound_events_total", provider="whatsapp", outcome="processed") == (
         1 + value(queued, "kazi_inbound_events_total", provider="whatsapp", outcome="processed")
     )
-    assert value(done, "kazi_job_seconds_count", job="process_inbound_event") == 1 + value(
-        queued, "kazi_job_seconds_count", job="process_inbound_event"
+    assert value(done, "kazi_job_seconds_count", job="process_inbound_batch") == 1 + value(
+        queued, "kazi_job_seconds_count", job="process_inbound_batch"
     )
     evaluated = "kazi_rule_evaluations_total"
     assert sum(v for (n, _), v in done.items() if n == evaluated) > sum(

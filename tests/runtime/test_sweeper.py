@@ -11,7 +11,7 @@ from engine.core.queue import RecordingJobQueue
 from engine.db import workspace_session
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.inbound.processing import process_inbound_event, retry_failed_event
-from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_EVENT
+from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_BATCH
 from engine.jobs.sweeper import REENQUEUE_AFTER, sweep_once
 from engine.models import InboundEvent, OutboxRow
 
@@ -33,12 +33,21 @@ def store(db: Engine, workspace_id: int, key: str, now: datetime = START) -> int
 
 
 def swept_ids(db: Engine, now: datetime, workspace_id: int) -> list[int]:
+    """This workspace's events the sweep at `now` handed out: it marks each one it finds
+    and enqueues the batch job for their workspace, which claims them."""
     queue = RecordingJobQueue()
     sweep_once(db, queue, now)
-    ids = [int(args["event_id"]) for args in queue.jobs(PROCESS_INBOUND_EVENT)]  # type: ignore[arg-type]
     with workspace_session(db, workspace_id) as session:
-        mine = set(session.scalars(select(InboundEvent.id)))
-    return [event_id for event_id in ids if event_id in mine]
+        marked = list(
+            session.scalars(
+                select(InboundEvent.id)
+                .where(InboundEvent.enqueued_at == now)
+                .order_by(InboundEvent.id)
+            )
+        )
+    if marked:
+        assert {"workspace_id": workspace_id} in queue.jobs(PROCESS_INBOUND_BATCH)
+    return marked
 
 
 def test_a_duplicate_delivery_is_stored_once(db: Engine, workspace_id: int) -> None:
