@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from engine.auth.principal import Principal
+from engine.inbox.errors import InvalidInput
 from engine.inbox.queues import display_name
 from engine.models import BusinessObject, Contact, Conversation, Task
 
@@ -38,9 +39,15 @@ class MyTask:
 
 
 def my_tasks(session: Session, principal: Principal, now: datetime, timezone: str) -> list[MyTask]:
-    """The principal's open tasks, most pressing first. An API token is nobody: no tasks."""
+    """The signed-in teammate's open tasks, most pressing first."""
     if principal.teammate_id is None:
-        return []
+        raise InvalidInput("an API token is nobody: ask for a teammate's tasks by their id")
+    return tasks_of(session, principal.teammate_id, now, timezone)
+
+
+def tasks_of(session: Session, teammate_id: int, now: datetime, timezone: str) -> list[MyTask]:
+    """A teammate's open tasks across conversations: overdue, then due today (in the
+    workspace's time zone), then later, then those without a due date."""
     zone = _zone(timezone)
     local = now.astimezone(zone)
     end_of_today = datetime.combine(local.date() + timedelta(days=1), time(), zone)
@@ -50,7 +57,7 @@ def my_tasks(session: Session, principal: Principal, now: datetime, timezone: st
         .outerjoin(Conversation, Conversation.id == Task.conversation_id)
         .outerjoin(Contact, Contact.id == Conversation.contact_id)
         .outerjoin(subject, subject.id == Task.business_object_id)
-        .where(Task.assignee_id == principal.teammate_id, Task.done_at.is_(None))
+        .where(Task.assignee_id == teammate_id, Task.done_at.is_(None))
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
         .limit(LIMIT)
     ).tuples()

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from engine.auth.policy import Action
 from engine.automation.staff import Desk
 from engine.inbox import escalations as esc
-from engine.inbox.lookup import conversation_for
-from engine.inbox.my_tasks import my_tasks
+from engine.inbox.lookup import conversation_for, teammate_named
+from engine.inbox.my_tasks import tasks_of
 from engine.inbox.objects import link_objects, related_objects, unlink_objects
 from engine.models import BusinessObject, Escalation
 from ui.dependencies import RuntimeDependency
@@ -209,14 +209,25 @@ class WorkApiController(Controller):
         )
 
     # ----- my tasks
-    @get("/tasks/mine", sync_to_thread=True)
-    def mine(self, runtime: RuntimeDependency, principal: PrincipalDependency) -> list[MyTaskRead]:
-        """The signed-in teammate's open tasks: overdue and due today first."""
+    @get("/teammates/{teammate_id:int}/tasks", sync_to_thread=True)
+    def teammate_tasks(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, teammate_id: FromPath[int]
+    ) -> list[MyTaskRead]:
+        """A teammate's open tasks across conversations, in the My tasks page's order
+        (overdue, due today, later, undated). API tokens are nobody, so they name whose."""
+        return self._tasks(runtime, principal, teammate_id)
+
+    @staticmethod
+    def _tasks(
+        runtime: RuntimeDependency, principal: PrincipalDependency, teammate_id: int
+    ) -> list[MyTaskRead]:
         now = runtime.clock.now()
 
         def work(session: Session) -> list[MyTaskRead]:
             config = _config(runtime, session, principal.workspace_id)
             zone = config.timezone if config is not None else "UTC"
+            teammate_named(session, teammate_id)
+            found = tasks_of(session, teammate_id, now, zone)
             return [
                 MyTaskRead(
                     t.id,
@@ -228,7 +239,7 @@ class WorkApiController(Controller):
                     t.object_kind,
                     t.object_reference,
                 )
-                for t in my_tasks(session, principal, now, zone)
+                for t in found
             ]
 
         return _read(runtime, principal, work)
