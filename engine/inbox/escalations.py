@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine.auth.policy import Action, may, require
 from engine.auth.principal import Principal, Role
@@ -22,6 +22,12 @@ from engine.models import Escalation
 DECISIONS = {"approve": "approved", "approved": "approved", "decline": "declined",
              "declined": "declined"}  # fmt: skip
 MAX_REASON = 500
+# The page reads who decides, asked and decided after its session ends.
+_PEOPLE = (
+    selectinload(Escalation.decider),
+    selectinload(Escalation.asked_by),
+    selectinload(Escalation.decided_by),
+)
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ def of_conversation(
         session.scalars(
             select(Escalation)
             .where(Escalation.conversation_id == conversation_id)
+            .options(*_PEOPLE)
             .order_by(Escalation.id.desc())
         )
     )
@@ -126,6 +133,7 @@ def waiting(session: Session, principal: Principal) -> list[Escalation]:
     statement = (
         select(Escalation)
         .where(Escalation.decided_at.is_(None))
+        .options(*_PEOPLE)
         .order_by(Escalation.asked_at, Escalation.id)
     )
     if not principal.at_least(Role.MANAGER):
