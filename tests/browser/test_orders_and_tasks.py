@@ -3,13 +3,16 @@ tasks in the header lists what is overdue first and links to its conversation.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
 from engine.db import workspace_session
 from engine.models import Task
 from tests.browser.conftest import Server
+from tests.browser.test_builder import SCREENSHOTS, screenshot
 from tests.browser.test_working_a_conversation import signed_in
 
 
@@ -42,6 +45,8 @@ def test_an_order_is_filled_with_line_items_and_its_amount_computed(
     expect(order.locator("table.lines")).to_contain_text("Wall bracket")
     expect(order.locator(".object-amount")).to_have_text("KES 41,499")
     expect(order).to_contain_text("2,999")
+    order.locator("summary:has-text('Items')").click()
+    screenshot_element(order.screenshot, "order-lines.png")  # the card, its editor open
 
     # A mistyped quantity is refused with the line it is on; the order keeps its lines.
     order.locator("summary:has-text('Items')").click()
@@ -82,7 +87,14 @@ def test_my_tasks_lists_overdue_first_and_links_to_the_conversation(
     expect(tasks.first).to_contain_text("overdue")
     expect(page.locator("li.task").filter(has_text="Deliver on Friday")).to_be_visible()
 
+    screenshot(page, "my-tasks.png", full_page=False)
     tasks.first.locator("form button:has-text('Done')").click()
     expect(page.locator("li.task").filter(has_text="Call back about the deposit")).to_have_count(0)
     page.click("a:has-text('Deliver on Friday')")
     expect(page).to_have_url(f"{server.url}/inbox/c/{first}")
+
+
+def screenshot_element(shoot: Callable[..., bytes], name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        shoot(path=str(Path(SCREENSHOTS) / name))
