@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from engine.auth import Role
 from engine.db import workspace_session
+from engine.inbox.contact_privacy import erase_contact
 from engine.models import AuditLog, Escalation, Note, Notification, Task
+from tests.inbox.seed import NOW
 from tests.inbox.test_api import bearer
 from tests.inbox.web import Web
 
@@ -133,3 +135,22 @@ def test_the_api_escalates_lists_and_decides(web: Web) -> None:
     assert (done.json()["decision"], done.json()["waiting_seconds"]) == ("approved", None)
     assert [e["decision"] for e in web.client.get(base, headers=manager).json()] == ["approved"]
     assert web.client.get("/api/v1/escalations", headers=manager).json() == []
+
+
+def test_erasing_the_customer_erases_why_it_was_escalated_but_not_who_decided(web: Web) -> None:
+    world = web.world
+    conversation = world.conversation("Zuhura Said", owner="agent")
+    web.sign_in("agent")
+    web.post(
+        f"/inbox/c/{conversation}/escalate",
+        {"decider_id": str(world.people["manager"]), "reason": "Zuhura Said wants a refund"},
+    )
+    with workspace_session(world.db, world.workspace_id) as session:
+        [escalation] = session.scalars(select(Escalation)).all()
+        contact_id = escalation.conversation.contact_id
+        erase_contact(session, world.principal("boss"), contact_id, "ERASE", NOW)
+        session.commit()
+    with workspace_session(world.db, world.workspace_id) as session:
+        kept = session.get(Escalation, escalation.id)
+        assert kept is not None
+        assert kept.reason == "[erased]" and kept.decider_id == world.people["manager"]
