@@ -26,6 +26,7 @@ from ui.routes.api import ApiController
 from ui.routes.api_ai import AiApiController
 from ui.routes.api_audience import ContactListsApiController
 from ui.routes.api_contacts import ContactsApiController
+from ui.routes.api_work import WorkApiController
 from ui.routes.audit import AuditController
 from ui.routes.builder import BuilderController
 from ui.routes.contacts import ContactRecordController, ContactsController
@@ -43,6 +44,7 @@ from ui.routes.payments import PaymentsPageController
 from ui.routes.people import PeopleController
 from ui.routes.reports import ReportsController
 from ui.routes.signin import AccountController, SignInController
+from ui.routes.tasks import MyTasksController
 from ui.routes.webhooks import (
     IntegrationWebhookController,
     MpesaPathCallbackController,
@@ -113,6 +115,7 @@ def create_app(runtime: Runtime) -> Litestar:
             AiApiController,
             ApiController,
             ContactsApiController,
+            WorkApiController,
             ContactListsApiController,
             LiveController,
             PresenceController,
@@ -124,6 +127,7 @@ def create_app(runtime: Runtime) -> Litestar:
             AuditController,
             BuilderController,
             NotificationsController,
+            MyTasksController,
             FailuresPageController,
             PaymentsPageController,
             FailuresApiController,

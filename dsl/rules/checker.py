@@ -24,7 +24,9 @@ from engine.core.config import Pipeline, WorkspaceConfig
 
 _WINDOW_SECONDS = 24 * 3600
 _SENDS = ("send_template", "send_text")
-_TEXT_ACTIONS = ("create_task", "remind", "send_text", "draft_reply", "notify", "add_note")
+_TEXT_ACTIONS = (
+    "create_task", "remind", "send_text", "draft_reply", "notify", "add_note", "escalate",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,17 @@ class RuleChecker:
                 "this installation cannot send WhatsApp messages",
                 action.span,
                 "configure a WhatsApp sender, or remove the send",
+            )
+        if (
+            action.kind == "escalate"
+            and action.recipient is not None
+            and action.recipient.kind == "team"
+        ):
+            self.error(
+                "E128",
+                "an escalation names one person who decides, not a team",
+                action.span,
+                'escalate to teammate "..." because "..."',
             )
         if action.kind == "move_stage":
             self._move(action, sources)

@@ -125,6 +125,9 @@ _OBJECT_FIELDS: dict[str, FieldInfo] = {
     "amount": FieldInfo(Type.NUMBER, settable=True),
     "currency": FieldInfo(Type.TEXT),
     "created_at": FieldInfo(Type.DATETIME),
+    # The lines staff fill in: "2 x Phone case @ 500; 1 x Charger @ 1,200", and their count.
+    "items": FieldInfo(Type.TEXT),
+    "item_count": FieldInfo(Type.NUMBER),
 }
 
 DEFAULT_OBJECT_KINDS = ("lead", "order", "booking", "support_case", "payment_request", "account")

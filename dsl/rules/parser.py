@@ -353,7 +353,8 @@ class _Builder:
         )
 
     def escalate(self, meta: Meta, children: list[Any]) -> ast.Action:
-        return ast.Action("escalate", self._span(meta), recipient=children[0])
+        reason = self._name(children[1]) if children[1] is not None else None
+        return ast.Action("escalate", self._span(meta), recipient=children[0], text=reason)
 
     # ----- blocks and rules
     def then_block(self, meta: Meta, children: list[Any]) -> ast.Block:

@@ -51,6 +51,8 @@ class Action(StrEnum):
     CHANGE_OWN_PASSWORD = "change own password"
     VIEW_REPORTS = "view reports"  # the manager's view: queue health across the team
     EDIT_CONFIG = "edit config"  # the builder: the workspace folder's files
+    # Answer an escalation: its subject's `owner_id` is the teammate named to decide.
+    DECIDE_ESCALATION = "decide escalation"
 
 
 class Owned(Protocol):
@@ -105,6 +107,10 @@ def _reason(principal: Principal, action: Action, subject: Owned | None) -> str 
             return "only its owner or a manager may transfer this conversation"
         case Action.ASSIGN:
             return None if is_manager else "only a manager may assign conversations to others"
+        case Action.DECIDE_ESCALATION:
+            if mine or is_manager:
+                return None
+            return "only the teammate it was escalated to, or a manager, may decide"
         case Action.VIEW_REPORTS:
             return None if is_manager else "the manager's view is for managers and admins"
         case Action.EDIT_CONFIG:

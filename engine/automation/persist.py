@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from engine.automation.state import Directory, key_id
+from engine.automation.state import Directory, key_id, line_items_json
 from engine.conversations.tallies import stage_moved
 from engine.core.states import ActorKind, SubjectKind
 from engine.core.step import (
@@ -30,6 +30,8 @@ from engine.core.step import (
     ClockStopped,
     DelayFinished,
     DelayScheduled,
+    Escalated,
+    EscalationDecided,
     EventTrace,
     Firing,
     NoteAdded,
@@ -52,6 +54,7 @@ from engine.models import (
     Conversation,
     ConversationTag,
     DelayState,
+    Escalation,
     Note,
     Notification,
     OutboxRow,
@@ -160,6 +163,7 @@ class _Writer:
                     amount=item.amount,
                     currency=item.currency,
                     fields=dict(item.fields),
+                    line_items=line_items_json(item.items),
                     contact_id=after.contact.id,
                     pipeline=item.pipeline,
                     stage=item.stage,
@@ -186,6 +190,7 @@ class _Writer:
                     amount=item.amount,
                     currency=item.currency,
                     fields=dict(item.fields),
+                    line_items=line_items_json(item.items),
                     pipeline=item.pipeline,
                     stage=item.stage,
                     updated_at=self.now,
@@ -228,6 +233,35 @@ class _Writer:
                         )
             case Audited():
                 self.audit(change)
+            case Escalated():
+                decider = self.teammate(change.decider)
+                if decider is not None:
+                    self.session.add(
+                        Escalation(
+                            conversation_id=self.conversation.id,
+                            decider_id=decider,
+                            reason=change.reason,
+                            asked_by_id=change.actor.id if change.actor.is_person else None,
+                            asked_by_rule=change.actor.name if change.actor.is_rule else None,
+                            asked_at=self.now,
+                        )
+                    )
+            case EscalationDecided():
+                self.session.execute(
+                    update(Escalation)
+                    .where(
+                        Escalation.id == change.escalation,
+                        Escalation.conversation_id == self.conversation.id,
+                        Escalation.decided_at.is_(None),
+                    )
+                    .values(
+                        decision=change.decision,
+                        note=change.note or None,
+                        decided_by_id=change.actor.id if change.actor.is_person else None,
+                        decided_at=self.now,
+                    )
+                    .execution_options(synchronize_session="fetch")
+                )
             case DelayScheduled():
                 delay = change.delay
                 self.session.add(

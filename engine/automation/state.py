@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from connectors.whatsapp.numbers import is_bsuid
 from engine.core.config import WorkspaceConfig
+from engine.core.rules.effects import LineItem
 from engine.core.states import ConversationStatus
 from engine.core.step import (
     Clock,
@@ -260,7 +261,31 @@ def object_state(item: BusinessObject) -> ObjectState:
         stage=item.stage,
         fields=dict(item.fields or {}),
         created_at=item.created_at,
+        items=line_items_of(item.line_items),
     )
+
+
+def line_items_of(stored: list[dict[str, str]] | None) -> tuple[LineItem, ...]:
+    """The lines as stored (exact decimal strings) back as `LineItem`s."""
+    return tuple(
+        LineItem(
+            str(line.get("description", "")),
+            Decimal(str(line.get("quantity", "0"))),
+            Decimal(str(line.get("unit_price", "0"))),
+        )
+        for line in stored or ()
+    )
+
+
+def line_items_json(items: tuple[LineItem, ...]) -> list[dict[str, str]]:
+    return [
+        {
+            "description": line.description,
+            "quantity": str(line.quantity),
+            "unit_price": str(line.unit_price),
+        }
+        for line in items
+    ]
 
 
 def _pending(session: Session, ids: list[int]) -> dict[int, list[PendingDelay]]:

@@ -37,6 +37,7 @@ from engine.models import (
     ContactTag,
     Conversation,
     ConversationTag,
+    Escalation,
     Identity,
     InboundEvent,
     MediaFile,
@@ -199,6 +200,7 @@ def export_contact(
                 "amount": b.amount,
                 "currency": b.currency,
                 "fields": dict(b.fields or {}),
+                "line_items": list(b.line_items or []),
                 "pipeline": b.pipeline,
                 "stage": b.stage,
                 "created_at": b.created_at,
@@ -421,6 +423,12 @@ def erase_contact(
         )
     ):
         task.title = ERASED
+    for escalation in session.scalars(
+        select(Escalation).where(Escalation.conversation_id.in_(conversation_ids))
+    ):
+        # Who decided what, and when, stays; why (it may quote the customer) does not.
+        escalation.reason = ERASED
+        escalation.note = ERASED if escalation.note else None
     for conversation in session.scalars(
         select(Conversation).where(Conversation.id.in_(conversation_ids))
     ):

@@ -20,11 +20,13 @@ from engine.automation.traces import TracedEvent, recent_traces
 from engine.core.config import CustomField, Pipeline, Template
 from engine.inbox.attachments import failed_downloads, timeline_media
 from engine.inbox.details import DetailField, details_of
+from engine.inbox.escalations import EscalationLine
+from engine.inbox.escalations import lines_of as escalation_lines
 from engine.inbox.failures import meaning_of
 from engine.inbox.firings import describe_firing
 from engine.inbox.lookup import conversation_for
 from engine.inbox.mentions import Piece, split_mentions
-from engine.inbox.objects import objects_of
+from engine.inbox.objects import objects_of, related_objects
 from engine.inbox.payments import PaymentLine, payments_of
 from engine.inbox.queues import display_name
 from engine.inbox.replies import TemplateChoice, template_choices
@@ -133,6 +135,7 @@ class ConversationView:
     traces: list[TracedEvent] = field(default_factory=list)  # why the rules did what they did
     details: list[DetailField] = field(default_factory=list)  # the workspace's own fields
     payments: list[PaymentLine] = field(default_factory=list)  # M-Pesa requests, newest first
+    escalations: list[EscalationLine] = field(default_factory=list)  # newest first
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -378,6 +381,7 @@ def conversation_view(
             .order_by(SlaClock.due_at)
         )
     )
+    objects = objects_of(session, principal, conversation.id)
     return ConversationView(
         scheduled=scheduled,
         clocks=clocks,
@@ -403,8 +407,9 @@ def conversation_view(
         or may(principal, Action.TRANSFER, conversation),
         stages=stage_choices(pipelines, conversation),
         business_objects=object_cards(
-            pipelines, fields, objects_of(session, principal, conversation.id)
+            pipelines, fields, objects, {o.id: related_objects(session, o.id) for o in objects}
         ),
+        escalations=escalation_lines(session, principal, conversation.id),
         details=details_of(fields, "conversation", conversation.fields),
         payments=payments_of(session, conversation.id),
         window_seconds_left=max(0, int((closes - now).total_seconds())) if closes else 0,

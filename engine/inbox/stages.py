@@ -7,17 +7,20 @@ they saw it (`expected_stage`), so two people moving at once do not both win.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from engine.auth.policy import Action
+from engine.auth.policy import Action, may
 from engine.auth.principal import Principal
 from engine.automation.staff import Desk
-from engine.automation.state import db_key
+from engine.automation.state import db_key, line_items_of
 from engine.core.config import CustomField, Pipeline
 from engine.core.rules import effects as fx
+from engine.core.rules.effects import LineItem
 from engine.inbox.audit import actor_of
 from engine.inbox.details import DetailField, details_of
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
@@ -71,12 +74,15 @@ class ObjectCard:
     stage_label: str | None
     choices: list[StageChoice]
     details: list[DetailField]
+    lines: tuple[LineItem, ...] = ()  # what it contains; the amount is their sum
+    linked: tuple[BusinessObject, ...] = ()  # other objects it is linked to
 
 
 def object_cards(
     pipelines: tuple[Pipeline, ...],
     fields: tuple[CustomField, ...],
     items: list[BusinessObject],
+    linked: Mapping[int, list[BusinessObject]] | None = None,
 ) -> list[ObjectCard]:
     cards = []
     for item in items:
@@ -91,6 +97,8 @@ def object_cards(
                 stage.label if stage else item.stage,
                 choices(pipeline, item.stage),
                 details_of(fields, item.kind, item.fields),
+                line_items_of(item.line_items),
+                tuple((linked or {}).get(item.id, ())),
             )
         )
     return cards
@@ -153,3 +161,44 @@ def _linked_object(desk: Desk, conversation_id: int, object_id: int) -> Business
     if item is None:
         raise NotFound(f"no business object {object_id} on this conversation")
     return item
+
+
+@dataclass(frozen=True)
+class ContactObject:
+    """A contact's order (booking, case) on the customer page: its card, and the
+    conversation whose desk edits it (the newest about it); None when none is linked."""
+
+    card: ObjectCard
+    conversation_id: int | None
+    may_work: bool
+
+
+def contact_object_cards(
+    session: Session,
+    principal: Principal,
+    pipelines: tuple[Pipeline, ...],
+    fields: tuple[CustomField, ...],
+    contact_id: int,
+    linked: Mapping[int, list[BusinessObject]],
+    items: list[BusinessObject],
+) -> list[ContactObject]:
+    """Cards for a contact's objects, each editable through its newest conversation."""
+    newest: dict[int, Conversation] = {}
+    if items:
+        for object_id, conversation in session.execute(
+            select(BusinessObjectLink.business_object_id, Conversation)
+            .join(Conversation, Conversation.id == BusinessObjectLink.conversation_id)
+            .where(BusinessObjectLink.business_object_id.in_([i.id for i in items]))
+            .order_by(Conversation.opened_at, Conversation.id)
+        ).tuples():
+            newest[object_id] = conversation
+    cards = object_cards(pipelines, fields, items, linked)
+    return [
+        ContactObject(
+            card,
+            newest[card.item.id].id if card.item.id in newest else None,
+            card.item.id in newest
+            and may(principal, Action.WORK_CONVERSATION, newest[card.item.id]),
+        )
+        for card in cards
+    ]

@@ -18,11 +18,12 @@ from engine.models.audience import (
 from engine.models.auth import ApiToken, SignInAttempt, WebSession
 from engine.models.automation import ScheduledAction
 from engine.models.base import Base, UTCDateTime, WorkspaceScoped
-from engine.models.business import BusinessObject, BusinessObjectLink
+from engine.models.business import BusinessObject, BusinessObjectLink, BusinessObjectRelation
 from engine.models.contacts import Company, Contact, ContactMerge, Identity
 from engine.models.conversations import (
     Conversation,
     ConversationTag,
+    Escalation,
     Message,
     MessageStatusEvent,
     Note,
@@ -71,6 +72,7 @@ __all__ = [
     "BusinessObject",
     "BusinessObjectKind",
     "BusinessObjectLink",
+    "BusinessObjectRelation",
     "Channel",
     "Company",
     "ConfigVersion",
@@ -88,6 +90,7 @@ __all__ = [
     "DelayState",
     "DeliveryState",
     "Direction",
+    "Escalation",
     "Identity",
     "ImportState",
     "InboundEvent",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.models.base import Base, WorkspaceScoped, choice
+from engine.models.base import Base, JSONDocument, WorkspaceScoped, choice
 from engine.models.states import BusinessObjectKind, values
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ class BusinessObject(WorkspaceScoped, Base):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     currency: Mapped[str | None] = mapped_column(String(3))
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What it contains: [{"description", "quantity", "unit_price"}], numbers as exact
+    # decimal strings; when there are lines, `amount` is their sum.
+    line_items: Mapped[list[dict[str, str]]] = mapped_column(JSONDocument, default=list)
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
@@ -73,3 +76,21 @@ class BusinessObjectLink(WorkspaceScoped, Base):
 
     business_object: Mapped[BusinessObject] = relationship(back_populates="conversation_links")
     conversation: Mapped[Conversation] = relationship(back_populates="business_object_links")
+
+
+class BusinessObjectRelation(WorkspaceScoped, Base):
+    """ "This object is about that one": a case about an order, a booking for a lead.
+
+    One row a pair, stored once (the lower id first); both objects show it."""
+
+    __tablename__ = "business_object_relations"
+    __table_args__ = (UniqueConstraint("business_object_id", "related_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_object_id: Mapped[int] = mapped_column(
+        ForeignKey("business_objects.id", ondelete="CASCADE")
+    )
+    related_id: Mapped[int] = mapped_column(
+        ForeignKey("business_objects.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]

@@ -295,3 +295,33 @@ class Task(WorkspaceScoped, Base):
     assignee: Mapped[Teammate | None] = relationship()
     conversation: Mapped[Conversation | None] = relationship()
     business_object: Mapped[BusinessObject | None] = relationship()
+
+
+class Escalation(WorkspaceScoped, Base):
+    """A named teammate must decide about a conversation: who asked, why, since when, and
+    (once decided) approved or declined with a note."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index(None, "workspace_id", "decided_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    decider_id: Mapped[int] = mapped_column(ForeignKey("teammates.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    # A teammate, or a rule by name.
+    asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("teammates.id", ondelete="SET NULL"))
+    asked_by_rule: Mapped[str | None] = mapped_column(String(200))
+    asked_at: Mapped[datetime]
+    decision: Mapped[str | None] = mapped_column(String(16))  # "approved" | "declined"
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teammates.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None]
+
+    decider: Mapped[Teammate] = relationship(foreign_keys=[decider_id])
+    asked_by: Mapped[Teammate | None] = relationship(foreign_keys=[asked_by_id])
+    decided_by: Mapped[Teammate | None] = relationship(foreign_keys=[decided_by_id])
+    conversation: Mapped[Conversation] = relationship()

@@ -20,7 +20,7 @@ from engine.models import (
     ConfigVersion,
     Contact,
     Conversation,
-    ConversationTag,
+    Escalation,
     SlaClock,
     Task,
     Team,
@@ -41,6 +41,19 @@ class Item:
     stage: str | None
     since: datetime | None  # what the list is about: waiting since, due at, breached at
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class WaitingDecision:
+    """An escalation still open: who must decide, why, and since when."""
+
+    escalation_id: int
+    conversation_id: int
+    customer: str
+    decider: str
+    reason: str
+    asked_by: str | None
+    since: datetime
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,7 @@ class ManagerView:
     follow_ups_today: list[Item] = field(default_factory=list)
     waiting_on_us: list[Item] = field(default_factory=list)
     waiting_on_customer: list[Item] = field(default_factory=list)
-    escalations: list[Item] = field(default_factory=list)
+    escalations: list[WaitingDecision] = field(default_factory=list)  # longest wait first
     breaches_today: list[Item] = field(default_factory=list)
     pipeline: list[StageFigure] = field(default_factory=list)
     teammates: list[PersonLoad] = field(default_factory=list)
@@ -126,10 +139,7 @@ def manager_view(
         "first_response_due_at",
         "first response due",
     )
-    escalated = select(ConversationTag.conversation_id).where(ConversationTag.name == "escalated")
-    view.escalations = items(
-        base.where(Conversation.id.in_(escalated)).order_by(Conversation.opened_at), "opened_at"
-    )
+    view.escalations = _waiting_decisions(session, names, team_id, owner_id)
 
     tasks = session.execute(
         select(Task, Conversation, Contact)
@@ -235,6 +245,36 @@ def _names(session: Session) -> _Names:
         teammates={t.id: t.name for t in session.scalars(select(Teammate))},
         teams={t.id: t.name for t in session.scalars(select(Team))},
     )
+
+
+def _waiting_decisions(
+    session: Session, names: _Names, team_id: int | None, owner_id: int | None
+) -> list[WaitingDecision]:
+    """Open escalations, longest waiting first; the teammate filter is who must decide."""
+    statement = (
+        select(Escalation, Contact)
+        .join(Conversation, Conversation.id == Escalation.conversation_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Escalation.decided_at.is_(None))
+        .order_by(Escalation.asked_at, Escalation.id)
+        .limit(LIST_LIMIT)
+    )
+    if team_id is not None:
+        statement = statement.where(Conversation.team_id == team_id)
+    if owner_id is not None:
+        statement = statement.where(Escalation.decider_id == owner_id)
+    return [
+        WaitingDecision(
+            escalation_id=escalation.id,
+            conversation_id=escalation.conversation_id,
+            customer=contact.name or contact.profile_name or f"Contact {contact.id}",
+            decider=names.teammates.get(escalation.decider_id, "?"),
+            reason=escalation.reason,
+            asked_by=names.teammates.get(escalation.asked_by_id) or escalation.asked_by_rule,
+            since=escalation.asked_at,
+        )
+        for escalation, contact in session.execute(statement).tuples()
+    ]
 
 
 def _today(timezone: str, now: datetime) -> tuple[datetime, datetime]:

@@ -69,7 +69,7 @@ def test_created_from_the_page_and_the_api(web: Web) -> None:
     )
     assert created.status_code == 303
     page = web.client.get(f"/inbox/c/{conversation}").text
-    assert "order &lt;b&gt;X-1&lt;/b&gt;</strong> · open · KES 2500" in page
+    assert "order &lt;b&gt;X-1&lt;/b&gt;</strong> · open · KES 2,500" in page
     token = create_api_token(
         web.world.db, workspace_id=web.world.workspace_id, role=Role.MANAGER, label="erp", now=NOW
     )

@@ -24,6 +24,7 @@ from engine.auth import Forbidden, Principal
 from engine.auth.policy import Action
 from engine.automation.runner import rules_in_force
 from engine.automation.staff import Desk, act_on_conversation, desk_for
+from engine.automation.state import line_items_of
 from engine.composition import Runtime
 from engine.core.config import Pipeline, Template, WorkspaceConfig
 from engine.db import unit_of_work, workspace_session
@@ -32,7 +33,14 @@ from engine.inbox.conversation import conversation_view
 from engine.inbox.details import set_conversation_details
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.lookup import conversation_for
-from engine.inbox.objects import NewObject, create_for_conversation, objects_of, update_object
+from engine.inbox.objects import (
+    LineInput,
+    NewObject,
+    create_for_conversation,
+    objects_of,
+    set_line_items,
+    update_object,
+)
 from engine.inbox.ownership import assign
 from engine.inbox.queues import QueueFilters, list_queue, parse_queue, queue_counts
 from engine.inbox.quick_replies import quick_replies_for
@@ -59,6 +67,7 @@ from ui.routes.api_schemas import (
     ConversationDetail,
     ConversationPage,
     ConversationRead,
+    LineItemRead,
     MessageCreate,
     MessageRead,
     NoteCreate,
@@ -185,6 +194,12 @@ def _object(item: BusinessObject) -> BusinessObjectRead:
         pipeline=item.pipeline,
         stage=item.stage,
         fields=dict(item.fields or {}),
+        items=[
+            LineItemRead(
+                line.description, str(line.quantity), str(line.unit_price), str(line.total)
+            )
+            for line in line_items_of(item.line_items)
+        ],
     )
 
 
@@ -702,14 +717,18 @@ class ApiController(Controller):
             if value is not None
         }
         values.update(data.fields or {})
-        return _write(
-            runtime,
-            principal,
-            conversation_id,
-            lambda desk, now: _object(
-                update_object(desk, principal, conversation_id, object_id, values, now)
-            ),
+        lines = (
+            [LineInput(i.description, i.quantity, i.unit_price) for i in data.items]
+            if data.items is not None
+            else None
         )
+
+        def work(desk: Desk, now: datetime) -> BusinessObjectRead:
+            if lines is not None:
+                set_line_items(desk, principal, conversation_id, object_id, lines, now)
+            return _object(update_object(desk, principal, conversation_id, object_id, values, now))
+
+        return _write(runtime, principal, conversation_id, work)
 
     @put("/conversations/{conversation_id:int}/objects/{object_id:int}/stage", sync_to_thread=True)
     def object_stage(

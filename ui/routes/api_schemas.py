@@ -258,6 +258,8 @@ class BusinessObjectUpdate:
     amount: str | None = None
     currency: str | None = None
     fields: dict[str, str] | None = None
+    # The lines, replacing those there: the amount becomes their sum. [] removes them all.
+    items: list[LineItemWrite] | None = None
 
 
 @dataclass
@@ -274,6 +276,81 @@ class TagCreate:
 class ErrorBody:
     status: int
     error: str
+
+
+@dataclass
+class LineItemWrite:
+    """One line: quantity and unit price are decimal strings ("2", "1499.50")."""
+
+    description: str
+    quantity: str = "1"
+    unit_price: str = "0"
+
+
+@dataclass
+class LineItemRead:
+    description: str
+    quantity: str
+    unit_price: str
+    total: str
+
+
+@dataclass
+class ObjectLinkCreate:
+    """The object to link to: its reference (`ORD-1042`) or its id."""
+
+    object: str
+
+
+@dataclass
+class LinkedObjectRead:
+    id: int
+    kind: str
+    external_ref: str | None
+    status: str
+    amount: str | None
+
+
+@dataclass
+class EscalationCreate:
+    """Ask one teammate to decide, and why."""
+
+    decider_id: int
+    reason: str
+
+
+@dataclass
+class EscalationDecision:
+    decision: str  # "approve" | "decline"
+    note: str = ""
+
+
+@dataclass
+class EscalationRead:
+    id: int
+    conversation_id: int
+    decider_id: int
+    decider: str
+    reason: str
+    asked_by: str | None
+    asked_at: datetime
+    decision: str | None
+    note: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    waiting_seconds: int | None  # until decided; None once decided
+
+
+@dataclass
+class MyTaskRead:
+    id: int
+    title: str
+    due_at: datetime | None
+    when: str  # "overdue" | "today" | "later" | "no due date"
+    conversation_id: int | None
+    customer: str | None
+    object_kind: str | None
+    object_reference: str | None
 
 
 @dataclass
@@ -300,3 +377,4 @@ class BusinessObjectRead:
     pipeline: str | None = None
     stage: str | None = None
     fields: dict[str, Any] | None = None
+    items: list[LineItemRead] | None = None

@@ -24,11 +24,20 @@ from engine.auth import Forbidden, Principal
 from engine.automation.staff import Desk, act_on_conversation
 from engine.composition import Runtime
 from engine.db import workspace_session
+from engine.inbox import escalations
 from engine.inbox.conversation import conversation_view
 from engine.inbox.details import set_conversation_details
 from engine.inbox.errors import Conflict, InvalidInput
 from engine.inbox.navigation import neighbour_in_queue
-from engine.inbox.objects import NewObject, create_for_conversation, update_object
+from engine.inbox.objects import (
+    LineInput,
+    NewObject,
+    create_for_conversation,
+    link_objects,
+    set_line_items,
+    unlink_objects,
+    update_object,
+)
 from engine.inbox.ownership import assign, claim
 from engine.inbox.queues import parse_queue
 from engine.inbox.quick_replies import quick_replies_for
@@ -188,6 +197,7 @@ class ConversationController(Controller):
         anchor: str = "",
         draft: str = "",
         sends: bool = False,
+        back: str = "",
     ) -> Response[Any]:
         now = runtime.clock.now()
         try:
@@ -216,6 +226,8 @@ class ConversationController(Controller):
             )
         if sends:
             kick_outbox(runtime, principal.workspace_id, conversation_id)
+        if BACK.match(back):  # the customer page's forms return there
+            return Redirect(path=f"{back}{anchor}", status_code=303)
         return Redirect(path=f"/inbox/c/{conversation_id}{anchor}", status_code=303)
 
     @post("/claim", sync_to_thread=True)
@@ -382,6 +394,7 @@ class ConversationController(Controller):
     ) -> Response[Any]:
         """Fill in an order's (or booking's) details; only what changed reaches the rules."""
         values = _typed_in(data)
+        back = str(values.pop("back", "") or "")
         return self._act(
             runtime,
             principal,
@@ -389,6 +402,113 @@ class ConversationController(Controller):
             lambda desk, now: update_object(
                 desk, principal, conversation_id, object_id, values, now
             ),
+            anchor=f"#object-{object_id}",
+            back=back,
+        )
+
+    @post("/objects/{object_id:int}/lines", sync_to_thread=True)
+    def object_lines(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        object_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        """Replace an order's lines (rows `line-N-description`, `-quantity`, `-unit_price`;
+        an empty row is skipped); the amount becomes their sum."""
+        lines = _lines_in(data)
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: set_line_items(
+                desk, principal, conversation_id, object_id, lines, now
+            ),
+            anchor=f"#object-{object_id}",
+            back=data.get("back", ""),
+        )
+
+    @post("/objects/{object_id:int}/links", sync_to_thread=True)
+    def object_link(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        object_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        """Link the object to an existing one, by its reference or number."""
+        other = data.get("object", "")
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: link_objects(desk, principal, conversation_id, object_id, other, now),
+            anchor=f"#object-{object_id}",
+            back=data.get("back", ""),
+        )
+
+    @post("/objects/{object_id:int}/links/{other_id:int}/remove", sync_to_thread=True)
+    def object_unlink(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        object_id: FromPath[int],
+        other_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: unlink_objects(
+                desk, principal, conversation_id, object_id, other_id, now
+            ),
+            anchor=f"#object-{object_id}",
+            back=data.get("back", ""),
+        )
+
+    @post("/escalate", sync_to_thread=True)
+    def escalate(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        """Ask one teammate to decide, with the reason."""
+        decider = _int(data.get("decider_id"))
+        reason = data.get("reason", "")
+
+        def act(desk: Desk, now: datetime) -> None:
+            if decider is None:
+                raise InvalidInput("choose who decides")
+            escalations.escalate(desk, principal, conversation_id, decider, reason, now)
+
+        return self._act(runtime, principal, conversation_id, act, anchor="#escalations")
+
+    @post("/escalations/{escalation_id:int}/decision", sync_to_thread=True)
+    def decide(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        escalation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        """Approve or decline an escalation, with a note."""
+        decision = data.get("decision", "")
+        note = data.get("note", "")
+        return self._act(
+            runtime,
+            principal,
+            conversation_id,
+            lambda desk, now: escalations.decide(
+                desk, principal, conversation_id, escalation_id, decision, note, now
+            ),
+            anchor="#escalations",
         )
 
     @post("/details", sync_to_thread=True)
@@ -564,3 +684,20 @@ def _object_id(text: str | None) -> int | None:
 def _typed_in(form: dict[str, str]) -> dict[str, object]:
     """What a person typed into a details form, without the form's CSRF token."""
     return {name: value for name, value in form.items() if name != "_csrf_token"}
+
+
+BACK = re.compile(r"^/inbox/contacts/\d{1,12}$")
+LINE = re.compile(r"^line-(\d{1,3})-(description|quantity|unit_price)$")
+
+
+def _lines_in(form: dict[str, str]) -> list[LineInput]:
+    """The rows of a line-items form, in row order."""
+    rows: dict[int, dict[str, str]] = {}
+    for name, value in form.items():
+        found = LINE.match(name)
+        if found:
+            rows.setdefault(int(found[1]), {})[found[2]] = value
+    return [
+        LineInput(row.get("description", ""), row.get("quantity", "1"), row.get("unit_price", "0"))
+        for _, row in sorted(rows.items())
+    ]

@@ -10,11 +10,13 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.auth import Principal
 from engine.auth.passwords_admin import UnknownTeammate, end_sessions_of, reset_password_of
 from engine.auth.policy import Action, may
-from engine.automation.runner import rules_in_force
+from engine.automation.runner import RulesInForce, rules_in_force
 from engine.automation.staff import act_on_contacts
 from engine.composition import Runtime
 from engine.contacts import consent_history, consent_of, contact_tags
@@ -37,7 +39,10 @@ from engine.inbox.contacts import (
     team_overview,
 )
 from engine.inbox.errors import InvalidInput, NotFound
+from engine.inbox.objects import related_objects
 from engine.inbox.queues import display_name
+from engine.inbox.stages import ContactObject, contact_object_cards
+from engine.models import BusinessObject
 from ui.dependencies import RuntimeDependency
 from ui.routes.api_contacts import export_response
 from ui.routes.presentation import PAGE_ERRORS, page_context
@@ -89,6 +94,7 @@ class PeopleController(Controller):
             rules = rules_in_force(session, runtime.configs, principal.workspace_id)
             context["outreach"] = outreach_of(session, rules.config if rules else None, view.id)
             context["companies"] = company_names(session, principal)
+            context["object_cards"] = _object_cards(session, principal, rules, view.id)
             context["may"] = {
                 "merge": may(principal, Action.MERGE_CONTACTS),
                 "export": may(principal, Action.EXPORT_CONTACT),
@@ -229,3 +235,25 @@ class PeopleController(Controller):
         with unit_of_work(runtime.db, principal.workspace_id) as session:
             end_sessions_of(session, principal, teammate_id, runtime.clock.now())
         return Redirect(path="/account/team", status_code=303)
+
+
+def _object_cards(
+    session: Session, principal: Principal, rules: RulesInForce | None, contact_id: int
+) -> list[ContactObject]:
+    config = rules.config if rules is not None else None
+    items = list(
+        session.scalars(
+            select(BusinessObject)
+            .where(BusinessObject.contact_id == contact_id)
+            .order_by(BusinessObject.id)
+        )
+    )
+    return contact_object_cards(
+        session,
+        principal,
+        config.pipelines if config is not None else (),
+        config.fields if config is not None else (),
+        contact_id,
+        {i.id: related_objects(session, i.id) for i in items},
+        items,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.orm import Session
 
 from engine.auth import Forbidden, Principal
+from engine.core.step.view import money
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.notifications import unread_count
 from engine.models import Workspace
@@ -54,6 +56,19 @@ class Formatter:
         if moment is None:
             return ""
         return self.span(int((self.now - moment).total_seconds()))
+
+    @staticmethod
+    def money(amount: Decimal | None) -> str:
+        """`1,234.50`; whole amounts without decimals."""
+        return "" if amount is None else money(Decimal(amount))
+
+    @staticmethod
+    def quantity(value: Decimal) -> str:
+        """`2`, `1.5`: a quantity without trailing zeros."""
+        value = Decimal(value)
+        if value == value.to_integral_value():
+            return str(int(value))
+        return format(value.normalize(), "f")
 
     @staticmethod
     def span(seconds: int) -> str:

@@ -151,7 +151,10 @@ class RequestPayment(Effect):
 
 @dataclass(frozen=True)
 class Escalate(Effect):
+    """Ask one named person to decide, with the reason they read first."""
+
     recipient: Recipient | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,38 @@ class CancelDelay(Effect):
 
 
 @dataclass(frozen=True)
+class LineItem:
+    """One line of an order: what, how many, at what price each. Money is exact."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class SetLineItems(Effect):
+    """Replace an object's lines; its amount becomes their sum."""
+
+    owner: str = ""  # the object's kind
+    subject: str | None = None  # the object's key
+    items: tuple[LineItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class DecideEscalation(Effect):
+    """The decision-maker's answer to an escalation: approved or declined, with a note."""
+
+    escalation: int = 0  # the escalation's id, checked by the adapter before it asks
+    decision: str = ""  # "approved" | "declined"
+    note: str = ""
+    asked_by: str | None = None  # who escalated, told of the decision
+
+
+@dataclass(frozen=True)
 class Replied(Effect):
     """A teammate sent the customer something written elsewhere (a file): it counts as a reply."""
 
@@ -209,7 +244,16 @@ def effect_to_json(effect: Effect) -> dict[str, Any]:
         elif isinstance(value, Decimal):
             value = str(value)
         elif isinstance(value, tuple):
-            value = list(value)
+            value = [
+                {
+                    "description": v.description,
+                    "quantity": str(v.quantity),
+                    "unit_price": str(v.unit_price),
+                }
+                if isinstance(v, LineItem)
+                else v
+                for v in value
+            ]
         out[f.name] = value
     return out
 

@@ -361,7 +361,8 @@ def _effect(
     if kind == "create_object":
         return fx.CreateObject(rule, object_kind=p["kind"], pipeline=p.get("pipeline"))
     if kind == "escalate":
-        return fx.Escalate(rule, recipient=_recipient(p, values))
+        reason = _text(action, "text", values, now) if "text" in p else ""
+        return fx.Escalate(rule, recipient=_recipient(p, values), reason=reason)
     raise ValueError(f"unknown action kind {kind!r}")  # only a compiler bug can get here
 
 

@@ -77,6 +77,23 @@ class Audited:
 
 
 @dataclass(frozen=True)
+class Escalated:
+    """Someone asked `decider` (a teammate's handle) to decide, and why."""
+
+    decider: str
+    reason: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class EscalationDecided:
+    escalation: int
+    decision: str  # "approved" | "declined"
+    note: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
 class ObjectCreated:
     key: str  # the new object is in the outcome's state under this key
 
@@ -129,6 +146,8 @@ Change = (
     | NoteAdded
     | Notified
     | Audited
+    | Escalated
+    | EscalationDecided
     | ObjectCreated
     | DelayScheduled
     | DelayFinished

@@ -647,13 +647,93 @@ class _Run:
         return []
 
     def _escalate(self, effect: fx.Escalate, cause: _Cause) -> list[DomainEvent]:
-        self.set_conversation(priority=Priority.URGENT)
-        name = effect.recipient.name if effect.recipient else None
+        """One named person must decide: they get a task and a notification with the reason,
+        the conversation turns urgent and is tagged `escalated` until they decide."""
+        decider, team = self.recipient(effect.recipient)
+        member = self.state.roster.member(decider) if decider else None
+        if team is not None or member is None or not member.active:
+            self.refuse_or_audit(
+                cause,
+                f"{decider or team or 'nobody'} is not an active teammate who can decide",
+                "escalate_skipped",
+                to=decider or team,
+            )
+            return []
+        reason = " ".join(effect.reason.split())[:500]
         by = cause.actor.name or "a teammate"
-        self.task(cause, f"Escalated by '{by}': please decide", effect.recipient, self.now)
-        self.change(out.Audited("escalate", cause.actor, detail={"to": name}))
-        self.notify(cause, effect.recipient, f"Escalated to you by '{by}'")
+        self.set_conversation(priority=Priority.URGENT)
+        why = f": {reason}" if reason else ""
+        recipient = fx.Recipient("teammate", member.handle)
+        self.task(cause, f"Escalated by '{by}': please decide{why}", recipient, self.now)
+        self.change(
+            out.Escalated(member.handle, reason, cause.actor),
+            out.Audited("escalate", cause.actor, detail={"to": member.handle, "reason": reason}),
+        )
+        self.notify(cause, recipient, f"{by} asks you to decide{why}")
         return self._add_tag(fx.AddTag(effect.rule, tag="escalated"), cause)
+
+    def _decide_escalation(self, effect: fx.DecideEscalation, cause: _Cause) -> list[DomainEvent]:
+        if effect.decision not in ("approved", "declined"):
+            raise Refused("decide with approve or decline")
+        note = effect.note.strip()[:2000]
+        by = cause.actor.name or "a teammate"
+        said = f": {note}" if note else ""
+        self.change(
+            out.EscalationDecided(effect.escalation, effect.decision, note, cause.actor),
+            out.NoteAdded(f"Escalation {effect.decision} by {by}{said}", cause.actor),
+            out.Audited(
+                "escalation_decided",
+                cause.actor,
+                detail={"escalation": effect.escalation, "decision": effect.decision, "note": note},
+            ),
+        )
+        if effect.asked_by and self.state.roster.member(effect.asked_by) is not None:
+            self.notify(
+                cause,
+                fx.Recipient("teammate", effect.asked_by),
+                f"{by} {effect.decision} your escalation{said}",
+            )
+        return self._remove_tag(fx.RemoveTag(effect.rule, tag="escalated"), cause)
+
+    def _set_line_items(self, effect: fx.SetLineItems, cause: _Cause) -> list[DomainEvent]:
+        item = self.subject_object(effect.owner, effect.subject, cause.trigger)
+        if item is None:
+            raise Refused(f"there is no {effect.owner} on this conversation")
+        for line in effect.items:
+            if not line.description.strip():
+                raise Refused("each line needs a description or product")
+            if not line.quantity.is_finite() or line.quantity <= 0:
+                raise Refused(f"{line.description}: the quantity must be more than zero")
+            if not line.unit_price.is_finite() or line.unit_price < 0:
+                raise Refused(f"{line.description}: the price cannot be negative")
+        if effect.items == item.items:
+            return []
+        amount = sum((line.total for line in effect.items), Decimal(0)) if effect.items else None
+        currency = item.currency or (self.config.currency if self.config else None)
+        self.state = self.state.with_object(
+            replace(
+                item,
+                items=effect.items,
+                amount=amount if effect.items else item.amount,
+                currency=currency,
+            )
+        )
+        self.change(
+            out.Audited(
+                "set_line_items",
+                cause.actor,
+                subject=item.key,
+                detail={
+                    "owner": effect.owner,
+                    "lines": [
+                        f"{line.quantity} x {line.description} @ {line.unit_price}"
+                        for line in effect.items
+                    ],
+                    "amount": str(amount) if amount is not None else None,
+                },
+            )
+        )
+        return []
 
     def _set_field(self, effect: fx.SetField, cause: _Cause) -> list[DomainEvent]:
         events: list[DomainEvent] = []
@@ -692,6 +772,15 @@ class _Run:
             if effect.field == "status":
                 item = replace(item, status=_text(effect.value) or "open")
             elif effect.field == "amount":
+                if item.items:
+                    self.refuse_or_audit(
+                        cause,
+                        f"the {effect.owner} amount is the sum of its lines; change the lines",
+                        "set_field_skipped",
+                        owner=effect.owner,
+                        field=effect.field,
+                    )
+                    return []
                 item = replace(item, amount=_decimal(effect.value))
             elif effect.field == "currency":
                 item = replace(item, currency=_text(effect.value))

@@ -15,6 +15,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from engine.core.rules.effects import LineItem
 from engine.core.states import ConversationStatus, Priority, WaitingOn
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -79,6 +80,8 @@ class ObjectState:
     stage: str | None = None
     fields: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     created_at: datetime | None = None
+    # What the object contains; when there are lines, `amount` is their sum.
+    items: tuple[LineItem, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from engine.core.rules.effects import LineItem
 from engine.core.rules.events import Snapshot
 from engine.core.step.state import ContactState, ConversationState, ObjectState, State
 
@@ -68,8 +70,11 @@ def contact_view(contact: ContactState) -> dict[str, Any]:
 
 
 def object_view(item: ObjectState) -> dict[str, Any]:
+    lines = {"items": items_text(item.items)} if item.items else {}
     return {
         **dict(item.fields),
+        **lines,
+        "item_count": len(item.items),
         "id": item.id,
         "kind": item.kind,
         "reference": item.reference,
@@ -80,3 +85,21 @@ def object_view(item: ObjectState) -> dict[str, Any]:
         "stage": item.stage,
         "created_at": item.created_at,
     }
+
+
+def items_text(items: tuple[LineItem, ...]) -> str:
+    """How an order's lines read in a message: `2 x Phone case @ 500; 1 x Charger @ 1,200`."""
+    return "; ".join(
+        f"{_number(line.quantity)} x {line.description} @ {money(line.unit_price)}"
+        for line in items
+    )
+
+
+def money(amount: Decimal, currency: str | None = None) -> str:
+    """`1,234.50`, whole amounts without decimals; prefixed by the currency when given."""
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{currency} {text}" if currency else text
+
+
+def _number(value: Decimal) -> str:
+    return str(value.normalize()) if value != value.to_integral_value() else str(int(value))
