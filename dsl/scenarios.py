@@ -33,6 +33,7 @@ from engine.core.step import (
     Roster,
     State,
     TaskCreated,
+    shifts_of,
     step,
 )
 from engine.core.step.view import object_view
@@ -242,6 +243,7 @@ def _roster(graph: RuleGraph) -> Roster:
             or t.teams,
             capacity=t.capacity,
             languages=t.languages,
+            shifts=shifts_of(t),
         )
         for t in graph.config.teammates
     )

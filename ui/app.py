@@ -25,6 +25,7 @@ from ui.routes.ai import AiController
 from ui.routes.api import ApiController
 from ui.routes.api_ai import AiApiController
 from ui.routes.api_audience import ContactListsApiController
+from ui.routes.api_availability import AvailabilityApiController
 from ui.routes.api_contacts import ContactsApiController
 from ui.routes.audit import AuditController
 from ui.routes.builder import BuilderController
@@ -111,6 +112,7 @@ def create_app(runtime: Runtime) -> Litestar:
             AiApiController,
             ApiController,
             ContactsApiController,
+            AvailabilityApiController,
             ContactListsApiController,
             LiveController,
             PresenceController,

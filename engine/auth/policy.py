@@ -51,6 +51,7 @@ class Action(StrEnum):
     CHANGE_OWN_PASSWORD = "change own password"
     VIEW_REPORTS = "view reports"  # the manager's view: queue health across the team
     EDIT_CONFIG = "edit config"  # the builder: the workspace folder's files
+    SET_AVAILABILITY = "set availability"  # available or away, for routing
 
 
 class Owned(Protocol):
@@ -111,6 +112,11 @@ def _reason(principal: Principal, action: Action, subject: Owned | None) -> str 
             return None if is_manager else "the builder is for managers and admins"
         case Action.MANAGE_TEAMMATES:
             return None if principal.at_least(Role.ADMIN) else "only an admin may manage teammates"
+        case Action.SET_AVAILABILITY:
+            # Subject: the teammate (owner_id is their id). Oneself, or a manager for anyone.
+            if mine or is_manager:
+                return None
+            return "only a manager may set another teammate away or available"
         case Action.CHANGE_OWN_PASSWORD:
             return None if principal.teammate_id is not None else "an API token has no password"
     return f"{action} is not a known action"

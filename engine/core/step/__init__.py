@@ -43,6 +43,7 @@ from engine.core.step.state import (
     PendingDelay,
     Roster,
     State,
+    shifts_of,
 )
 
 __all__ = [
@@ -87,6 +88,7 @@ __all__ = [
     "StageMoved",
     "State",
     "TaskCreated",
+    "shifts_of",
     "step",
     "window_is_open",
 ]

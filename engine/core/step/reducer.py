@@ -342,20 +342,19 @@ class _Run:
 
     def route(self, trigger: DomainEvent, actor: Actor) -> bool:
         values = roots(trigger, snapshot(self.state, _subject_of(trigger)))
-        decision = choose_owner(self.graph, values, self.state.roster, self.now)
+        decision = choose_owner(
+            self.graph, values, self.state.roster, self.now, self.state.contact.language
+        )
         if decision is None:
             return False
         conversation = self.state.conversation
         if (decision.team, decision.owner) == (conversation.team, conversation.owner):
             return False
         self.set_conversation(team=decision.team, owner=decision.owner)
-        self.change(
-            out.Audited(
-                "route",
-                actor,
-                detail={"routing_rule": decision.rule, "owner": decision.owner},
-            )
-        )
+        detail: dict[str, Any] = {"routing_rule": decision.rule, "owner": decision.owner}
+        if decision.why:
+            detail["why"] = decision.why
+        self.change(out.Audited("route", actor, detail=detail))
         return True
 
     # ----- effects -----------------------------------------------------------------------
