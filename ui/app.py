@@ -27,6 +27,7 @@ from ui.routes.api_ai import AiApiController
 from ui.routes.api_audience import ContactListsApiController
 from ui.routes.api_availability import AvailabilityApiController
 from ui.routes.api_contacts import ContactsApiController
+from ui.routes.api_rich import RichApiController
 from ui.routes.audit import AuditController
 from ui.routes.builder import BuilderController
 from ui.routes.contacts import ContactRecordController, ContactsController
@@ -113,6 +114,7 @@ def create_app(runtime: Runtime) -> Litestar:
             ApiController,
             ContactsApiController,
             AvailabilityApiController,
+            RichApiController,
             ContactListsApiController,
             LiveController,
             PresenceController,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -80,6 +81,9 @@ class Entry:
     edited: bool = False
     deleted: bool = False
     from_phone_app: bool = False
+    # Buttons or a list we sent: the choices the customer saw, and a list's button label.
+    choices: tuple[str, ...] = ()
+    list_button: str | None = None
 
     @property
     def ticks(self) -> str:
@@ -164,11 +168,22 @@ def _message_entry(
         meaning = meaning_of(message.failure_code, message.failure_detail)
     deleted = message.deleted_at is not None
     media = {} if deleted else (message.media or {})
+    text = None if deleted else message.body
+    found = media.get("rich")
+    rich: dict[str, Any] = found if isinstance(found, dict) else {}
+    choices: tuple[str, ...] = ()
+    if rich.get("type") == "buttons":
+        text, choices = rich.get("body"), tuple(str(title) for _, title in rich["buttons"])
+    elif rich.get("type") == "list":
+        text = rich.get("body")
+        choices = tuple(str(row[1]) for section in rich["sections"] for row in section["rows"])
     return Entry(
         kind="message",
         id=message.id,
         at=message.provider_timestamp or message.created_at,
-        text=None if deleted else message.body,
+        text=text,
+        choices=choices,
+        list_button=str(rich["button"]) if rich.get("type") == "list" else None,
         author=author,
         direction=message.direction,
         message_type=message.type,
