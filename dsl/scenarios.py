@@ -193,7 +193,7 @@ def initial_state(graph: RuleGraph, scenario: dict[str, Any]) -> State:
         conversation=conversation,
         contact=contact,
         objects=objects,
-        roster=_roster(graph),
+        roster=_roster(graph, frozenset(scenario.get("away") or ())),
     )
 
 
@@ -232,8 +232,9 @@ def _pipeline_of(graph: RuleGraph, stage: Any, kind: str = "conversation") -> st
     return None
 
 
-def _roster(graph: RuleGraph) -> Roster:
-    """Every teammate of the config, active and free: who routing may choose from."""
+def _roster(graph: RuleGraph, away: frozenset[str] = frozenset()) -> Roster:
+    """Every teammate of the config, active and free (unless the scenario sets them away),
+    on their shifts: who routing may choose from."""
     if graph.config is None:
         return Roster()
     members = tuple(
@@ -244,6 +245,7 @@ def _roster(graph: RuleGraph) -> Roster:
             capacity=t.capacity,
             languages=t.languages,
             shifts=shifts_of(t),
+            away=t.handle in away,
         )
         for t in graph.config.teammates
     )

@@ -8,10 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
+from connectors.whatsapp.events import ButtonContent, InteractiveReplyContent
+from engine.conversations.messages import message_view
 from engine.core.rich import Choice, RichMessage, Section
 from engine.db import workspace_session
 from engine.models import Message, MessageReaction
 from engine.outbox.sends import OutsideWindow, queue_rich
+from engine.whatsapp.content import stored_content
 from tests.whatsapp_engine.test_outbound import START, Harness, customer_writes
 
 
@@ -126,3 +129,22 @@ def test_limits_are_refused_before_anything_is_queued(harness: Harness) -> None:
         _queue(harness, conversation_id, eleven)
     with workspace_session(harness.db, harness.workspace_id) as session:
         assert session.scalars(select(Message).where(Message.direction == "outbound")).all() == []
+
+
+def test_a_tapped_button_keeps_its_id_for_rules_as_message_payload() -> None:
+    tapped = stored_content(
+        "interactive",
+        InteractiveReplyContent(reply_type="button_reply", reply_id="yes:bk-1", title="Yes"),
+    )
+    assert (tapped.body, tapped.media) == ("Yes", {"payload": "yes:bk-1"})
+    message = Message(type="interactive", body=tapped.body, media=tapped.media)
+    seen = message_view(message)
+    assert (seen["button"], seen["payload"]) == ("Yes", "yes:bk-1")
+    quick_reply = stored_content("button", ButtonContent("confirm:order-9", "Confirm"))
+    assert (
+        message_view(Message(type="button", body=quick_reply.body, media=quick_reply.media))[
+            "payload"
+        ]
+        == "confirm:order-9"
+    )
+    assert message_view(Message(type="text", body="Yes"))["payload"] is None
