@@ -49,3 +49,15 @@ def test_the_api_lists_and_sets_availability_with_a_managers_token(web: Web) -> 
     missing = web.client.put("/api/v1/availability/nobody", json={"away": True}, headers=manager)
     assert missing.status_code == 404
     assert _away(web, "kevin")
+
+
+def test_the_admins_teammates_page_shows_who_is_away(web: Web) -> None:
+    web.sign_in("agent")
+    web.post("/account/availability", {"away": "1", "next": "/inbox"})
+    web.client.cookies.clear()
+    web.sign_in("boss")
+    page = web.client.get("/account/team").text
+    row = next(line for line in page.split("<tr") if "<td>agent</td>" in line)
+    assert '<strong class="away">away</strong>' in row
+    other = next(line for line in page.split("<tr") if "<td>kevin</td>" in line)
+    assert "available" in other
