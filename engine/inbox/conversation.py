@@ -84,6 +84,7 @@ class Entry:
     # Buttons or a list we sent: the choices the customer saw, and a list's button label.
     choices: tuple[str, ...] = ()
     list_button: str | None = None
+    map_url: str | None = None  # a location, sent or received: where it is on a map
 
     @property
     def ticks(self) -> str:
@@ -148,6 +149,13 @@ def _names_by_handle(session: Session) -> dict[str, str]:
     return {t.handle: t.name for t in session.scalars(select(Teammate))}
 
 
+def _map_url(place: dict[str, Any]) -> str | None:
+    latitude, longitude = place.get("latitude"), place.get("longitude")
+    if not isinstance(latitude, int | float) or not isinstance(longitude, int | float):
+        return None
+    return f"https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}#map=17/{latitude}/{longitude}"
+
+
 def _message_entry(
     message: Message,
     names: dict[int, str],
@@ -184,6 +192,7 @@ def _message_entry(
         text=text,
         choices=choices,
         list_button=str(rich["button"]) if rich.get("type") == "list" else None,
+        map_url=_map_url(rich or media),
         author=author,
         direction=message.direction,
         message_type=message.type,

@@ -90,6 +90,10 @@ def test_the_api_sends_a_list_a_location_a_contact_and_a_reaction(web: Web) -> N
         "contacts",
         "reaction",
     ]
+    web.sign_in("boss")
+    page = web.client.get(f"/inbox/c/{conversation}").text
+    assert "https://www.openstreetmap.org/?mlat=-1.2841&amp;mlon=36.8233" in page
+    assert '<span class="choice">09:00</span>' in page and "☰ Slots" in page
     with workspace_session(web.world.db, web.world.workspace_id) as session:
         [reaction] = session.scalars(select(MessageReaction)).all()
         target = session.get(Message, reaction.message_id)
