@@ -33,6 +33,7 @@ from engine.core.step import (
     Roster,
     State,
     TaskCreated,
+    shifts_of,
     step,
 )
 from engine.core.step.view import object_view
@@ -192,7 +193,7 @@ def initial_state(graph: RuleGraph, scenario: dict[str, Any]) -> State:
         conversation=conversation,
         contact=contact,
         objects=objects,
-        roster=_roster(graph),
+        roster=_roster(graph, frozenset(scenario.get("away") or ())),
     )
 
 
@@ -231,8 +232,9 @@ def _pipeline_of(graph: RuleGraph, stage: Any, kind: str = "conversation") -> st
     return None
 
 
-def _roster(graph: RuleGraph) -> Roster:
-    """Every teammate of the config, active and free: who routing may choose from."""
+def _roster(graph: RuleGraph, away: frozenset[str] = frozenset()) -> Roster:
+    """Every teammate of the config, active and free (unless the scenario sets them away),
+    on their shifts: who routing may choose from."""
     if graph.config is None:
         return Roster()
     members = tuple(
@@ -242,6 +244,8 @@ def _roster(graph: RuleGraph) -> Roster:
             or t.teams,
             capacity=t.capacity,
             languages=t.languages,
+            shifts=shifts_of(t),
+            away=t.handle in away,
         )
         for t in graph.config.teammates
     )

@@ -25,7 +25,9 @@ from ui.routes.ai import AiController
 from ui.routes.api import ApiController
 from ui.routes.api_ai import AiApiController
 from ui.routes.api_audience import ContactListsApiController
+from ui.routes.api_availability import AvailabilityApiController
 from ui.routes.api_contacts import ContactsApiController
+from ui.routes.api_rich import RichApiController
 from ui.routes.api_work import WorkApiController
 from ui.routes.audit import AuditController
 from ui.routes.builder import BuilderController
@@ -116,6 +118,8 @@ def create_app(runtime: Runtime) -> Litestar:
             ApiController,
             ContactsApiController,
             WorkApiController,
+            AvailabilityApiController,
+            RichApiController,
             ContactListsApiController,
             LiveController,
             PresenceController,

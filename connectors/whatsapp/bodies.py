@@ -9,7 +9,9 @@ from engine.core.messaging import (
     MarkAsRead,
     MediaParameter,
     OutboundButtons,
+    OutboundContact,
     OutboundList,
+    OutboundLocation,
     OutboundMedia,
     OutboundMessage,
     OutboundReaction,
@@ -54,6 +56,17 @@ def request_body(message: OutboundMessage, idempotency_key: str | None = None) -
     elif isinstance(message, OutboundReaction):
         body["type"] = "reaction"
         body["reaction"] = {"message_id": message.message_id, "emoji": message.emoji}
+    elif isinstance(message, OutboundLocation):
+        body["type"] = "location"
+        location: Body = {"latitude": message.latitude, "longitude": message.longitude}
+        if message.name:
+            location["name"] = message.name
+        if message.address:
+            location["address"] = message.address
+        body["location"] = location
+    elif isinstance(message, OutboundContact):
+        body["type"] = "contacts"
+        body["contacts"] = [_contact_card(message)]
     reply_to = getattr(message, "reply_to", None)
     if reply_to:
         body["context"] = {"message_id": reply_to}
@@ -61,6 +74,19 @@ def request_body(message: OutboundMessage, idempotency_key: str | None = None) -
     if callback:
         body["biz_opaque_callback_data"] = callback
     return body
+
+
+def _contact_card(message: OutboundContact) -> Body:
+    """One card: `name.formatted_name` is required; first name is the first word."""
+    first, _, last = message.name.strip().partition(" ")
+    name: Body = {"formatted_name": message.name.strip(), "first_name": first}
+    if last:
+        name["last_name"] = last
+    digits = "".join(c for c in message.phone if c.isdigit())
+    phone: Body = {"phone": message.phone, "type": "CELL"}
+    if digits:
+        phone["wa_id"] = digits
+    return {"name": name, "phones": [phone]}
 
 
 def _template(message: OutboundTemplate) -> Body:

@@ -88,7 +88,8 @@ class SendPolicy:
         kind = body.get("type", "text")
         if kind not in SEND_TYPES:
             return Refusal(100, "Invalid parameter", f"Unsupported message type {kind!r}")
-        if not isinstance(body.get(kind), dict):
+        # Every type's object is a mapping, except `contacts`: a list of cards.
+        if not isinstance(body.get(kind), list if kind == "contacts" else dict):
             return Refusal(
                 131008, "Required parameter is missing", f"Parameter '{kind}' is required"
             )

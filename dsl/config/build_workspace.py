@@ -105,15 +105,19 @@ def build_workspace(document: YamlDocument) -> tuple[WorkspacePart, Report]:
 
 
 def _opening_hours(
-    document: YamlDocument, days: dict[str, str], report: Report
+    document: YamlDocument,
+    days: dict[str, str],
+    report: Report,
+    at: tuple[str | int, ...] = ("business_hours",),
 ) -> tuple[tuple[OpeningHours, ...], int]:
+    """Periods per weekday, checked; `at` is where the days sit (business hours or a shift)."""
     result: list[OpeningHours] = []
     open_day_minutes: list[int] = []
     for weekday, day in enumerate(WEEKDAYS):
         text = days.get(day)
         if text is None:
             continue
-        path = ("business_hours", day)
+        path = (*at, day)
         periods = parse_day(text)
         valid = []
         for period in periods:
@@ -299,10 +303,29 @@ def _people(
             capacity=mate.get("capacity"),
             languages=tuple(mate.get("languages", [])),
             span=document.value_span(("teammates", index, "handle")),
+            shifts=_shifts(document, mate, index, report),
         )
         for index, mate in enumerate(mate_items)
     )
     return teams, teammates
+
+
+def _shifts(
+    document: YamlDocument, mate: dict[str, Any], index: int, report: Report
+) -> tuple[OpeningHours, ...] | None:
+    """A teammate's shifts, checked like opening hours; None when they wrote none."""
+    if "shifts" not in mate:
+        return None
+    at = ("teammates", index, "shifts")
+    shifts, _ = _opening_hours(document, mate["shifts"] or {}, report, at)
+    if not shifts:
+        report.warning(
+            codes.NEVER_ON_SHIFT,
+            f"teammate '{mate['handle']}' has shifts but none with hours: routing never picks them",
+            document.key_span(at),
+            "give at least one day hours such as 08:00-17:00, or leave `shifts` out",
+        )
+    return shifts
 
 
 def _fields(

@@ -80,6 +80,7 @@ UNKNOWN_FILE = "W001"
 MEMBERSHIP_ONE_SIDED = "W020"
 CHOICES_ON_NON_CHOICE = "W021"
 OWNER_LOOKS_MISSPELT = "W022"
+NEVER_ON_SHIFT = "W023"
 TERMINAL_WITH_MOVES = "W030"
 DEAD_END_STAGE = "W031"
 MOVE_TO_ITSELF = "W032"
@@ -144,6 +145,7 @@ CATALOG: dict[str, str] = {
     MEMBERSHIP_ONE_SIDED: "team membership declared on one side only",
     CHOICES_ON_NON_CHOICE: "choices given for a field that is not a choice",
     OWNER_LOOKS_MISSPELT: "fields declared for a new object kind whose name looks misspelt",
+    NEVER_ON_SHIFT: "teammate with shifts but no hours on any day",
     TERMINAL_WITH_MOVES: "terminal stage with moves out of it",
     DEAD_END_STAGE: "non-terminal stage with no moves out of it",
     MOVE_TO_ITSELF: "move from a stage to itself",

@@ -219,6 +219,16 @@ class Action:
     duration: DurationLit | None = None
     target: Field | None = None  # the field `set` writes
     value: Expr | None = None  # the value `set` writes, the amount of a payment request
+    choices: tuple[Name, ...] = ()  # `send buttons`: the buttons' titles
+    sections: tuple[ListPart, ...] = ()  # `send list`: its sections of rows
+
+
+@dataclass(frozen=True)
+class ListPart:
+    """One section of a `send list`: an optional title and its rows' titles."""
+
+    title: Name | None
+    rows: tuple[Name, ...]
 
 
 @dataclass(frozen=True)

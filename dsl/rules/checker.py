@@ -21,11 +21,21 @@ from dsl.rules.loops import find_loops
 from dsl.rules.names import suggest
 from engine.core.capabilities import Capabilities
 from engine.core.config import Pipeline, WorkspaceConfig
+from engine.core.rich import (
+    BUTTON_TITLE_MAX,
+    BUTTONS_MAX,
+    LIST_BUTTON_MAX,
+    LIST_ROWS_MAX,
+    ROW_TITLE_MAX,
+    SECTION_TITLE_MAX,
+)
 
 _WINDOW_SECONDS = 24 * 3600
-_SENDS = ("send_template", "send_text")
+_RICH_SENDS = ("send_buttons", "send_list")
+_SENDS = ("send_template", "send_text", *_RICH_SENDS)
 _TEXT_ACTIONS = (
     "create_task", "remind", "send_text", "draft_reply", "notify", "add_note", "escalate",
+    *_RICH_SENDS,
 )  # fmt: skip
 
 
@@ -148,7 +158,7 @@ class RuleChecker:
             fields: list[ast.Field] = []
             if action.kind == "send_template" and action.name is not None:
                 fields = self._template_fields.get(action.name.value, [])
-            elif action.kind == "send_text" and action.text is not None:
+            elif action.kind in ("send_text", *_RICH_SENDS) and action.text is not None:
                 found, _ = pieces(action.text)
                 fields = [
                     node
@@ -168,6 +178,66 @@ class RuleChecker:
                     action.span,
                     "add a condition such as: " + f"{empty[0]} is not empty",
                 )
+
+    def _rich_limits(self, action: ast.Action) -> None:
+        """E130: buttons and lists WhatsApp would refuse (count, length, repeats)."""
+        if action.kind == "send_buttons":
+            if not 1 <= len(action.choices) <= BUTTONS_MAX:
+                self.error(
+                    "E130",
+                    f"WhatsApp allows 1 to {BUTTONS_MAX} reply buttons, not {len(action.choices)}",
+                    action.choices[BUTTONS_MAX].span if action.choices else action.span,
+                    "use `send list` for more choices",
+                )
+            self._choice_titles(action.choices, BUTTON_TITLE_MAX, "button")
+            return
+        if action.name is not None and not 1 <= len(action.name.value) <= LIST_BUTTON_MAX:
+            self.error(
+                "E130",
+                f"the list's button label must be 1 to {LIST_BUTTON_MAX} characters",
+                action.name.span,
+            )
+        rows = [row for part in action.sections for row in part.rows]
+        if len(rows) > LIST_ROWS_MAX:
+            self.error(
+                "E130",
+                f"WhatsApp allows {LIST_ROWS_MAX} rows in a list, not {len(rows)}",
+                rows[LIST_ROWS_MAX].span,
+                "split the choices over two messages",
+            )
+        for part in action.sections:
+            if part.title is None and len(action.sections) > 1:
+                self.error(
+                    "E130",
+                    'with several sections, each needs a title: section "..." [...]',
+                    part.rows[0].span if part.rows else action.span,
+                )
+            elif part.title is not None and len(part.title.value) > SECTION_TITLE_MAX:
+                self.error(
+                    "E130",
+                    f"a section title has at most {SECTION_TITLE_MAX} characters",
+                    part.title.span,
+                )
+        self._choice_titles(tuple(rows), ROW_TITLE_MAX, "row")
+
+    def _choice_titles(self, choices: tuple[ast.Name, ...], most: int, what: str) -> None:
+        seen: set[str] = set()
+        for choice in choices:
+            if not choice.value.strip() or len(choice.value) > most:
+                self.error(
+                    "E130",
+                    f"a {what} title has 1 to {most} characters; '{choice.value}' has "
+                    f"{len(choice.value)}",
+                    choice.span,
+                    "shorten it: the customer's reply carries this title back",
+                )
+            elif choice.value in seen:
+                self.error(
+                    "E130",
+                    f"two {what}s say '{choice.value}'; each must be different",
+                    choice.span,
+                )
+            seen.add(choice.value)
 
     def _trigger(self, trigger: ast.Trigger) -> None:
         subject = trigger.subject
@@ -286,6 +356,8 @@ class RuleChecker:
                     suggest(action.name.value, known),
                 )
             self._template_fits(action.name, scope)
+        elif action.kind in _RICH_SENDS:
+            self._rich_limits(action)
         elif action.kind == "set_field":
             self._set(action, scope)
         elif action.kind == "create_object" and action.name is not None:
@@ -478,7 +550,7 @@ class RuleChecker:
                 )
             if block.delay is not None and block.delay.seconds > _WINDOW_SECONDS:
                 for action in block.actions:
-                    if action.kind == "send_text":
+                    if action.kind in ("send_text", *_RICH_SENDS):
                         self.warn(
                             "W101",
                             f"free text after {_describe(block.delay)}: WhatsApp only allows "

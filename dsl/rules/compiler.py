@@ -506,6 +506,14 @@ def _action_plan(
             params["for_kind"] = action.value.root
     elif kind == "create_object":
         params.update(kind=name, pipeline=action.extra.value if action.extra else None)
+    elif kind == "send_buttons":
+        params["buttons"] = tuple(c.value for c in action.choices)
+    elif kind == "send_list":
+        params["list_button"] = name
+        params["sections"] = tuple(
+            (part.title.value if part.title else "", tuple(r.value for r in part.rows))
+            for part in action.sections
+        )
     elif kind == "set_field":
         assert action.target is not None and action.value is not None
         params.update(owner=action.target.root, field=action.target.parts[1])
@@ -516,7 +524,7 @@ def _action_plan(
         text_function = module.text(f"{prefix}_{slot}", action.text)
         if text_function is not None:
             values[slot] = text_function
-            if kind == "send_text":
+            if kind in ("send_text", "send_buttons", "send_list"):
                 values["missing"] = module.missing(f"{prefix}_missing", action.text)
     if action.duration is not None:
         params["due" if kind == "create_task" else "delay"] = _duration(action.duration)

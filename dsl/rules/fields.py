@@ -81,6 +81,7 @@ _BUILTIN: dict[str, dict[str, FieldInfo]] = {
         ),
         "caption": FieldInfo(Type.TEXT),
         "button": FieldInfo(Type.TEXT),
+        "payload": FieldInfo(Type.TEXT),
         "file_name": FieldInfo(Type.TEXT),
         "sent_at": FieldInfo(Type.DATETIME),
     },

@@ -325,6 +325,26 @@ class _Builder:
     def send_text(self, meta: Meta, children: list[Any]) -> ast.Action:
         return ast.Action("send_text", self._span(meta), text=self._name(children[0]))
 
+    def send_buttons(self, meta: Meta, children: list[Any]) -> ast.Action:
+        return ast.Action(
+            "send_buttons", self._span(meta), text=self._name(children[0]), choices=children[1]
+        )
+
+    def send_list(self, meta: Meta, children: list[Any]) -> ast.Action:
+        return ast.Action(
+            "send_list",
+            self._span(meta),
+            text=self._name(children[0]),
+            name=self._name(children[1]),
+            sections=tuple(children[2:]),
+        )
+
+    def list_section(self, meta: Meta, children: list[Any]) -> ast.ListPart:
+        return ast.ListPart(self._name(children[0]), children[1])
+
+    def choices(self, meta: Meta, children: list[Any]) -> tuple[ast.Name, ...]:
+        return tuple(n for n in (self._name(c) for c in children) if n is not None)
+
     def draft_reply(self, meta: Meta, children: list[Any]) -> ast.Action:
         return ast.Action("draft_reply", self._span(meta), text=self._name(children[0]))
 

@@ -53,6 +53,7 @@ class Action(StrEnum):
     EDIT_CONFIG = "edit config"  # the builder: the workspace folder's files
     # Answer an escalation: its subject's `owner_id` is the teammate named to decide.
     DECIDE_ESCALATION = "decide escalation"
+    SET_AVAILABILITY = "set availability"  # available or away, for routing
 
 
 class Owned(Protocol):
@@ -117,6 +118,11 @@ def _reason(principal: Principal, action: Action, subject: Owned | None) -> str 
             return None if is_manager else "the builder is for managers and admins"
         case Action.MANAGE_TEAMMATES:
             return None if principal.at_least(Role.ADMIN) else "only an admin may manage teammates"
+        case Action.SET_AVAILABILITY:
+            # Subject: the teammate (owner_id is their id). Oneself, or a manager for anyone.
+            if mine or is_manager:
+                return None
+            return "only a manager may set another teammate away or available"
         case Action.CHANGE_OWN_PASSWORD:
             return None if principal.teammate_id is not None else "an API token has no password"
     return f"{action} is not a known action"

@@ -39,6 +39,7 @@ from engine.core.step import (
     ObjectCreated,
     Outcome,
     RequestPayment,
+    SendRich,
     SendTemplate,
     SendText,
     StageMoved,
@@ -65,7 +66,7 @@ from engine.models import (
     StageHistory,
     Task,
 )
-from engine.outbox.sends import queue_template, queue_text
+from engine.outbox.sends import queue_rich, queue_template, queue_text
 
 CALL_KIND = "integration.call"
 PAYMENT_KIND = "payment.request"
@@ -410,6 +411,16 @@ class _Writer:
                     author_rule=rule,
                     now=self.now,
                     reply_to_message_id=intent.reply_to,
+                )
+                self.done.messages.append(message.id)
+            case SendRich():
+                message = queue_rich(
+                    self.session,
+                    conversation_id=self.conversation.id,
+                    message=intent.message,
+                    author_teammate_id=teammate_id,
+                    author_rule=rule,
+                    now=self.now,
                 )
                 self.done.messages.append(message.id)
             case SendTemplate():

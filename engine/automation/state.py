@@ -30,6 +30,7 @@ from engine.core.step import (
     PendingDelay,
     Roster,
     State,
+    shifts_of,
 )
 from engine.db import batch_cache
 from engine.models import (
@@ -360,7 +361,7 @@ def _recent_firings(session: Session, ids: list[int], now: datetime) -> dict[int
 
 
 def _members(session: Session, config: WorkspaceConfig, directory: Directory) -> tuple[Member, ...]:
-    """Every teammate in the database, with their teams; languages come from the config."""
+    """Every teammate in the database (once per batch when batched)."""
     cache = batch_cache(session)
     if cache is None:
         return _load_members(session, config)
@@ -371,6 +372,8 @@ def _members(session: Session, config: WorkspaceConfig, directory: Directory) ->
 
 
 def _load_members(session: Session, config: WorkspaceConfig) -> tuple[Member, ...]:
+    """Every teammate in the database, with their teams and whether they set themselves
+    away; languages and shifts come from the config."""
     teams: dict[int, list[str]] = defaultdict(list)
     for teammate_id, team in session.execute(
         select(TeamMembership.teammate_id, Team.handle)
@@ -378,14 +381,16 @@ def _load_members(session: Session, config: WorkspaceConfig) -> tuple[Member, ..
         .order_by(Team.handle)
     ):
         teams[teammate_id].append(team)
-    languages = {t.handle: t.languages for t in config.teammates}
+    declared = {t.handle: t for t in config.teammates}
     return tuple(
         Member(
             handle=person.handle,
             active=person.active,
             teams=tuple(teams.get(person.id, ())),
             capacity=person.capacity,
-            languages=languages.get(person.handle, ()),
+            languages=declared[person.handle].languages if person.handle in declared else (),
+            away=person.away,
+            shifts=shifts_of(declared.get(person.handle)),
         )
         for person in session.scalars(select(Teammate).order_by(Teammate.id))
     )
@@ -428,6 +433,8 @@ def _with_load(
                 languages=member.languages,
                 open_load=load.get(teammate_id, 0),
                 last_assigned_at=latest.get(teammate_id),
+                away=member.away,
+                shifts=member.shifts,
             )
         )
     return tuple(out)

@@ -1,4 +1,5 @@
-"""A stored message as rules read it (`message.text`, `message.button`, `message.file_name`)."""
+"""A stored message as rules read it (`message.text`, `message.button`, `message.payload`,
+`message.file_name`)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ def message_view(message: Message) -> dict[str, Any]:
         "type": message.type,
         "caption": message.body if media.get("media_id") else None,
         "button": message.body if message.type in ("button", "interactive") else None,
+        # The id of the button or list row tapped (ours: its title, unless the sender set one).
+        "payload": (media.get("payload") or message.body)
+        if message.type in ("button", "interactive")
+        else None,
         "file_name": media.get("filename"),
         "sent_at": message.provider_timestamp,
     }

@@ -82,6 +82,8 @@ class Teammate:
     capacity: int | None = None
     languages: tuple[str, ...] = ()
     span: Span | None = None
+    # When they work, in the workspace's timezone; None: no shifts written, always on.
+    shifts: tuple[OpeningHours, ...] | None = None
 
 
 @dataclass(frozen=True)

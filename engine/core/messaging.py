@@ -164,6 +164,30 @@ class OutboundReaction:
 
 
 @dataclass(frozen=True)
+class OutboundLocation:
+    """A pin on the map, with an optional place name and address."""
+
+    to: str
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+    reply_to: str | None = None
+    callback_data: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundContact:
+    """A contact card: a person's name and phone number, which the customer can save."""
+
+    to: str
+    name: str
+    phone: str  # as written; WhatsApp links it when it is a WhatsApp number
+    reply_to: str | None = None
+    callback_data: str | None = None
+
+
+@dataclass(frozen=True)
 class MarkAsRead:
     """Blue ticks on a received message (and every earlier one in that chat)."""
 
@@ -178,6 +202,8 @@ OutboundMessage = (
     | OutboundButtons
     | OutboundList
     | OutboundReaction
+    | OutboundLocation
+    | OutboundContact
     | MarkAsRead
 )
 

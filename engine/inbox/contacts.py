@@ -402,6 +402,7 @@ class TeammateRow:
     active: bool
     has_password: bool
     live_sessions: int
+    away: bool = False  # set themselves away: routing passes them over
 
 
 def team_overview(session: Session, principal: Principal, now: datetime) -> list[TeammateRow]:
@@ -417,7 +418,14 @@ def team_overview(session: Session, principal: Principal, now: datetime) -> list
     }
     return [
         TeammateRow(
-            t.id, t.handle, t.name, t.role, t.active, bool(t.password_hash), live.get(t.id, 0)
+            t.id,
+            t.handle,
+            t.name,
+            t.role,
+            t.active,
+            bool(t.password_hash),
+            live.get(t.id, 0),
+            t.away,
         )
         for t in session.scalars(select(Teammate).order_by(Teammate.name))
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -85,6 +86,10 @@ class Entry:
     edited: bool = False
     deleted: bool = False
     from_phone_app: bool = False
+    # Buttons or a list we sent: the choices the customer saw, and a list's button label.
+    choices: tuple[str, ...] = ()
+    list_button: str | None = None
+    map_url: str | None = None  # a location, sent or received: where it is on a map
 
     @property
     def ticks(self) -> str:
@@ -150,6 +155,13 @@ def _names_by_handle(session: Session) -> dict[str, str]:
     return {t.handle: t.name for t in session.scalars(select(Teammate))}
 
 
+def _map_url(place: dict[str, Any]) -> str | None:
+    latitude, longitude = place.get("latitude"), place.get("longitude")
+    if not isinstance(latitude, int | float) or not isinstance(longitude, int | float):
+        return None
+    return f"https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}#map=17/{latitude}/{longitude}"
+
+
 def _message_entry(
     message: Message,
     names: dict[int, str],
@@ -171,11 +183,23 @@ def _message_entry(
         meaning = meaning_of(message.failure_code, message.failure_detail)
     deleted = message.deleted_at is not None
     media = {} if deleted else (message.media or {})
+    text = None if deleted else message.body
+    found = media.get("rich")
+    rich: dict[str, Any] = found if isinstance(found, dict) else {}
+    choices: tuple[str, ...] = ()
+    if rich.get("type") == "buttons":
+        text, choices = rich.get("body"), tuple(str(title) for _, title in rich["buttons"])
+    elif rich.get("type") == "list":
+        text = rich.get("body")
+        choices = tuple(str(row[1]) for section in rich["sections"] for row in section["rows"])
     return Entry(
         kind="message",
         id=message.id,
         at=message.provider_timestamp or message.created_at,
-        text=None if deleted else message.body,
+        text=text,
+        choices=choices,
+        list_button=str(rich["button"]) if rich.get("type") == "list" else None,
+        map_url=_map_url(rich or media),
         author=author,
         direction=message.direction,
         message_type=message.type,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base, WorkspaceScoped
@@ -37,6 +37,9 @@ class Teammate(WorkspaceScoped, Base):
     # How many open conversations routing may give this teammate at once; None = no cap.
     capacity: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
+    # Set away by the teammate (header toggle, API): routing passes them over until back.
+    away: Mapped[bool] = mapped_column(default=False, server_default=false())
+    away_since: Mapped[datetime | None]
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.conversations.tallies import message_stored
+from engine.core.rich import OUTSIDE_WINDOW_RICH, RichMessage, preview, problem, to_spec
 from engine.core.step import OUTSIDE_WINDOW
 from engine.core.step.reducer import SERVICE_WINDOW
 from engine.models import (
@@ -22,7 +23,9 @@ from engine.models import (
     DeliveryState,
     Direction,
     Message,
+    MessageReaction,
     OutboxRow,
+    Reactor,
 )
 
 SEND_KIND = "whatsapp.send"
@@ -138,6 +141,73 @@ def queue_buttons(
         now,
         None,
     )
+
+
+_RICH_TYPES = {
+    "buttons": "interactive",
+    "list": "interactive",
+    "location": "location",
+    "contact": "contacts",
+    "reaction": "reaction",
+}
+
+
+def queue_rich(
+    session: Session,
+    *,
+    conversation_id: int,
+    message: RichMessage,
+    author_teammate_id: int | None,
+    now: datetime,
+    author_rule: str | None = None,
+) -> Message:
+    """Buttons, a list, a location, a contact card or a reaction (engine.core.rich), checked
+    against WhatsApp's limits and the 24-hour window, queued like any send. A reaction
+    also shows at once on the message it is for."""
+    conversation = _conversation(session, conversation_id)
+    why = problem(message)
+    if why is not None:
+        raise ValueError(why)
+    if not window_is_open(conversation, now):
+        raise OutsideWindow(OUTSIDE_WINDOW_RICH)
+    spec = to_spec(message)
+    target: Message | None = None
+    if message.kind == "reaction":
+        target = session.get(Message, message.react_to) if message.react_to else None
+        if target is None or target.conversation_id != conversation.id:
+            raise ValueError("the message to react to is not in this conversation")
+        if not target.provider_message_id:
+            raise ValueError("that message has not reached WhatsApp yet; react once it has")
+        spec["reacted_to"] = target.provider_message_id
+    queued = _queue(
+        session,
+        conversation,
+        _RICH_TYPES[message.kind],
+        preview(message),
+        spec,
+        author_teammate_id,
+        author_rule,
+        now,
+        target,
+    )
+    queued.media = {"rich": spec}
+    if target is not None:
+        _business_reaction(session, target, message.emoji, now)
+    return queued
+
+
+def _business_reaction(session: Session, target: Message, emoji: str, now: datetime) -> None:
+    reaction = session.scalars(
+        select(MessageReaction).where(
+            MessageReaction.message_id == target.id, MessageReaction.reactor == Reactor.BUSINESS
+        )
+    ).first()
+    if reaction is None:
+        reaction = MessageReaction(message_id=target.id, reactor=Reactor.BUSINESS, reacted_at=now)
+        session.add(reaction)
+    reaction.emoji = emoji or None
+    reaction.reacted_at = now
+    session.flush()
 
 
 def queue_read_receipt(session: Session, *, message: Message, now: datetime) -> None:

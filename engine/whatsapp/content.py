@@ -64,9 +64,12 @@ def stored_content(message_type: str, content: MessageContent) -> StoredContent:
             names = ", ".join(filter(None, (c.formatted_name for c in contacts)))
             return StoredContent(kind, names or "shared contacts", None)
         case InteractiveReplyContent():
-            return StoredContent(kind, content.title or content.reply_id, None)
+            # The tapped button's or row's id is kept: rules read it as `message.payload`.
+            reply = {"payload": content.reply_id} if content.reply_id else None
+            return StoredContent(kind, content.title or content.reply_id, reply)
         case ButtonContent():
-            return StoredContent(kind, content.text or content.payload, None)
+            tapped = {"payload": content.payload} if content.payload else None
+            return StoredContent(kind, content.text or content.payload, tapped)
         case ReactionContent():
             return StoredContent(kind, content.emoji or "", {"reacted_to": content.message_id})
         case OrderContent():

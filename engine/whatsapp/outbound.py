@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -18,11 +19,17 @@ from sqlalchemy.orm import Session, joinedload
 from connectors.whatsapp.numbers import is_bsuid
 from engine.core.delivery import next_delivery_state
 from engine.core.messaging import (
+    ListRow,
+    ListSection,
     MarkAsRead,
     MessageSender,
     OutboundButtons,
+    OutboundContact,
+    OutboundList,
+    OutboundLocation,
     OutboundMedia,
     OutboundMessage,
+    OutboundReaction,
     OutboundTemplate,
     OutboundText,
     ReplyButton,
@@ -194,12 +201,52 @@ def _prepare(work: OutboxWork) -> OutboundMessage | None:
                 buttons=tuple(ReplyButton(id, title) for id, title in spec["buttons"]),
                 callback_data=work.idempotency_key,
             )
+        rich = _rich(spec, to, work.idempotency_key)
+        if rich is not None:
+            return rich
         return OutboundText(
             to=to,
             body=spec["body"],
             reply_to=spec.get("reply_to"),
             callback_data=work.idempotency_key,
         )
+
+
+def _rich(spec: dict[str, Any], to: str, key: str) -> OutboundMessage | None:
+    """A list, location, contact card or reaction row (engine.core.rich.to_spec)."""
+    if spec["type"] == "list":
+        return OutboundList(
+            to=to,
+            body=spec["body"],
+            button=spec["button"],
+            sections=tuple(
+                ListSection(
+                    section["title"],
+                    tuple(
+                        ListRow(id, title, description)
+                        for id, title, description in section["rows"]
+                    ),
+                )
+                for section in spec["sections"]
+            ),
+            callback_data=key,
+        )
+    if spec["type"] == "location":
+        return OutboundLocation(
+            to=to,
+            latitude=float(spec["latitude"]),
+            longitude=float(spec["longitude"]),
+            name=spec.get("name"),
+            address=spec.get("address"),
+            callback_data=key,
+        )
+    if spec["type"] == "contact":
+        return OutboundContact(to=to, name=spec["name"], phone=spec["phone"], callback_data=key)
+    if spec["type"] == "reaction":
+        return OutboundReaction(
+            to=to, message_id=spec["reacted_to"], emoji=spec["emoji"], callback_data=key
+        )
+    return None
 
 
 def make_read_executor(sender_for: SenderFor) -> Callable[[OutboxWork], None]:

@@ -37,6 +37,7 @@ CASES: dict[str, tuple[str, str, int, int]] = {
     "team_unknown_member": ("E022", "workspace.yaml", 9, 29),
     "choice_without_choices": ("E023", "workspace.yaml", 24, 13),
     "field_shadows_builtin": ("E024", "workspace.yaml", 23, 13),
+    "never_on_shift": ("W023", "workspace.yaml", 25, 5),
     "unknown_timezone": ("E025", "workspace.yaml", 3, 11),
     "closes_before_opens": ("E026", "workspace.yaml", 6, 26),
     "overlapping_hours": ("E027", "workspace.yaml", 6, 12),

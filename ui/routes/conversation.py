@@ -42,6 +42,7 @@ from engine.inbox.ownership import assign, claim
 from engine.inbox.queues import parse_queue
 from engine.inbox.quick_replies import quick_replies_for
 from engine.inbox.replies import ReplyRace, reply_template, reply_text, retry_message, send_held
+from engine.inbox.rich_replies import rich_from_form, send_rich
 from engine.inbox.stages import move_stage
 from engine.inbox.work import (
     add_note,
@@ -294,6 +295,29 @@ class ConversationController(Controller):
         return self._act(
             runtime, principal, conversation_id, act, anchor="#reply", draft=body, sends=True
         )
+
+    @post("/rich", sync_to_thread=True)
+    def rich(
+        self,
+        runtime: RuntimeDependency,
+        principal: PrincipalDependency,
+        conversation_id: FromPath[int],
+        data: Form,
+    ) -> Response[Any]:
+        """Buttons, a list, a location, a contact card or a reaction from the reply box."""
+
+        def act(desk: Desk, now: datetime) -> None:
+            send_rich(
+                desk,
+                principal,
+                conversation_id,
+                rich_from_form(data),
+                now=now,
+                seen_message_id=_int(data.get("seen_message_id")),
+                confirmed=data.get("confirmed") == "1",
+            )
+
+        return self._act(runtime, principal, conversation_id, act, anchor="#reply", sends=True)
 
     @post("/template", sync_to_thread=True)
     def template(

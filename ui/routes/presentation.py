@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine.auth import Forbidden, Principal
 from engine.core.step.view import money
+from engine.inbox.availability import my_availability
 from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.inbox.notifications import unread_count
 from engine.models import Workspace
@@ -88,9 +89,16 @@ class PageContext:
     workspace: Workspace
     fmt: Formatter
     unread: int  # the teammate's unread notifications, for the header
+    away: bool = False  # the teammate set themselves away (the header's toggle)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"me": self.me, "workspace": self.workspace, "fmt": self.fmt, "unread": self.unread}
+        return {
+            "me": self.me,
+            "workspace": self.workspace,
+            "fmt": self.fmt,
+            "unread": self.unread,
+            "away": self.away,
+        }
 
 
 def workspace_of(session: Session, principal: Principal) -> Workspace:
@@ -117,7 +125,13 @@ def page_context(session: Session, principal: Principal, now: datetime) -> PageC
         workspace=workspace,
         fmt=Formatter(now=now, zone=zone),
         unread=unread_count(session, principal),
+        away=_away(session, principal),
     )
+
+
+def _away(session: Session, principal: Principal) -> bool:
+    mine = my_availability(session, principal)
+    return mine is not None and mine.away
 
 
 def parse_local_time(value: str, zone: ZoneInfo) -> datetime:

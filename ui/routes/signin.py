@@ -16,6 +16,7 @@ from engine.auth.passwords import WeakPassword
 from engine.auth.passwords_admin import WrongPassword, change_own_password
 from engine.auth.sessions import SESSION_LIFETIME
 from engine.db import unit_of_work, workspace_session
+from engine.inbox.availability import set_away
 from ui.dependencies import RuntimeDependency
 from ui.routes.presentation import PAGE_ERRORS, page_context
 from ui.security.auth import PrincipalDependency, page_principal
@@ -108,6 +109,15 @@ class AccountController(Controller):
     @get(sync_to_thread=True)
     def account(self, runtime: RuntimeDependency, principal: PrincipalDependency) -> Template:
         return self._page(runtime, principal, message=None, error=None, status=200)
+
+    @post("/availability", sync_to_thread=True)
+    def set_availability(
+        self, runtime: RuntimeDependency, principal: PrincipalDependency, data: Form
+    ) -> Redirect:
+        """The header's toggle: away (routing passes you over) or available again."""
+        with unit_of_work(runtime.db, principal.workspace_id) as session:
+            set_away(session, principal, data.get("away") == "1", runtime.clock.now())
+        return Redirect(path=_safe_next(data.get("next")), status_code=303)
 
     @post("/password", sync_to_thread=True)
     def change_password(

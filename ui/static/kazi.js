@@ -342,7 +342,20 @@
     reportPresence(presenceUrl, "typing");
   });
 
+  // The reply box's richer sends: show only the fields of the kind chosen.
+  function showRichParts(select) {
+    if (!select || !select.form) return;
+    select.form.querySelectorAll(".rich-part").forEach(function (part) {
+      part.hidden = (part.getAttribute("data-kinds") || "").split(" ").indexOf(select.value) < 0;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "rich-kind") showRichParts(event.target);
+  });
+
   function start() {
+    showRichParts(document.getElementById("rich-kind"));
     rememberQueue();
     listen();
     trackPresence();

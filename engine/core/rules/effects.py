@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from engine.core.rich import RichMessage, to_spec
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,15 @@ class SendText(Effect):
     text: str = ""
     missing: tuple[str, ...] = ()  # what the text reads that was empty: then it is not sent
     reply_to: int | None = None  # a person quoting a message (its id in the record)
+
+
+@dataclass(frozen=True)
+class SendRich(Effect):
+    """Reply buttons, a list, a location, a contact card or a reaction (engine.core.rich):
+    service messages, only inside the 24-hour window like free text."""
+
+    message: RichMessage = field(default_factory=lambda: RichMessage("buttons"))
+    missing: tuple[str, ...] = ()  # what the text reads that was empty: then it is not sent
 
 
 @dataclass(frozen=True)
@@ -254,6 +265,8 @@ def effect_to_json(effect: Effect) -> dict[str, Any]:
                 else v
                 for v in value
             ]
+        elif isinstance(value, RichMessage):
+            value = to_spec(value)
         out[f.name] = value
     return out
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from engine.core.rich import Choice, RichMessage, Section
 from engine.core.rules import effects as fx
 from engine.core.rules.calendar import BusinessCalendar
 from engine.core.rules.events import DomainEvent, Snapshot
@@ -296,6 +297,22 @@ def _text(action: ActionSpec, name: str, values: Roots, now: datetime) -> str:
     return str(action.params.get(name, ""))
 
 
+def _rich(action: ActionSpec, body: str) -> RichMessage:
+    """A rule's buttons or list: each choice's title is also its payload, so the customer's
+    reply reads back as `message.button == "<title>"`."""
+    p = action.params
+    if action.kind == "send_buttons":
+        return RichMessage("buttons", body, buttons=tuple(Choice(t) for t in p["buttons"]))
+    return RichMessage(
+        "list",
+        body,
+        list_button=p["list_button"],
+        sections=tuple(
+            Section(title, tuple(Choice(row) for row in rows)) for title, rows in p["sections"]
+        ),
+    )
+
+
 def _effect(
     graph: RuleGraph, rule: str, action: ActionSpec, values: Roots, now: datetime
 ) -> fx.Effect:
@@ -335,6 +352,13 @@ def _effect(
         return fx.SendText(
             rule,
             text=_text(action, "text", values, now),
+            missing=tuple(missing(values, now)) if missing is not None else (),
+        )
+    if kind in ("send_buttons", "send_list"):
+        missing = action.values.get("missing")
+        return fx.SendRich(
+            rule,
+            message=_rich(action, _text(action, "text", values, now)),
             missing=tuple(missing(values, now)) if missing is not None else (),
         )
     if kind == "draft_reply":

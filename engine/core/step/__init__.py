@@ -24,6 +24,7 @@ from engine.core.step.outcome import (
     Outcome,
     Refusal,
     RequestPayment,
+    SendRich,
     SendTemplate,
     SendText,
     StageMoved,
@@ -45,6 +46,7 @@ from engine.core.step.state import (
     PendingDelay,
     Roster,
     State,
+    shifts_of,
 )
 
 __all__ = [
@@ -86,11 +88,13 @@ __all__ = [
     "Refusal",
     "RequestPayment",
     "Roster",
+    "SendRich",
     "SendTemplate",
     "SendText",
     "StageMoved",
     "State",
     "TaskCreated",
+    "shifts_of",
     "step",
     "window_is_open",
 ]

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from engine.core.rich import RichMessage
 from engine.core.rules.evaluate import RuleTrace
 from engine.core.rules.events import DomainEvent
 from engine.core.step.inputs import Actor
@@ -182,6 +183,15 @@ class SendTemplate:
 
 
 @dataclass(frozen=True)
+class SendRich:
+    """Buttons, a list, a location, a contact card or a reaction for the outbox."""
+
+    key: str
+    message: RichMessage
+    actor: Actor
+
+
+@dataclass(frozen=True)
 class CallIntegration:
     key: str
     integration: str
@@ -202,7 +212,7 @@ class RequestPayment:
     currency: str | None = None
 
 
-Intent = SendText | SendTemplate | CallIntegration | RequestPayment
+Intent = SendText | SendTemplate | SendRich | CallIntegration | RequestPayment
 
 
 # ----- the rule history ---------------------------------------------------------------------

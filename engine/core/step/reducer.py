@@ -25,6 +25,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.core.config import Pipeline, Template, WorkspaceConfig
+from engine.core.rich import OUTSIDE_WINDOW_RICH
+from engine.core.rich import preview as rich_preview
+from engine.core.rich import problem as rich_problem
 from engine.core.rules import effects as fx
 from engine.core.rules.evaluate import actions, filled_template, match, resumed, roots
 from engine.core.rules.events import DomainEvent, TriggerKind
@@ -342,20 +345,19 @@ class _Run:
 
     def route(self, trigger: DomainEvent, actor: Actor) -> bool:
         values = roots(trigger, snapshot(self.state, _subject_of(trigger)))
-        decision = choose_owner(self.graph, values, self.state.roster, self.now)
+        decision = choose_owner(
+            self.graph, values, self.state.roster, self.now, self.state.contact.language
+        )
         if decision is None:
             return False
         conversation = self.state.conversation
         if (decision.team, decision.owner) == (conversation.team, conversation.owner):
             return False
         self.set_conversation(team=decision.team, owner=decision.owner)
-        self.change(
-            out.Audited(
-                "route",
-                actor,
-                detail={"routing_rule": decision.rule, "owner": decision.owner},
-            )
-        )
+        detail: dict[str, Any] = {"routing_rule": decision.rule, "owner": decision.owner}
+        if decision.why:
+            detail["why"] = decision.why
+        self.change(out.Audited("route", actor, detail=detail))
         return True
 
     # ----- effects -----------------------------------------------------------------------
@@ -908,6 +910,30 @@ class _Run:
             out.SendText(self.intent_key(cause), effect.text, cause.actor, effect.reply_to)
         )
         self.sent(cause.actor)
+        return []
+
+    def _send_rich(self, effect: fx.SendRich, cause: _Cause) -> list[DomainEvent]:
+        message = effect.message
+        if effect.missing:
+            self.hold(cause, "a message", effect.missing, None)
+            return []
+        why = rich_problem(message)
+        if why is not None:
+            self.refuse_or_audit(cause, why, "send_skipped", kind=message.kind)
+            return []
+        if not window_is_open(self.state, self.now):
+            if cause.actor.is_rule:
+                self.task(
+                    cause,
+                    f"Send with a template (24-hour window closed): {rich_preview(message)}",
+                    None,
+                    self.now,
+                )
+                return []
+            raise Refused(OUTSIDE_WINDOW_RICH, conflict=True)
+        self.intents.append(out.SendRich(self.intent_key(cause), message, cause.actor))
+        if message.kind != "reaction":
+            self.sent(cause.actor)
         return []
 
     def _send_from_record(self, effect: fx.SendFromRecord, cause: _Cause) -> list[DomainEvent]:

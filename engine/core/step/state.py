@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from engine.core.config import Teammate
 from engine.core.rules.effects import LineItem
 from engine.core.states import ConversationStatus, Priority, WaitingOn
 
@@ -125,6 +126,16 @@ class Member:
     languages: tuple[str, ...] = ()
     open_load: int = 0  # open conversations they own, this one excluded
     last_assigned_at: datetime | None = None  # when they last got a new conversation
+    away: bool = False  # set themselves away (stored in the database)
+    # When they work (weekday, opens, closes) in the workspace's timezone; None: always.
+    shifts: tuple[tuple[int, time, time], ...] | None = None
+
+
+def shifts_of(teammate: Teammate | None) -> tuple[tuple[int, time, time], ...] | None:
+    """A declared teammate's shifts as the roster carries them; None: always on shift."""
+    if teammate is None or teammate.shifts is None:
+        return None
+    return tuple((s.weekday, s.opens, s.closes) for s in teammate.shifts)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Order lines, links between business objects, escalations with a named decision-maker.
 
 Revision ID: 0022_orders
-Revises: 0020_report_rollups
+Revises: 0021_rule_sends_index
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0022_orders"
-down_revision: str | None = "0020_report_rollups"
+down_revision: str | None = "0021_rule_sends_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
