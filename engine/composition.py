@@ -17,6 +17,7 @@ from connectors.whatsapp.events import PROVIDER as WHATSAPP
 from engine.ai.inbound import CLASSIFY_KIND, classifying_automations, make_classify_executor
 from engine.automation.scheduled import run_scheduled_action
 from engine.automation.tasks import report_task_due
+from engine.broadcasts import queue_broadcast
 from engine.contacts.keywords import with_consent_keywords
 from engine.core.clock import Clock, SystemClock
 from engine.db import make_engine
@@ -29,6 +30,7 @@ from engine.jobs.names import (
     CHECK_SLA_CLOCK,
     DISPATCH_OUTBOX_ROW,
     PROCESS_INBOUND_EVENT,
+    QUEUE_BROADCAST,
     REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
 )
@@ -122,6 +124,7 @@ def build_runtime(
         CHECK_SLA_CLOCK: partial(check_clock, db=db, clock=clock, configs=configs),
         REPORT_TASK_DUE: partial(report_task_due, db=db, clock=clock, configs=configs),
         RUN_SCHEDULED_ACTION: partial(run_scheduled_action, db=db, clock=clock, configs=configs),
+        QUEUE_BROADCAST: partial(queue_broadcast, db=db, clock=clock, configs=configs),
         DISPATCH_OUTBOX_ROW: partial(
             dispatch_outbox_row, db=db, clock=clock, executors=effect_executors
         ),

@@ -51,6 +51,7 @@ class Action(StrEnum):
     CHANGE_OWN_PASSWORD = "change own password"
     VIEW_REPORTS = "view reports"  # the manager's view: queue health across the team
     EDIT_CONFIG = "edit config"  # the builder: the workspace folder's files
+    SEND_BROADCASTS = "send broadcasts"  # a template to a segment of opted-in contacts
 
 
 class Owned(Protocol):
@@ -109,6 +110,8 @@ def _reason(principal: Principal, action: Action, subject: Owned | None) -> str 
             return None if is_manager else "the manager's view is for managers and admins"
         case Action.EDIT_CONFIG:
             return None if is_manager else "the builder is for managers and admins"
+        case Action.SEND_BROADCASTS:
+            return None if is_manager else "only a manager may see or send broadcasts"
         case Action.MANAGE_TEAMMATES:
             return None if principal.at_least(Role.ADMIN) else "only an admin may manage teammates"
         case Action.CHANGE_OWN_PASSWORD:
