@@ -27,6 +27,7 @@ from ui.routes.api_ai import AiApiController
 from ui.routes.api_audience import ContactListsApiController
 from ui.routes.api_contacts import ContactsApiController
 from ui.routes.audit import AuditController
+from ui.routes.broadcasts import BroadcastsApiController, BroadcastsController
 from ui.routes.builder import BuilderController
 from ui.routes.contacts import ContactRecordController, ContactsController
 from ui.routes.conversation import ConversationController
@@ -112,11 +113,13 @@ def create_app(runtime: Runtime) -> Litestar:
             ApiController,
             ContactsApiController,
             ContactListsApiController,
+            BroadcastsApiController,
             LiveController,
             PresenceController,
             PeopleController,
             ContactsController,
             ContactRecordController,
+            BroadcastsController,
             ManagerController,
             ReportsController,
             AuditController,
