@@ -18,6 +18,7 @@ from engine.ai.inbound import CLASSIFY_KIND, classifying_automations, make_class
 from engine.automation.scheduled import run_scheduled_action
 from engine.automation.tasks import report_task_due
 from engine.broadcasts import queue_broadcast
+from engine.broadcasts.replies import with_broadcast_replies
 from engine.contacts.keywords import with_consent_keywords
 from engine.core.clock import Clock, SystemClock
 from engine.db import make_engine
@@ -119,7 +120,9 @@ def build_runtime(
             db=db,
             clock=clock,
             handlers=handlers,
-            automations=with_consent_keywords(configs, classifying_automations(configs)),
+            automations=with_broadcast_replies(
+                configs, with_consent_keywords(configs, classifying_automations(configs))
+            ),
         ),
         CHECK_SLA_CLOCK: partial(check_clock, db=db, clock=clock, configs=configs),
         REPORT_TASK_DUE: partial(report_task_due, db=db, clock=clock, configs=configs),

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from connectors.whatsapp.fake import FakeSender
-from connectors.whatsapp.parse import parse_envelope
-from connectors.whatsapp.simulator.payloads import status_webhook
+from connectors.whatsapp.parse import parse_envelope, parse_webhook
+from connectors.whatsapp.simulator.payloads import message_webhook, status_webhook
+from engine.automation.inbound import automations_for
 from engine.auth.principal import Principal, Role
 from engine.broadcasts import (
     Draft,
@@ -25,10 +26,14 @@ from engine.broadcasts import (
     preview,
     queue_broadcast,
 )
+from engine.broadcasts.replies import with_broadcast_replies
 from engine.contacts import ConsentSource, NewContact, add_contact, record_consent
+from engine.contacts.keywords import with_consent_keywords
 from engine.contacts.segments import Segment, save_segment
 from engine.core.messaging import MessageSender, OutboundMessage, SendResult
 from engine.db import system_session, workspace_session
+from engine.inbound.ingest import RawItem, store_inbound
+from engine.inbound.processing import process_inbound_event
 from engine.inbox.errors import InvalidInput
 from engine.jobs.names import DISPATCH_OUTBOX_ROW, QUEUE_BROADCAST
 from engine.jobs.sweeper import sweep_once
@@ -44,6 +49,7 @@ from engine.models import (
     OutboxRow,
 )
 from engine.outbox.dispatch import dispatch_outbox_row
+from engine.whatsapp.apply import apply_whatsapp_event
 from engine.whatsapp.outbound import SEND_KIND, make_send_executor
 from tests.applying import apply_and_step
 from tests.contacts.test_opt_out import SHOP, Shop
@@ -89,6 +95,43 @@ class Desk(Shop):
             return self.whatsapp
 
         self.executors = {SEND_KIND: make_send_executor(sender_for)}
+
+    def customer_says(self, wa_id: str, text: str) -> None:
+        """The customer writes; processed by the worker's automations (routing of a reply
+        to a broadcast, consent keywords, the rules)."""
+        self.sequence += 1
+        self.clock.advance(timedelta(minutes=1))
+        message = {
+            "from": wa_id,
+            "id": f"wamid.broadcast-{wa_id}-{self.sequence}",
+            "timestamp": str(int(self.clock.now().timestamp())),
+            "type": "text",
+            "text": {"body": text},
+        }
+        body = json.dumps(message_webhook(SHOP, wa_id, "Mteja", message)).encode()
+        with workspace_session(self.db, self.workspace_id) as session:
+            stored = store_inbound(
+                session,
+                workspace_id=self.workspace_id,
+                provider="whatsapp",
+                items=[
+                    RawItem(dedup_key=e.dedup_key, payload=e.envelope) for e in parse_webhook(body)
+                ],
+                signature_ok=True,
+                now=self.clock.now(),
+            )
+            session.commit()
+        automations = with_broadcast_replies(
+            self.configs, with_consent_keywords(self.configs, automations_for(self.configs))
+        )
+        for event_id in stored.new_event_ids:
+            process_inbound_event(
+                event_id=event_id,
+                db=self.db,
+                clock=self.clock,
+                handlers={"whatsapp": apply_whatsapp_event},
+                automations=automations,
+            )
 
     def contact(
         self,
@@ -420,6 +463,13 @@ def test_replies_and_a_stop_after_the_broadcast_show_in_its_report(desk: Desk) -
     assert reply.conversation_id == amina_conversation
     [conversation] = desk.rows(Conversation, Conversation.id == amina_conversation)
     assert conversation.pipeline is not None and conversation.stage is not None
+    assert conversation.team_id is not None  # routing.yaml chose a team when Amina wrote
+    brian_conversation = lines["Brian Kip"].conversation_id
+    [stopped] = desk.rows(Conversation, Conversation.id == brian_conversation)
+    assert (stopped.team_id, stopped.owner_id) == (None, None)  # STOP needs nobody
+    chebet_conversation = lines["Chebet Rono"].conversation_id
+    [silent] = desk.rows(Conversation, Conversation.id == chebet_conversation)
+    assert (silent.team_id, silent.owner_id) == (None, None)  # no reply, nobody's queue
 
     # Brian is never included again.
     second = desk.create(desk.draft(desk.segment()))
