@@ -11,6 +11,7 @@ wrote first. An opt-out keyword is not routed: consent.yaml answers it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import datetime
 
 from sqlalchemy import select
@@ -62,9 +63,8 @@ def with_broadcast_replies(configs: ConfigDirectory, automations: Automations) -
                 happened.event.occurred_at,
                 data=dict(happened.event.data),
             )
-            try:
+            # A redelivered message was routed the first time.
+            with suppress(AlreadyApplied):
                 step_conversation(session, rules, conversation.id, opened, now)
-            except AlreadyApplied:
-                pass  # a redelivered message: it was routed the first time
 
     return run
