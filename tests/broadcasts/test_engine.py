@@ -16,8 +16,8 @@ from sqlalchemy import Engine, func, select
 from connectors.whatsapp.fake import FakeSender
 from connectors.whatsapp.parse import parse_envelope, parse_webhook
 from connectors.whatsapp.simulator.payloads import message_webhook, status_webhook
-from engine.automation.inbound import automations_for
 from engine.auth.principal import Principal, Role
+from engine.automation.inbound import automations_for
 from engine.broadcasts import (
     Draft,
     broadcast_key,
