@@ -17,6 +17,7 @@ from engine.db import workspace_session
 from engine.models import Broadcast
 from engine.workspaces.directory import ConfigDirectory
 from tests.browser.conftest import Server
+from tests.browser.test_builder import screenshot
 from tests.browser.test_contacts import signed_in
 
 
@@ -60,6 +61,7 @@ def test_a_manager_creates_and_sends_a_broadcast_and_sees_its_report(
     expect(page.locator("#broadcast-preview")).to_contain_text(
         "Hi Zawadi, this week at Duka Bora: Tecno Spark 20 at KES 12,499."
     )
+    screenshot(page, "broadcast-new.png")
     page.click("#send-broadcast")
     expect(page).to_have_url(re.compile(r"/broadcasts/\d+$"))
     broadcast_id = int(page.url.rsplit("/", 1)[1])
@@ -83,5 +85,6 @@ def test_a_manager_creates_and_sends_a_broadcast_and_sees_its_report(
     expect(recipients.locator("tr:has-text('Yusuf Broadcast')")).to_contain_text(
         "no opt-in recorded"
     )
+    screenshot(page, "broadcast-report.png")
     page.click("a:has-text('← Broadcasts')")
     expect(page.locator("table.broadcasts")).to_contain_text(f"Offer {tag}")
