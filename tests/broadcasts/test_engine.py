@@ -5,13 +5,13 @@ number's messaging limit holds, and replies and STOPs after it show in its repor
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from connectors.whatsapp.fake import FakeSender
 from connectors.whatsapp.parse import parse_envelope, parse_webhook
@@ -22,6 +22,7 @@ from engine.broadcasts import (
     Draft,
     broadcast_key,
     broadcast_report,
+    cancel_broadcast,
     create_broadcast,
     preview,
     queue_broadcast,
@@ -29,7 +30,8 @@ from engine.broadcasts import (
 from engine.broadcasts.replies import with_broadcast_replies
 from engine.contacts import ConsentSource, NewContact, add_contact, record_consent
 from engine.contacts.keywords import with_consent_keywords
-from engine.contacts.segments import Segment, save_segment
+from engine.contacts.segments import CHUNK, Segment, save_segment
+from engine.contacts.uploads import import_contact_file
 from engine.core.messaging import MessageSender, OutboundMessage, SendResult
 from engine.db import system_session, workspace_session
 from engine.inbound.ingest import RawItem, store_inbound
@@ -39,6 +41,7 @@ from engine.jobs.names import DISPATCH_OUTBOX_ROW, QUEUE_BROADCAST
 from engine.jobs.sweeper import sweep_once
 from engine.jobs.timing import job_timings
 from engine.models import (
+    AuditLog,
     Broadcast,
     BroadcastRecipient,
     ConsentState,
@@ -481,3 +484,75 @@ def test_replies_and_a_stop_after_the_broadcast_show_in_its_report(desk: Desk) -
         total = session.scalar(select(func.count()).select_from(Contact))
     assert total == 3
     assert json.dumps(report.as_json())
+
+
+def test_a_large_segment_is_queued_in_chunks_each_after_the_last_was_sent(desk: Desk) -> None:
+    rows = "\n".join(f"Mteja {n},+2547223{n:05d},offer,yes" for n in range(CHUNK + 5))
+    with workspace_session(desk.db, desk.workspace_id) as session:
+        _, result = import_contact_file(
+            session,
+            desk.workspace_id,
+            "Name,Phone,Tags,Opt-in\n" + rows,
+            filename="wateja.csv",
+            fields=(),
+            default_region="KE",
+            mapping={},
+            now=desk.clock.now(),
+        )
+        session.commit()
+    assert result is not None and result.created == CHUNK + 5
+    broadcast_id = desk.create(desk.draft(desk.segment()))
+    desk.queue(broadcast_id)
+    assert len(desk.recipients(broadcast_id)) == CHUNK
+    [broadcast] = desk.rows(Broadcast, Broadcast.id == broadcast_id)
+    assert broadcast.state == "scheduled"
+    assert broadcast.waiting_reason == f"sending the {CHUNK} messages already queued first"
+    desk.clock.advance(timedelta(seconds=30))
+    desk.queue(broadcast_id)  # the first chunk is not out yet: still waiting
+    assert len(desk.recipients(broadcast_id)) == CHUNK
+
+    with workspace_session(desk.db, desk.workspace_id) as session:  # the workers sent them
+        session.execute(
+            update(Message)
+            .where(Message.direction == Direction.OUTBOUND)
+            .values(delivery_state="sent")
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    desk.clock.advance(timedelta(seconds=30))
+    desk.queue(broadcast_id)
+    recipients = desk.recipients(broadcast_id)
+    assert len(recipients) == CHUNK + 5 and {r.state for r in recipients.values()} == {"queued"}
+    [broadcast] = desk.rows(Broadcast, Broadcast.id == broadcast_id)
+    assert (broadcast.state, broadcast.waiting_reason) == ("queued", None)
+    with workspace_session(desk.db, desk.workspace_id) as session:
+        keys = session.scalar(
+            select(func.count(func.distinct(OutboxRow.idempotency_key))).where(
+                OutboxRow.kind == SEND_KIND
+            )
+        )
+    assert keys == CHUNK + 5
+
+
+def test_a_broadcast_for_later_waits_for_its_time_and_a_cancelled_one_sends_nothing(
+    desk: Desk,
+) -> None:
+    desk.contact("Amina Otieno", "+254722300001")
+    segment = desk.segment()
+    later = desk.create(replace(desk.draft(segment), send_at=desk.clock.now() + timedelta(hours=2)))
+    cancelled = desk.create(desk.draft(segment))
+    with workspace_session(desk.db, desk.workspace_id) as session:
+        cancel_broadcast(session, desk.manager, cancelled, desk.clock.now())
+        session.commit()
+    queue = RecordingQueue()
+    sweep_once(desk.db, queue, desk.clock.now())
+    assert [a for j, a in queue.jobs if j == QUEUE_BROADCAST] == []
+    desk.queue(later)
+    desk.queue(cancelled)
+    assert desk.recipients(later) == {} and desk.recipients(cancelled) == {}
+    desk.clock.advance(timedelta(hours=2))
+    sweep_once(desk.db, queue, desk.clock.now())
+    assert [a for j, a in queue.jobs if j == QUEUE_BROADCAST] == [{"broadcast_id": later}]
+    desk.queue(later)
+    assert [r.state for r in desk.recipients(later).values()] == ["queued"]
+    assert desk.rows(AuditLog, AuditLog.action == "broadcast_cancelled")[0].subject_id == cancelled
