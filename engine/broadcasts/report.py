@@ -19,6 +19,7 @@ from engine.auth.policy import Action, require
 from engine.auth.principal import Principal
 from engine.broadcasts.plans import get_broadcast
 from engine.contacts.segments import CHUNK
+from engine.inbox.audit import record
 from engine.models import (
     Broadcast,
     BroadcastRecipient,
@@ -99,9 +100,17 @@ def broadcast_report(
     broadcast_id: int,
     reply_window: timedelta,
     now: datetime,
+    *,
+    audit: bool = False,
 ) -> Report:
+    """With `audit`, the view (who received it: customer data) goes to the audit log; the
+    caller commits."""
     require(principal, Action.SEND_BROADCASTS)
     broadcast = get_broadcast(session, broadcast_id)
+    if audit:
+        record(
+            session, principal, "view", subject_kind="broadcast", subject_id=broadcast.id, now=now
+        )
     report = Report(broadcast)
     rows = session.execute(
         select(

@@ -83,6 +83,10 @@ def test_a_manager_previews_sends_and_sees_the_report(web: Web) -> None:
     with workspace_session(web.world.db, web.world.workspace_id) as session:
         [message] = session.scalars(select(Message)).all()
         assert message.body is not None and message.body.startswith("Hi Amina,")
+        [viewed] = session.scalars(
+            select(AuditLog).where(AuditLog.action == "view", AuditLog.subject_kind == "broadcast")
+        ).all()
+        assert viewed.subject_id == broadcast.id  # who received it is customer data
 
 
 def test_a_changed_template_shows_its_variables_and_a_wrong_one_is_refused(web: Web) -> None:

@@ -191,11 +191,13 @@ class BroadcastsController(Controller):
         broadcast_id: FromPath[int],
     ) -> Template:
         now = runtime.clock.now()
-        with workspace_session(runtime.db, principal.workspace_id) as session:
+        with unit_of_work(runtime.db, principal.workspace_id) as session:
             context = page_context(session, principal, now).as_dict()
             rules = rules_in_force(session, runtime.configs, principal.workspace_id)
             window = _reply_window(rules.config) if rules is not None else timedelta(days=3)
-            context["report"] = broadcast_report(session, principal, broadcast_id, window, now)
+            context["report"] = broadcast_report(
+                session, principal, broadcast_id, window, now, audit=True
+            )
             context["window"] = window
         return Template(
             template_name="broadcast_report.html",
@@ -326,9 +328,11 @@ class BroadcastsApiController(Controller):
     ) -> dict[str, object]:
         """The report: sent, delivered, read, replied, failed by reason, opted out, skipped."""
         now = runtime.clock.now()
-        with workspace_session(runtime.db, principal.workspace_id) as session:
+        with unit_of_work(runtime.db, principal.workspace_id) as session:
             config = _config(runtime, session, principal.workspace_id)
-            report = broadcast_report(session, principal, broadcast_id, _reply_window(config), now)
+            report = broadcast_report(
+                session, principal, broadcast_id, _reply_window(config), now, audit=True
+            )
             return report.as_json()
 
     @post("/{broadcast_id:int}/cancel", sync_to_thread=True, status_code=HTTP_200_OK)
