@@ -52,6 +52,7 @@ from engine.models import (
     OutboxRow,
 )
 from engine.outbox.dispatch import dispatch_outbox_row
+from engine.outbox.sends import retry_failed_message
 from engine.whatsapp.apply import apply_whatsapp_event
 from engine.whatsapp.outbound import SEND_KIND, make_send_executor
 from tests.applying import apply_and_step
@@ -556,3 +557,22 @@ def test_a_broadcast_for_later_waits_for_its_time_and_a_cancelled_one_sends_noth
     desk.queue(later)
     assert [r.state for r in desk.recipients(later).values()] == ["queued"]
     assert desk.rows(AuditLog, AuditLog.action == "broadcast_cancelled")[0].subject_id == cancelled
+
+
+def test_a_failed_broadcast_message_shows_its_reason_and_staff_can_retry_it(desk: Desk) -> None:
+    desk.contact("Amina Otieno", "+254722300001")
+    broadcast_id = desk.create(desk.draft(desk.segment()))
+    desk.queue(broadcast_id)
+    desk.whatsapp.inner.fail_next(131026, title="Message undeliverable")
+    desk.send_all()
+    report = desk.report(broadcast_id)
+    assert report.failed_total == 1 and report.sent == 0
+    [reason] = report.failed
+    assert reason.startswith("131026")
+    [failed] = desk.rows(Message, Message.delivery_state == "failed")
+    with workspace_session(desk.db, desk.workspace_id) as session:
+        retry_failed_message(session, failed.id, desk.clock.now())
+        session.commit()
+    desk.send_all()
+    assert desk.report(broadcast_id).sent == 1
+    assert sends_to(desk) == {"254722300001": 2}  # the refused attempt, and the retry
