@@ -17,6 +17,8 @@ from connectors.whatsapp.events import PROVIDER as WHATSAPP
 from engine.ai.inbound import CLASSIFY_KIND, classifying_automations, make_classify_executor
 from engine.automation.scheduled import run_scheduled_action
 from engine.automation.tasks import report_task_due
+from engine.broadcasts import queue_broadcast
+from engine.broadcasts.replies import with_broadcast_replies
 from engine.contacts.keywords import with_consent_keywords
 from engine.core.clock import Clock, SystemClock
 from engine.core.queue import JobQueue, JsonScalar
@@ -31,6 +33,7 @@ from engine.jobs.names import (
     DISPATCH_OUTBOX_ROW,
     PROCESS_INBOUND_BATCH,
     PROCESS_INBOUND_EVENT,
+    QUEUE_BROADCAST,
     REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
 )
@@ -124,7 +127,9 @@ def build_runtime(
     )
     # Classifying an unanswered inquiry sends nothing, so it runs with any set of executors.
     effect_executors.setdefault(CLASSIFY_KIND, make_classify_executor(configs))
-    automations = with_consent_keywords(configs, classifying_automations(configs))
+    automations = with_broadcast_replies(
+        configs, with_consent_keywords(configs, classifying_automations(configs))
+    )
     # The jobs enqueue others (a rule's send, at commit) on the queue they are part of.
     queue = _LaterQueue()
     jobs: dict[str, JobHandler] = {
@@ -148,6 +153,7 @@ def build_runtime(
         CHECK_SLA_CLOCK: partial(check_clock, db=db, clock=clock, configs=configs),
         REPORT_TASK_DUE: partial(report_task_due, db=db, clock=clock, configs=configs),
         RUN_SCHEDULED_ACTION: partial(run_scheduled_action, db=db, clock=clock, configs=configs),
+        QUEUE_BROADCAST: partial(queue_broadcast, db=db, clock=clock, configs=configs),
         DISPATCH_OUTBOX_ROW: partial(
             dispatch_outbox_row, db=db, clock=clock, executors=effect_executors
         ),

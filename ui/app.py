@@ -30,6 +30,7 @@ from ui.routes.api_contacts import ContactsApiController
 from ui.routes.api_rich import RichApiController
 from ui.routes.api_work import WorkApiController
 from ui.routes.audit import AuditController
+from ui.routes.broadcasts import BroadcastsApiController, BroadcastsController
 from ui.routes.builder import BuilderController
 from ui.routes.contacts import ContactRecordController, ContactsController
 from ui.routes.conversation import ConversationController
@@ -121,11 +122,13 @@ def create_app(runtime: Runtime) -> Litestar:
             AvailabilityApiController,
             RichApiController,
             ContactListsApiController,
+            BroadcastsApiController,
             LiveController,
             PresenceController,
             PeopleController,
             ContactsController,
             ContactRecordController,
+            BroadcastsController,
             ManagerController,
             ReportsController,
             AuditController,

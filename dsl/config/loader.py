@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from dsl.config import codes
 from dsl.config.build_ai import build_ai, build_knowledge
+from dsl.config.build_broadcasts import build_broadcasts
 from dsl.config.build_consent import build_consent
 from dsl.config.build_integrations import build_integrations
 from dsl.config.build_pipelines import build_pipelines
@@ -27,6 +28,7 @@ from dsl.config.yaml_source import YamlDocument, parse_yaml
 from dsl.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
 from engine.core.config import (
     AiConfig,
+    BroadcastSettings,
     ConsentKeyword,
     Integration,
     Knowledge,
@@ -95,6 +97,14 @@ def load_config(folder: Path) -> tuple[WorkspaceConfig | None, list[Diagnostic]]
     if "consent.yaml" in documents:
         consent_keywords, built = build_consent(documents["consent.yaml"])
         report.diagnostics.extend(built.diagnostics)
+    broadcasts = BroadcastSettings()
+    if "broadcasts.yaml" in documents:
+        broadcasts, built = build_broadcasts(
+            documents["broadcasts.yaml"],
+            _loaded(folder, "pipelines.yaml", documents, pipelines),
+            workspace.fields if workspace is not None else None,
+        )
+        report.diagnostics.extend(built.diagnostics)
     integrations: tuple[Integration, ...] = ()
     if "integrations.yaml" in documents:
         numbers = workspace.numbers if workspace is not None else None
@@ -149,6 +159,7 @@ def load_config(folder: Path) -> tuple[WorkspaceConfig | None, list[Diagnostic]]
         consent_keywords=consent_keywords,
         ai=ai,
         knowledge=knowledge,
+        broadcasts=broadcasts,
     )
     return config, diagnostics
 

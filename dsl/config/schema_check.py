@@ -35,6 +35,7 @@ SCHEMA_OF_FILE: dict[str, str] = {
     "integrations.yaml": "integrations.schema.json",
     "replies.yaml": "replies.schema.json",
     "consent.yaml": "consent.schema.json",
+    "broadcasts.yaml": "broadcasts.schema.json",
     "knowledge.yaml": "knowledge.schema.json",
     "ai.yaml": "ai.schema.json",
 }

@@ -54,6 +54,7 @@ class Action(StrEnum):
     # Answer an escalation: its subject's `owner_id` is the teammate named to decide.
     DECIDE_ESCALATION = "decide escalation"
     SET_AVAILABILITY = "set availability"  # available or away, for routing
+    SEND_BROADCASTS = "send broadcasts"  # a template to a segment of opted-in contacts
 
 
 class Owned(Protocol):
@@ -116,6 +117,8 @@ def _reason(principal: Principal, action: Action, subject: Owned | None) -> str 
             return None if is_manager else "the manager's view is for managers and admins"
         case Action.EDIT_CONFIG:
             return None if is_manager else "the builder is for managers and admins"
+        case Action.SEND_BROADCASTS:
+            return None if is_manager else "only a manager may see or send broadcasts"
         case Action.MANAGE_TEAMMATES:
             return None if principal.at_least(Role.ADMIN) else "only an admin may manage teammates"
         case Action.SET_AVAILABILITY:

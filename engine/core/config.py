@@ -228,6 +228,35 @@ class ConsentKeyword:
 
 
 @dataclass(frozen=True)
+class BroadcastSegment:
+    """A segment written in broadcasts.yaml, for consultants to review: who a broadcast
+    to it reaches (engine.contacts.segments.Segment has the same parts)."""
+
+    name: str
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    stage: str | None = None
+    active_days: int | None = None
+    description: str | None = None
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    """broadcasts.yaml: its segments, how many customers a day the business may write to
+    first (WhatsApp's messaging limit of the number's tier), and how long after a
+    broadcast a customer's message counts as a reply to it in the report."""
+
+    segments: tuple[BroadcastSegment, ...] = ()
+    messaging_limit: int = 250
+    reply_window_minutes: int = 3 * 24 * 60
+
+    def segment(self, name: str) -> BroadcastSegment | None:
+        return next((s for s in self.segments if s.name == name), None)
+
+
+@dataclass(frozen=True)
 class Integration:
     name: str
     kind: str  # "whatsapp" | "mpesa" | "webhook" | ...
@@ -359,6 +388,7 @@ class WorkspaceConfig:
     consent_keywords: tuple[ConsentKeyword, ...] = ()  # consent.yaml
     ai: AiConfig = AiConfig()  # ai.yaml; the offline provider with no intents when absent
     knowledge: Knowledge = Knowledge()  # knowledge.yaml
+    broadcasts: BroadcastSettings = BroadcastSettings()  # broadcasts.yaml
 
     @classmethod
     def empty(cls, slug: str = "") -> WorkspaceConfig:

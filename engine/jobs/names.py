@@ -6,6 +6,7 @@ DISPATCH_OUTBOX_ROW = "dispatch_outbox_row"
 RUN_SCHEDULED_ACTION = "run_scheduled_action"
 CHECK_SLA_CLOCK = "check_sla_clock"
 REPORT_TASK_DUE = "report_task_due"
+QUEUE_BROADCAST = "queue_broadcast"
 
 INBOUND_BATCH_SIZE = 100
 """How many ready inbound events one PROCESS_INBOUND_BATCH job claims at most."""

@@ -25,12 +25,21 @@ from engine.jobs.names import (
     DISPATCH_OUTBOX_ROW,
     INBOUND_BATCH_SIZE,
     PROCESS_INBOUND_BATCH,
+    QUEUE_BROADCAST,
     REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
 )
 from engine.jobs.periodic import PeriodicThread
 from engine.jobs.timing import JobTimings, job_timings
-from engine.models import InboundEvent, OutboxRow, ScheduledAction, SlaClock, Task
+from engine.models import (
+    Broadcast,
+    BroadcastState,
+    InboundEvent,
+    OutboxRow,
+    ScheduledAction,
+    SlaClock,
+    Task,
+)
 from engine.models.states import DelayState, InboundState, OutboxState
 
 logger = logging.getLogger(__name__)
@@ -46,6 +55,7 @@ class SweepReport:
     scheduled_actions: int = 0
     sla_clocks: int = 0
     tasks_due: int = 0
+    broadcasts: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,21 @@ OWED: tuple[OwedWork, ...] = (
             _not_recently_enqueued(Task, stale),
         ),
         lambda: Task.due_at,
+    ),
+    OwedWork(
+        "broadcasts",
+        QUEUE_BROADCAST,
+        "broadcast_id",
+        Broadcast,
+        lambda now, stale: or_(
+            and_(
+                Broadcast.state == BroadcastState.SCHEDULED,
+                Broadcast.send_at <= now,
+                _not_recently_enqueued(Broadcast, stale),
+            ),
+            _lease_lapsed(Broadcast, BroadcastState.QUEUEING, now),
+        ),
+        lambda: Broadcast.send_at,
     ),
 )
 

@@ -18,6 +18,12 @@ from engine.models.audience import (
 from engine.models.auth import ApiToken, SignInAttempt, WebSession
 from engine.models.automation import ScheduledAction
 from engine.models.base import Base, UTCDateTime, WorkspaceScoped
+from engine.models.broadcasts import (
+    Broadcast,
+    BroadcastRecipient,
+    BroadcastState,
+    RecipientState,
+)
 from engine.models.business import BusinessObject, BusinessObjectLink, BusinessObjectRelation
 from engine.models.contacts import Company, Contact, ContactMerge, Identity
 from engine.models.conversations import (
@@ -69,6 +75,9 @@ __all__ = [
     "AuditLog",
     "AuthorKind",
     "Base",
+    "Broadcast",
+    "BroadcastRecipient",
+    "BroadcastState",
     "BusinessObject",
     "BusinessObjectKind",
     "BusinessObjectLink",
@@ -110,6 +119,7 @@ __all__ = [
     "Presence",
     "Priority",
     "Reactor",
+    "RecipientState",
     "ReportMark",
     "ReportTally",
     "RuleFiring",

@@ -269,9 +269,7 @@ def retry_failed_message(session: Session, message_id: int, now: datetime) -> Me
     unknown = message.failure_code == "unknown"  # WhatsApp may have it: a person decides
     if message.delivery_state != DeliveryState.FAILED and not unknown:
         raise ValueError("only a failed message, or one whose outcome is unknown, can be retried")
-    row = session.scalars(
-        select(OutboxRow).where(OutboxRow.idempotency_key == _key_of(message))
-    ).first()
+    row = _row_of(session, message)
     if row is None:
         raise LookupError(f"message {message_id} has no outbox row to retry")
     if row.payload.get("type") == "text" and not window_is_open(message.conversation, now):
@@ -294,6 +292,24 @@ def _conversation(session: Session, conversation_id: int) -> Conversation:
 
 def _key_of(message: Message) -> str:
     return f"message:{message.id}"
+
+
+def _row_of(session: Session, message: Message) -> OutboxRow | None:
+    """The outbox row sending `message`: by its own key, or (a broadcast's, keyed by
+    broadcast and contact) among its conversation's send rows."""
+    row = session.scalars(
+        select(OutboxRow).where(OutboxRow.idempotency_key == _key_of(message))
+    ).first()
+    if row is not None:
+        return row
+    for candidate in session.scalars(
+        select(OutboxRow).where(
+            OutboxRow.conversation_id == message.conversation_id, OutboxRow.kind == SEND_KIND
+        )
+    ):
+        if candidate.payload.get("message_id") == message.id:
+            return candidate
+    return None
 
 
 def _queue(

@@ -348,9 +348,10 @@ def _reconcile(session: Session, item: StatusUpdate) -> Message | None:
     """A status for a send whose answer never came (a timeout): our idempotency key rides
     back as callback data, so the message is found and learns its wamid now."""
     key = item.callback_data or ""
-    if not key.startswith("message:") or not key[len("message:") :].isdigit():
+    message_id = _message_of_key(session, key)
+    if message_id is None:
         return None
-    message = session.get(Message, int(key[len("message:") :]))
+    message = session.get(Message, message_id)
     if message is None or message.direction != Direction.OUTBOUND:
         return None
     if message.provider_message_id not in (None, item.message_id):
@@ -366,6 +367,18 @@ def _reconcile(session: Session, item: StatusUpdate) -> Message | None:
         )
     session.flush()
     return message
+
+
+def _message_of_key(session: Session, key: str) -> int | None:
+    """The message an outbox key sends: `message:<id>`, or a row whose key names something
+    else (a broadcast's `broadcast:<b>:contact:<c>`) and carries the message id."""
+    if key.startswith("message:") and key[len("message:") :].isdigit():
+        return int(key[len("message:") :])
+    if not key.startswith("broadcast:"):
+        return None
+    payload = session.scalar(select(OutboxRow.payload).where(OutboxRow.idempotency_key == key))
+    value = (payload or {}).get("message_id")
+    return value if isinstance(value, int) else None
 
 
 def apply_waiting(

@@ -12,9 +12,14 @@ customers:
       - after: 2                # seconds before this step (default: the --pace)
         image: {caption: This one, please}
       - reaction: "👍"           # to the business's last message
+  - wa_id: "254722000333"       # a customer who gets a broadcast and answers it
+    steps:
+      - wait_for_template: 3600 # until the business writes first (at most an hour)
+      - text: STOP              # or a reply: "Is it still available?"
 ```
 A step holds one message kind (see `payloads.CONTENT_KEYS`) plus optional `after`,
-`forwarded: true`, `reply_to_last: true` and `referral: {...}`, or is `wait_for_reply`.
+`forwarded: true`, `reply_to_last: true` and `referral: {...}`, or is `wait_for_reply` or
+`wait_for_template`.
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ def script_from_document(document: Any, where: str = "script") -> Script:
 def _check_step(step: Any, place: str) -> None:
     if not isinstance(step, dict):
         raise ScriptError(f"{place}: a step is a mapping, e.g. {{text: hello}}")
-    if "wait_for_reply" in step:
+    if "wait_for_reply" in step or "wait_for_template" in step:
         return
     kinds = [k for k in CONTENT_KEYS if k in step]
     if len(kinds) != 1:

@@ -77,6 +77,7 @@ class Customer:
     name: str
     chat: list[ChatLine] = field(default_factory=list)
     replies: int = 0  # business messages received, for `wait_for_reply`
+    templates: int = 0  # templates received (a broadcast, a first message): `wait_for_template`
     former_ids: list[str] = field(default_factory=list)  # before number changes
     # A customer's messages reach the webhook in the order they were sent, one at a time.
     in_order: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -159,7 +160,7 @@ class Simulator:
     # --- customers -----------------------------------------------------------------------
 
     async def _play(self, wa_id: str, steps: tuple[dict[str, Any], ...]) -> None:
-        seen = 0
+        seen = seen_templates = 0
         for step in steps:
             customer = self._customer_by_origin(wa_id)
             if "wait_for_reply" in step:
@@ -168,6 +169,17 @@ class Simulator:
                 while customer.replies <= seen and waited < deadline:
                     await asyncio.sleep(0.05)
                     waited += 0.05
+                seen = customer.replies
+                continue
+            if "wait_for_template" in step:
+                # A customer who never wrote waits for the business to write first (a
+                # broadcast), then answers it: a reply, or STOP.
+                deadline = float(step["wait_for_template"] or 3600)
+                waited = 0.0
+                while customer.templates <= seen_templates and waited < deadline:
+                    await asyncio.sleep(0.05)
+                    waited += 0.05
+                seen_templates = customer.templates
                 seen = customer.replies
                 continue
             await asyncio.sleep(float(step.get("after", self.config.pace)))
@@ -462,6 +474,8 @@ class Simulator:
         line = ChatLine("out", wamid, kind, _summary(body), int(self.clock.now().timestamp()))
         customer.chat.append(line)
         customer.replies += 1
+        if kind == "template":
+            customer.templates += 1
         if not self.config.send_statuses:
             statuses = []
         category = "utility" if kind == "template" else "service"
