@@ -69,7 +69,7 @@ def test_an_unexpected_error_still_logs_its_traceback(caplog: pytest.LogCaptureF
         raise RuntimeError("the disk is on fire")
     except RuntimeError as error:
         with caplog.at_level(logging.INFO, logger="kazi.web"):
-            asyncio.run(log_exception(error, {"method": "GET", "path": "/inbox"}))  # type: ignore[typeddict-item]
+            asyncio.run(log_exception(error, {"method": "GET", "path": "/inbox"}))  # type: ignore[arg-type]
     [record] = web_records(caplog)
     assert record.levelno == logging.ERROR and record.exc_info is not None
     assert record.getMessage() == "unhandled error on GET /inbox"
