@@ -122,7 +122,10 @@ def live_updates(hub: ChangeHub, runtime: Runtime) -> Callable[[Litestar], Any]:
         if runtime.db.dialect.name != "postgresql":
             yield
             return
-        listening = asyncio.create_task(hub.listen(runtime.db), name="kazi-live-listener")
+        listening = asyncio.create_task(
+            hub.listen(runtime.db, runtime.settings.listen_database_url),
+            name="kazi-live-listener",
+        )
         try:
             yield
         finally:
