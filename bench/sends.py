@@ -195,6 +195,21 @@ def main() -> int:
                 failed = session.scalar(
                     select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "failed")
                 )
+                why = session.execute(
+                    select(OutboxRow.last_error, func.count())
+                    .where(OutboxRow.state == "failed")
+                    .group_by(OutboxRow.last_error)
+                ).all()
+            for reason, count in why:
+                print(f"  failed x{count}: {reason}", flush=True)
+            errors = [
+                line
+                for log in sorted(work.glob("worker-*.log"))
+                for line in log.read_text(errors="replace").splitlines()
+                if '"level": "error"' in line
+            ]
+            for line in errors[:3]:
+                print(f"  worker error: {line[:1500]}", flush=True)
             rate = (done - first) / elapsed if elapsed > 0 else 0.0
             print(
                 f"sends: {rate:.0f} sends/s ({arguments.workers} worker(s) x "

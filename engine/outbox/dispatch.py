@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ AUTOMATIC_ATTEMPTS = 8
 RETRY_BASE = timedelta(seconds=5)
 RETRY_CEILING = timedelta(minutes=15)
 BATCH = 100  # rows one job claims at most
+DRAIN_SECONDS = 5.0  # how long one job goes on claiming batches
+SHORT_WAIT = timedelta(seconds=1)  # a rate limit's wait a job sleeps through
 CONCURRENCY = 32  # network calls in flight at once in one process
 
 
@@ -57,9 +60,10 @@ class Deferred(Exception):
     """An executor's verdict that the effect must wait (a rate limit), not that it failed:
     the row goes back to the queue for `wait` and the attempt does not count."""
 
-    def __init__(self, wait: timedelta) -> None:
+    def __init__(self, wait: timedelta, reason: str | None = None) -> None:
         super().__init__(f"deferred for {wait.total_seconds():.3f}s")
         self.wait = wait
+        self.reason = reason  # what the provider said, when it was the one to refuse
 
 
 @dataclass(frozen=True)
@@ -128,14 +132,34 @@ def dispatch_outbox_row(
         session.rollback()
     if workspace_id is None:
         return
-    dispatch_outbox_batch(
-        workspace_id=workspace_id,
-        first=row_id,
-        db=db,
-        clock=clock,
-        executors=executors,
-        limit=batch,
-    )
+    # A job keeps draining its workspace's ready rows for a few seconds: while batches
+    # come back full, and while a rate limit asks for a short wait (the job paces the
+    # number instead of leaving the rest to the next sweep).
+    deadline = time.monotonic() + DRAIN_SECONDS
+    first: int | None = row_id
+    while True:
+        report = dispatch_outbox_batch(
+            workspace_id=workspace_id,
+            first=first,
+            db=db,
+            clock=clock,
+            executors=executors,
+            limit=batch,
+        )
+        first = None
+        if batch <= 1 or time.monotonic() >= deadline or report.claimed == 0:
+            return
+        if report.claimed >= batch:
+            continue
+        if report.soonest_wait is None or report.soonest_wait > SHORT_WAIT:
+            return
+        time.sleep(report.soonest_wait.total_seconds())
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    claimed: int
+    soonest_wait: timedelta | None = None  # the shortest deferral a rate limit asked for
 
 
 def dispatch_outbox_batch(
@@ -146,9 +170,10 @@ def dispatch_outbox_batch(
     executors: Mapping[str, Executor],
     first: int | None = None,
     limit: int = BATCH,
-) -> int:
+) -> BatchReport:
     """Claim up to `limit` ready rows of a workspace (`first` before any other), carry
-    them out, record the outcomes. Says how many rows were claimed."""
+    them out, record the outcomes. Says how many rows were claimed, and the shortest
+    wait a rate limit deferred one of them for."""
     now = clock.now()
     add_log_ids(workspace_id=workspace_id)
     verdicts: dict[int, Verdict] = {}
@@ -180,7 +205,7 @@ def dispatch_outbox_batch(
         _apply(session, workspace_id, {i: verdicts[i] for i in verdicts}, by_id, now)
         session.commit()
     if not calls and not plain:
-        return len(works)
+        return _report(works, verdicts)
     pool = _calls_pool()
     call_futures = {row_id: pool.submit(_guarded, call) for row_id, call in calls.items()}
     plain_futures = {
@@ -203,7 +228,12 @@ def dispatch_outbox_batch(
             finished.update(batch_executor.finish(session, answered))
         _apply(session, workspace_id, finished, by_id, now)
         session.commit()
-    return len(works)
+    return _report(works, {**verdicts, **finished})
+
+
+def _report(works: Sequence[OutboxWork], verdicts: Mapping[int, Verdict]) -> BatchReport:
+    waits = [v.wait for v in verdicts.values() if isinstance(v, Deferred)]
+    return BatchReport(len(works), min(waits) if waits else None)
 
 
 def _guarded(call: Call) -> object:
@@ -315,6 +345,8 @@ def _apply(
                 "next_attempt_at": now + verdict.wait,
                 "enqueued_at": None,
             }
+            if verdict.reason:
+                values["last_error"] = verdict.reason[:2000]
             outcome = "deferred"
         else:
             if isinstance(verdict, ExecutionFailed):

@@ -124,9 +124,12 @@ class SendExecutor:
         recipients = _recipients(session, {m.conversation.contact_id for m in messages.values()})
         refusals: dict[tuple[str, str], tuple[str, str] | None] = {}
         answers: dict[int, Call | Verdict] = {}
+        line: dict[str, int] = {}  # rows deferred so far in this batch, per sender
         for work in direct:
             message = messages.get(int(work.payload["message_id"]))
-            answers[work.row_id] = self._prepare_one(session, work, message, recipients, refusals)
+            answers[work.row_id] = self._prepare_one(
+                session, work, message, recipients, refusals, line
+            )
         return answers
 
     def _prepare_one(
@@ -136,6 +139,7 @@ class SendExecutor:
         message: Message | None,
         recipients: dict[int, list[str]],
         refusals: dict[tuple[str, str], tuple[str, str] | None],
+        line: dict[str, int],
     ) -> Call | Verdict:
         if message is None or message.delivery_state not in ("queued", "sending"):
             return None  # sent already, or retried into a new state by staff
@@ -171,7 +175,13 @@ class SendExecutor:
         if isinstance(sender, RateLimited):
             wait = sender.admit(work.now)
             if wait > timedelta(0):
-                return Deferred(wait)
+                # The rows over the limit line up behind each other, one token apart,
+                # so they come back due in turn rather than all at once.
+                rate = getattr(sender, "rate", None)
+                bucket = str(getattr(sender, "key", id(sender)))
+                behind = line.get(bucket, 0)
+                line[bucket] = behind + 1
+                return Deferred(wait + timedelta(seconds=behind / rate) if rate else wait)
         message.delivery_state = "sending"
         outbound = _outbound(spec, to, work.idempotency_key)
         return functools.partial(sender.send, outbound, idempotency_key=work.idempotency_key)
@@ -377,7 +387,7 @@ def _settle(
     message: Message,
     result: object,
     waiting: set[str] | None,
-) -> ExecutionFailed | None:
+) -> ExecutionFailed | Deferred | None:
     """Record what WhatsApp answered on the message; the row's verdict (None: done).
     `waiting` is the batch's wamids with statuses kept for them; None to look each up."""
     if isinstance(result, SendAccepted):
@@ -401,8 +411,12 @@ def _settle(
                 else None
             )
             if result.code == THROUGHPUT_CODE:
-                # Over the number's throughput: back off for seconds, not minutes.
-                retry_after = retry_after or timedelta(seconds=1 + random.random())
+                # Over the number's throughput: not a failed attempt but a pace to keep
+                # (Meta: retry in seconds); the row waits its turn like a deferral.
+                return Deferred(
+                    retry_after or timedelta(seconds=1 + random.random()),
+                    f"{result.code}: {result.meaning}",
+                )
             return ExecutionFailed(
                 f"{result.code}: {result.meaning}", retryable=True, retry_after=retry_after
             )
