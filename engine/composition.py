@@ -37,7 +37,7 @@ from engine.jobs.names import (
     REPORT_TASK_DUE,
     RUN_SCHEDULED_ACTION,
 )
-from engine.outbox.dispatch import Executor, dispatch_outbox_row
+from engine.outbox.dispatch import BATCH, Executor, dispatch_outbox_row
 from engine.payments.accounts import DarajaClients
 from engine.payments.callbacks import CONFIRM_KIND, apply_payment_event
 from engine.payments.callbacks import PROVIDER as MPESA
@@ -113,7 +113,7 @@ def build_runtime(
     )
     senders = WhatsAppSenders(db, configs)
     payment_clients = DarajaClients(clock)
-    effect_executors = (
+    effect_executors: dict[str, Executor] = (
         {
             SEND_KIND: make_send_executor(senders, upload=make_uploader(senders.media)),
             READ_KIND: make_read_executor(senders),
@@ -155,7 +155,12 @@ def build_runtime(
         RUN_SCHEDULED_ACTION: partial(run_scheduled_action, db=db, clock=clock, configs=configs),
         QUEUE_BROADCAST: partial(queue_broadcast, db=db, clock=clock, configs=configs),
         DISPATCH_OUTBOX_ROW: partial(
-            dispatch_outbox_row, db=db, clock=clock, executors=effect_executors
+            # A job for one row carries out a batch of its workspace's ready rows.
+            dispatch_outbox_row,
+            db=db,
+            clock=clock,
+            executors=effect_executors,
+            batch=BATCH,
         ),
     }
     queue.target = HueyJobQueue(huey, jobs)

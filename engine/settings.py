@@ -27,6 +27,9 @@ class Settings:
     require_services: bool = False
     metrics_token: str = ""  # KAZI_METRICS_TOKEN: /metrics answers only a bearer of it
     log_format: str = ""  # KAZI_LOG_FORMAT: json or text; unset: text on a terminal
+    # KAZI_LISTEN_DATABASE_URL: where live pages' LISTEN connects when KAZI_DATABASE_URL
+    # goes through a transaction-pooling PgBouncer (LISTEN needs a session of its own).
+    listen_database_url: str | None = None
 
     @property
     def host(self) -> str:
@@ -63,6 +66,7 @@ class Settings:
             require_services=env.get("KAZI_REQUIRE_SERVICES", "") == "1",
             metrics_token=env.get("KAZI_METRICS_TOKEN", ""),
             log_format=env.get("KAZI_LOG_FORMAT", ""),
+            listen_database_url=env.get("KAZI_LISTEN_DATABASE_URL") or None,
         )
         settings._check()
         return settings

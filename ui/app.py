@@ -17,9 +17,12 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Scope
 
+from engine.auth import Forbidden
 from engine.composition import Runtime, build_runtime
 from engine.db.change_listener import ChangeHub
+from engine.inbox.errors import Conflict, InvalidInput, NotFound
 from engine.logging_setup import configure_logging
+from engine.outbox.sends import OutsideWindow
 from engine.settings import Settings
 from ui.routes.ai import AiController
 from ui.routes.api import ApiController
@@ -54,6 +57,7 @@ from ui.routes.webhooks import (
     PaymentCallbackController,
     WhatsAppWebhookController,
 )
+from ui.security.auth import NotSignedIn
 from ui.security.csrf import csrf_config
 from ui.security.headers import add_security_headers
 
@@ -63,17 +67,56 @@ UI_DIR = Path(__file__).resolve().parent
 logger = logging.getLogger("kazi.web")
 
 
+# What a request may be refused with on purpose, and the answer each becomes (the
+# controllers' exception handlers, ui.routes.presentation and ui.routes.api).
+ORDINARY_REFUSALS: tuple[tuple[type[BaseException], int], ...] = (
+    (NotSignedIn, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),  # ReplyRace too
+    (OutsideWindow, 409),
+    (InvalidInput, 400),  # NotReachable too
+)
+
+
+def answer_status(exception: BaseException) -> int:
+    """The HTTP status a raised exception is answered with: its own (Litestar's
+    HTTPException: a missing page, a wrong parameter), an ordinary refusal's, or 500."""
+    status = getattr(exception, "status_code", None)
+    if isinstance(status, int):
+        return status
+    for kind, code in ORDINARY_REFUSALS:
+        if isinstance(exception, kind):
+            return code
+    return 500
+
+
 async def log_exception(exception: BaseException, scope: Scope) -> None:
-    """Our logging is configured by configure_logging, not Litestar's; an unexpected
-    error still leaves its traceback where operators look."""
-    status = getattr(exception, "status_code", 500)
+    """Our logging is configured by configure_logging, not Litestar's. An unexpected
+    error leaves its traceback where operators look; an ordinary 4xx answer (a closed
+    window, a wrong parameter, a missing page) is one line saying so, at info for the
+    everyday ones and warning for refused input, never "unhandled" with a traceback."""
+    status = answer_status(exception)
+    method, path = scope.get("method", ""), scope.get("path", "")
     if status >= 500:
-        logger.error(
-            "unhandled error on %s %s",
-            scope.get("method", ""),
-            scope.get("path", ""),
-            exc_info=exception,
-        )
+        logger.error("unhandled error on %s %s", method, path, exc_info=exception)
+        return
+    level = logging.INFO if status in (401, 403, 404) else logging.WARNING
+    logger.log(
+        level,
+        "%s %s answered %d: %s",
+        method,
+        path,
+        status,
+        _reason(exception),
+        extra={"http_status": status, "refusal": type(exception).__name__},
+    )
+
+
+def _reason(exception: BaseException) -> str:
+    detail = getattr(exception, "detail", None)
+    text = str(detail if isinstance(detail, str) and detail else exception)
+    return text[:300] or type(exception).__name__
 
 
 def live_updates(hub: ChangeHub, runtime: Runtime) -> Callable[[Litestar], Any]:
@@ -85,7 +128,10 @@ def live_updates(hub: ChangeHub, runtime: Runtime) -> Callable[[Litestar], Any]:
         if runtime.db.dialect.name != "postgresql":
             yield
             return
-        listening = asyncio.create_task(hub.listen(runtime.db), name="kazi-live-listener")
+        listening = asyncio.create_task(
+            hub.listen(runtime.db, runtime.settings.listen_database_url),
+            name="kazi-live-listener",
+        )
         try:
             yield
         finally:

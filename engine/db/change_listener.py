@@ -72,9 +72,11 @@ class ChangeHub:
         for waiter in self._waiters:
             waiter.woken.set()
 
-    async def listen(self, engine: Engine) -> None:
-        """Listen until cancelled, reconnecting after any failure. PostgreSQL only."""
-        url = make_url(engine.url).set(drivername="postgresql")
+    async def listen(self, engine: Engine, direct_url: str | None = None) -> None:
+        """Listen until cancelled, reconnecting after any failure. PostgreSQL only.
+        `direct_url` (KAZI_LISTEN_DATABASE_URL) bypasses a transaction-pooling PgBouncer:
+        a LISTEN is only heard on the session that issued it."""
+        url = make_url(direct_url or engine.url).set(drivername="postgresql")
         conninfo = url.render_as_string(hide_password=False)
         failures = 0
         while True:

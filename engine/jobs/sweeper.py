@@ -204,11 +204,24 @@ def sweep_once(
             # Mark before enqueueing: if the enqueue is lost, the mark only delays the
             # next try by the re-enqueue delay; it never hides the row.
             if ids:
-                session.execute(
-                    update(kind.model)
+                # Rows another transaction holds right now (a worker claiming them, the
+                # sweeper of another worker) are skipped, not waited for: waiting on
+                # them while holding others is how two sweeps deadlocked. A skipped
+                # row that is still owed is found by the next sweep.
+                free = (
+                    select(kind.model.id)
                     .where(kind.model.id.in_(ids))
-                    .values(enqueued_at=now)
-                    .execution_options(synchronize_session=False)
+                    .order_by(kind.model.id)
+                    .with_for_update(skip_locked=True)
+                )
+                ids = list(
+                    session.scalars(
+                        update(kind.model)
+                        .where(kind.model.id.in_(free.scalar_subquery()))
+                        .values(enqueued_at=now)
+                        .returning(kind.model.id)
+                        .execution_options(synchronize_session=False)
+                    )
                 )
             found[kind] = ids
         session.commit()

@@ -8,7 +8,9 @@ transaction, and records what the provider said on the Message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import random
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,8 +44,10 @@ from engine.models import (
     Channel,
     Identity,
     Message,
+    UnmatchedItem,
 )
-from engine.outbox.dispatch import Deferred, ExecutionFailed, OutboxWork
+from engine.models.states import UnmatchedState
+from engine.outbox.dispatch import Call, Deferred, ExecutionFailed, OutboxWork, Verdict
 from engine.outbox.rate_limit import RateLimited
 from engine.outbox.sends import (
     OUTSIDE_WINDOW_MEANING,
@@ -54,7 +58,15 @@ from engine.outbox.sends import (
 from engine.whatsapp.account import alert_send_error, template_refusal
 from engine.whatsapp.apply import apply_waiting
 
-__all__ = ["READ_KIND", "SEND_KIND", "make_read_executor", "make_send_executor"]
+__all__ = [
+    "READ_KIND",
+    "SEND_KIND",
+    "SendExecutor",
+    "make_read_executor",
+    "make_send_executor",
+]
+
+THROUGHPUT_CODE = "130429"  # the number's messages per second were exceeded
 
 # --- the executor -----------------------------------------------------------------------
 
@@ -84,15 +96,24 @@ def _age(message: Message, now: datetime) -> timedelta:
     return now - created
 
 
-def make_send_executor(
-    sender_for: SenderFor, upload: Uploader | None = None
-) -> Callable[[OutboxWork], None]:
-    def send_outbox_message(work: OutboxWork) -> None:
+def make_send_executor(sender_for: SenderFor, upload: Uploader | None = None) -> SendExecutor:
+    return SendExecutor(sender_for, upload)
+
+
+class SendExecutor:
+    """Sends queued messages: one row at a time (`__call__`, its own transactions), or a
+    batch inside the dispatcher's two transactions (`prepare`, then `finish`)."""
+
+    def __init__(self, sender_for: SenderFor, upload: Uploader | None = None) -> None:
+        self._sender_for = sender_for
+        self._upload = upload
+
+    def __call__(self, work: OutboxWork) -> None:
         business_number = _business_number_of(work)
         if business_number is None:
             return  # the message is gone
         try:
-            sender = sender_for(work.workspace_id, business_number)
+            sender = self._sender_for(work.workspace_id, business_number)
         except ExecutionFailed as failure:
             if not failure.retryable:
                 _fail_outside(work, "configuration", failure.reason)
@@ -104,14 +125,122 @@ def make_send_executor(
             if wait > timedelta(0):
                 raise Deferred(wait)
         if work.payload.get("type") == "media" and work.payload.get("stored"):
-            work = _with_uploaded_media(work, upload)
+            work = _with_uploaded_media(work, self._upload)
         outbound = _prepare(work)
         if outbound is None:
             return
         result = sender.send(outbound, idempotency_key=work.idempotency_key)
         _record_result(work, result)
 
-    return send_outbox_message
+    def prepare(self, session: Session, works: Sequence[OutboxWork]) -> dict[int, Call | Verdict]:
+        """Every check `_prepare` makes, for a batch in a few queries; a row that passes
+        them and its number's rate limit is marked `sending` and gets its call."""
+        # A stored file is uploaded first, on the network: those rows go one at a time.
+        direct = [
+            w for w in works if not (w.payload.get("type") == "media" and w.payload.get("stored"))
+        ]
+        ids = [int(work.payload["message_id"]) for work in direct]
+        messages = {
+            message.id: message
+            for message in session.scalars(
+                select(Message).options(joinedload(Message.conversation)).where(Message.id.in_(ids))
+            )
+        }
+        recipients = _recipients(session, {m.conversation.contact_id for m in messages.values()})
+        refusals: dict[tuple[str, str], tuple[str, str] | None] = {}
+        answers: dict[int, Call | Verdict] = {}
+        line: dict[str, int] = {}  # rows deferred so far in this batch, per sender
+        for work in direct:
+            message = messages.get(int(work.payload["message_id"]))
+            answers[work.row_id] = self._prepare_one(
+                session, work, message, recipients, refusals, line
+            )
+        return answers
+
+    def _prepare_one(
+        self,
+        session: Session,
+        work: OutboxWork,
+        message: Message | None,
+        recipients: dict[int, list[str]],
+        refusals: dict[tuple[str, str], tuple[str, str] | None],
+        line: dict[str, int],
+    ) -> Call | Verdict:
+        if message is None or message.delivery_state not in ("queued", "sending"):
+            return None  # sent already, or retried into a new state by staff
+        if message.delivery_state == "sending":
+            _unknown(message)  # an earlier attempt stopped mid-send: see _prepare
+            return ExecutionFailed(
+                "an earlier attempt stopped mid-send; outcome unknown", retryable=False
+            )
+        conversation = message.conversation
+        spec = work.payload
+        number = spec.get("business_number") or conversation.business_number
+        try:
+            sender = self._sender_for(work.workspace_id, str(number))
+        except ExecutionFailed as failure:
+            if not failure.retryable:
+                _fail(message, "configuration", failure.reason)
+            return failure
+        if spec["type"] != "template" and not window_is_open(conversation, work.now):
+            _fail(message, "131047", OUTSIDE_WINDOW_MEANING)
+            return ExecutionFailed(OUTSIDE_WINDOW_MEANING, retryable=False)
+        if spec["type"] == "template":
+            template = (spec["name"], spec["language"])
+            if template not in refusals:
+                refusals[template] = template_refusal(session, *template)
+            refusal = refusals[template]
+            if refusal is not None:
+                _fail(message, *refusal)
+                return ExecutionFailed(refusal[1], retryable=False)
+        try:
+            to = _first_number(recipients.get(conversation.contact_id, []))
+        except ExecutionFailed as failure:
+            return failure
+        if isinstance(sender, RateLimited):
+            wait = sender.admit(work.now)
+            if wait > timedelta(0):
+                # The rows over the limit line up behind each other, one token apart,
+                # so they come back due in turn rather than all at once.
+                rate = getattr(sender, "rate", None)
+                bucket = str(getattr(sender, "key", id(sender)))
+                behind = line.get(bucket, 0)
+                line[bucket] = behind + 1
+                return Deferred(wait + timedelta(seconds=behind / rate) if rate else wait)
+        message.delivery_state = "sending"
+        outbound = _outbound(spec, to, work.idempotency_key)
+        return functools.partial(sender.send, outbound, idempotency_key=work.idempotency_key)
+
+    def finish(
+        self, session: Session, results: Sequence[tuple[OutboxWork, object]]
+    ) -> dict[int, Verdict]:
+        ids = [int(work.payload["message_id"]) for work, _ in results]
+        messages = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+        accepted = [
+            r.provider_message_id
+            for _, r in results
+            if isinstance(r, SendAccepted) and r.provider_message_id
+        ]
+        # Statuses that beat the answers: looked up once for the batch, applied per hit.
+        waiting = set(
+            session.scalars(
+                select(UnmatchedItem.target_provider_message_id).where(
+                    UnmatchedItem.target_provider_message_id.in_(accepted),
+                    UnmatchedItem.state != UnmatchedState.APPLIED,
+                )
+            )
+            if accepted
+            else ()
+        )
+        verdicts: dict[int, Verdict] = {}
+        for work, result in results:
+            message = messages.get(int(work.payload["message_id"]))
+            if message is None:
+                verdicts[work.row_id] = None
+                continue
+            verdicts[work.row_id] = _settle(session, work, message, result, waiting)
+        session.flush()
+        return verdicts
 
 
 def _with_uploaded_media(work: OutboxWork, upload: Uploader | None) -> OutboxWork:
@@ -173,43 +302,40 @@ def _prepare(work: OutboxWork) -> OutboundMessage | None:
         to = _recipient(session, conversation.contact_id)
         message.delivery_state = "sending"
         session.commit()
-        if spec["type"] == "template":
-            return OutboundTemplate(
-                to=to,
-                name=spec["name"],
-                language=spec["language"],
-                header=tuple(
-                    TextParameter(str(value)) for value in spec.get("header_parameters", [])
-                ),
-                body=tuple(TextParameter(str(value)) for value in spec["body_parameters"]),
-                callback_data=work.idempotency_key,
-            )
-        if spec["type"] == "media":
-            return OutboundMedia(
-                to=to,
-                kind=spec["kind"],
-                link=spec.get("link"),
-                media_id=spec.get("media_id"),
-                caption=spec.get("caption"),
-                filename=spec.get("filename"),
-                callback_data=work.idempotency_key,
-            )
-        if spec["type"] == "buttons":
-            return OutboundButtons(
-                to=to,
-                body=spec["body"],
-                buttons=tuple(ReplyButton(id, title) for id, title in spec["buttons"]),
-                callback_data=work.idempotency_key,
-            )
-        rich = _rich(spec, to, work.idempotency_key)
-        if rich is not None:
-            return rich
-        return OutboundText(
+        return _outbound(spec, to, work.idempotency_key)
+
+
+def _outbound(spec: dict[str, Any], to: str, key: str) -> OutboundMessage:
+    if spec["type"] == "template":
+        return OutboundTemplate(
+            to=to,
+            name=spec["name"],
+            language=spec["language"],
+            header=tuple(TextParameter(str(value)) for value in spec.get("header_parameters", [])),
+            body=tuple(TextParameter(str(value)) for value in spec["body_parameters"]),
+            callback_data=key,
+        )
+    if spec["type"] == "media":
+        return OutboundMedia(
+            to=to,
+            kind=spec["kind"],
+            link=spec.get("link"),
+            media_id=spec.get("media_id"),
+            caption=spec.get("caption"),
+            filename=spec.get("filename"),
+            callback_data=key,
+        )
+    if spec["type"] == "buttons":
+        return OutboundButtons(
             to=to,
             body=spec["body"],
-            reply_to=spec.get("reply_to"),
-            callback_data=work.idempotency_key,
+            buttons=tuple(ReplyButton(id, title) for id, title in spec["buttons"]),
+            callback_data=key,
         )
+    rich = _rich(spec, to, key)
+    if rich is not None:
+        return rich
+    return OutboundText(to=to, body=spec["body"], reply_to=spec.get("reply_to"), callback_data=key)
 
 
 def _rich(spec: dict[str, Any], to: str, key: str) -> OutboundMessage | None:
@@ -273,15 +399,29 @@ def _fail_outside(work: OutboxWork, code: str, meaning: str) -> None:
 
 
 def _recipient(session: Session, contact_id: int) -> str:
-    addresses = session.scalars(
-        select(Identity.address)
+    return _first_number(_recipients(session, {contact_id}).get(contact_id, []))
+
+
+def _recipients(session: Session, contact_ids: set[int]) -> dict[int, list[str]]:
+    """Each contact's current WhatsApp addresses, newest first, in one query."""
+    found: dict[int, list[str]] = {}
+    if not contact_ids:
+        return found
+    rows = session.execute(
+        select(Identity.contact_id, Identity.address)
         .where(
-            Identity.contact_id == contact_id,
+            Identity.contact_id.in_(contact_ids),
             Identity.channel == Channel.WHATSAPP,
             Identity.is_current.is_(True),
         )
         .order_by(Identity.valid_from.desc(), Identity.id.desc())
-    ).all()
+    )
+    for contact_id, address in rows:
+        found.setdefault(contact_id, []).append(address)
+    return found
+
+
+def _first_number(addresses: list[str]) -> str:
     # The wa_id WhatsApp last reported (the newest identity), never a username's BSUID.
     numbers = [a for a in addresses if not is_bsuid(a)]
     if not numbers:
@@ -300,48 +440,66 @@ def _record_result(work: OutboxWork, result: object) -> None:
         message = session.get(Message, int(work.payload["message_id"]))
         if message is None:
             return
-        if isinstance(result, SendAccepted):
-            message.provider_message_id = result.provider_message_id
-            message.delivery_state = next_delivery_state(message.delivery_state, "accepted")
-            if result.provider_message_id:
-                # Statuses that beat this answer are applied now. (What they could raise
-                # for the rules — a reaction to a message not yet known to be sent — has
-                # no effect worth a step here.)
-                apply_waiting(session, result.provider_message_id, work.now)
-            session.commit()
-            return
-        if isinstance(result, SendFailure):
-            alert_send_error(session, result.code, result.meaning, work.now)
-            if result.code in PAUSING_CODES and _age(message, work.now) < HOLD_FOR:
-                # The account cannot send at all until someone acts (a new token, an
-                # appeal): the message waits and asks again, it does not fail.
-                message.delivery_state = "queued"
-                message.failure_code, message.failure_detail = result.code, result.meaning
-                session.commit()
-                raise Deferred(PAUSE)
-            if result.retryable:
-                message.delivery_state = "queued"
-                message.failure_code, message.failure_detail = result.code, result.meaning
-                session.commit()
-                retry_after = (
-                    timedelta(seconds=result.retry_after_seconds)
-                    if result.retry_after_seconds
-                    else None
-                )
-                least = LEAST_WAIT.get(result.code)
-                if least is not None and (retry_after is None or retry_after < least):
-                    retry_after = least
-                raise ExecutionFailed(
-                    f"{result.code}: {result.meaning}", retryable=True, retry_after=retry_after
-                )
-            _fail(message, result.code, result.meaning)
-            session.commit()
-            raise ExecutionFailed(f"{result.code}: {result.meaning}", retryable=False)
-        # Outcome unknown: WhatsApp may have the message. Never resend blindly; the
-        # status webhook carrying our key (callback data) will tell, or staff decide.
-        _unknown(message)
+        verdict = _settle(session, work, message, result, None)
         session.commit()
-        raise ExecutionFailed(f"outcome unknown: {result}", retryable=False)
+    if verdict is not None:
+        raise verdict
+
+
+def _settle(
+    session: Session,
+    work: OutboxWork,
+    message: Message,
+    result: object,
+    waiting: set[str] | None,
+) -> ExecutionFailed | Deferred | None:
+    """Record what WhatsApp answered on the message; the row's verdict (None: done).
+    `waiting` is the batch's wamids with statuses kept for them; None to look each up."""
+    if isinstance(result, SendAccepted):
+        message.provider_message_id = result.provider_message_id
+        message.delivery_state = next_delivery_state(message.delivery_state, "accepted")
+        wamid = result.provider_message_id
+        if wamid and (waiting is None or wamid in waiting):
+            # Statuses that beat this answer are applied now. (What they could raise
+            # for the rules — a reaction to a message not yet known to be sent — has
+            # no effect worth a step here.)
+            apply_waiting(session, wamid, work.now)
+        return None
+    if isinstance(result, SendFailure):
+        alert_send_error(session, result.code, result.meaning, work.now)
+        if result.code in PAUSING_CODES and _age(message, work.now) < HOLD_FOR:
+            # The account cannot send at all until someone acts (a new token, an
+            # appeal): the message waits and asks again, it does not fail.
+            message.delivery_state = "queued"
+            message.failure_code, message.failure_detail = result.code, result.meaning
+            return Deferred(PAUSE, f"{result.code}: {result.meaning}")
+        if result.retryable:
+            message.delivery_state = "queued"
+            message.failure_code, message.failure_detail = result.code, result.meaning
+            retry_after = (
+                timedelta(seconds=result.retry_after_seconds)
+                if result.retry_after_seconds
+                else None
+            )
+            least = LEAST_WAIT.get(result.code)
+            if least is not None and (retry_after is None or retry_after < least):
+                retry_after = least
+            if result.code == THROUGHPUT_CODE:
+                # Over the number's throughput: not a failed attempt but a pace to keep
+                # (Meta: retry in seconds); the row waits its turn like a deferral.
+                return Deferred(
+                    retry_after or timedelta(seconds=1 + random.random()),
+                    f"{result.code}: {result.meaning}",
+                )
+            return ExecutionFailed(
+                f"{result.code}: {result.meaning}", retryable=True, retry_after=retry_after
+            )
+        _fail(message, result.code, result.meaning)
+        return ExecutionFailed(f"{result.code}: {result.meaning}", retryable=False)
+    # Outcome unknown: WhatsApp may have the message. Never resend blindly; the
+    # status webhook carrying our key (callback data) will tell, or staff decide.
+    _unknown(message)
+    return ExecutionFailed(f"outcome unknown: {result}", retryable=False)
 
 
 def _unknown(message: Message) -> None:

@@ -134,6 +134,15 @@ class RateLimitedSender:
     def __init__(self, inner: MessageSender, buckets: TokenBuckets, key: str, rate: float):
         self._inner, self._buckets, self._key, self._rate = inner, buckets, key, rate
 
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    @property
+    def key(self) -> str:
+        """The bucket's key: one per workspace and number."""
+        return self._key
+
     def admit(self, now: datetime) -> timedelta:
         return self._buckets.take(self._key, self._rate, now)
 

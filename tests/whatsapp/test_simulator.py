@@ -434,3 +434,33 @@ def test_state_names_idempotency_keys_sent_twice(
         )
     state = httpx.get(f"{running.url}/_sim/state").json()
     assert (state["sends"], state["duplicate_sends"]) == (3, {"twice": 2})
+
+
+def test_the_numbers_throughput_is_enforced_with_429_130429(
+    start_simulator: SimulatorFactory, make_sender: SenderFactory
+) -> None:
+    running = start_simulator(throughput=10)
+    say(running, "hi")
+    sender = make_sender(running.url)
+    started = time.monotonic()
+    results = [sender.send(OutboundText(CUSTOMER, "x"), idempotency_key=f"k{n}") for n in range(30)]
+    elapsed = time.monotonic() - started
+    accepted = [r for r in results if isinstance(r, SendAccepted)]
+    refused = [r for r in results if isinstance(r, SendFailure)]
+    # One second's burst (10) plus what refilled while sending; the rest refused.
+    assert 10 <= len(accepted) <= 10 + 10 * elapsed + 1
+    assert refused and len(accepted) + len(refused) == 30
+    assert all(r.code == "130429" and r.retryable and r.http_status == 429 for r in refused)
+    assert len(running.simulator.sends) == len(accepted)
+    assert httpx.get(f"{running.url}/_sim/state").json()["throttled"] == len(refused)
+    time.sleep(0.5)  # half a second refills five
+    assert isinstance(
+        sender.send(OutboundText(CUSTOMER, "y"), idempotency_key="later"), SendAccepted
+    )
+
+
+def test_the_default_throughput_is_metas_80_per_second(start_simulator: SimulatorFactory) -> None:
+    running = start_simulator()
+    assert running.simulator.config.throughput == 80
+    assert [running.simulator.throttle.admit(100.0) for _ in range(81)].count(True) == 80
+    assert running.simulator.throttle.admit(100.5)  # 40 refilled in half a second

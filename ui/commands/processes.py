@@ -39,11 +39,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     command = subparsers.add_parser("serve", help="run the web server")
     command.add_argument("--bind", help="HOST:PORT (default: KAZI_BIND or 127.0.0.1:8000)")
-    command.add_argument("--processes", type=int, default=1, help="server processes (default: 1)")
+    command.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes sharing the port (default: 1; more need PostgreSQL + Redis)",
+    )
     command.set_defaults(handler=_serve)
 
     command = subparsers.add_parser("worker", help="run background jobs and the sweeper")
-    command.add_argument("--threads", type=int, default=2, help="job threads (default: 2)")
+    command.add_argument(
+        "--threads", type=int, default=2, help="job threads in each process (default: 2)"
+    )
+    command.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="worker processes, each with --threads job threads, restarted if one dies "
+        "(default: 1; more need PostgreSQL + Redis)",
+    )
     command.set_defaults(handler=_worker)
 
     command = subparsers.add_parser(
@@ -67,11 +81,30 @@ def _migrate(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _single_process_on_sqlite(settings: Settings, command: str, processes: int) -> str | None:
+    """Why `processes` cannot run on this deployment, or None when they can."""
+    if processes < 1:
+        return f"kazi {command}: --processes must be 1 or more"
+    if processes > 1 and settings.is_sqlite:
+        return (
+            f"kazi {command}: --processes {processes} needs PostgreSQL and Redis "
+            "(KAZI_DATABASE_URL=postgresql+psycopg://..., KAZI_REDIS_URL=redis://...). "
+            "The embedded SQLite setup is one process of each: SQLite takes one writer "
+            "at a time, so more processes would only queue up on its lock. "
+            "Run with --processes 1, or see docs/operations.md to move to PostgreSQL."
+        )
+    return None
+
+
 def _serve(arguments: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if arguments.bind:
         os.environ["KAZI_BIND"] = arguments.bind
         settings = Settings.from_env()
+    refused = _single_process_on_sqlite(settings, "serve", arguments.processes)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 2
     check_database(settings)
     check_queue(settings)
     configure_logging()
@@ -84,6 +117,10 @@ def _serve(arguments: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         workers=arguments.processes,
+        # A new server process imports all of Kazi before it can answer the supervisor's
+        # ping; on a busy machine that takes longer than uvicorn's 5 s, and the process
+        # was killed and restarted for ever.
+        timeout_worker_healthcheck=60,
         log_config=None,
         proxy_headers=True,
     )
@@ -92,15 +129,64 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _worker(arguments: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    refused = _single_process_on_sqlite(settings, "worker", arguments.processes)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 2
     check_database(settings)
     check_queue(settings)
     configure_logging()
+    if arguments.processes > 1:
+        return _supervise_workers(arguments.processes, arguments.threads)
     enable_multiprocess(settings.metrics_dir)  # counted here, scraped from `kazi serve`
     runtime = build_runtime(settings)
     try:
         run_worker(runtime, threads=arguments.threads)
     finally:
         runtime.close()
+    return 0
+
+
+RESTART_PAUSE = 1.0  # seconds before a worker process that died is started again
+
+
+def _supervise_workers(processes: int, threads: int) -> int:
+    """`processes` children, each a one-process `kazi worker`; a child that dies (killed,
+    out of memory) is started again, and SIGTERM or Ctrl-C stops them all gracefully.
+    Their jobs are safe either way: rows are claimed with leases (DESIGN rule 6)."""
+    command = [sys.executable, "-m", "ui.cli", "worker", "--threads", str(threads)]
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    children = [subprocess.Popen(command) for _ in range(processes)]
+    logger.info("kazi worker: %d processes of %d threads", processes, threads)
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for n, child in enumerate(children):
+                if child.poll() is not None and not stopping:
+                    logger.warning(
+                        "worker process %d exited with %s; starting it again",
+                        child.pid,
+                        child.returncode,
+                    )
+                    time.sleep(RESTART_PAUSE)
+                    children[n] = subprocess.Popen(command)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
     return 0
 
 

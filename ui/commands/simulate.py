@@ -97,6 +97,14 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--no-statuses", action="store_true", help="send no status webhooks (sending benchmarks)"
     )
+    command.add_argument(
+        "--throughput",
+        type=float,
+        default=80.0,
+        help="the number's messages per second, as Meta enforces it: 80 by default, up to "
+        "1000 on a higher tier, 20 for a number shared with the Business app; above it a "
+        "send answers 429 / 130429 (0: no limit)",
+    )
     command.add_argument("--seed", type=int, help="seed for reproducible message ids")
 
 
@@ -148,13 +156,15 @@ def run(arguments: argparse.Namespace) -> int:
         window_errors=arguments.window_errors,
         autostart=not arguments.no_script,
         send_statuses=not arguments.no_statuses,
+        throughput=arguments.throughput,
     )
     simulator = Simulator(config, script, faults, seed=arguments.seed)
     print(
         f"WhatsApp simulator on http://{host}:{port}  (chats: http://{host}:{port}/)\n"
         f"  API base URL for Kazi: http://{host}:{port}  access token: {config.access_token}\n"
         f"  phone number id: {config.business.phone_number_id}  webhooks to: "
-        f"{config.webhook_url}\n  faults: {faults.describe()}",
+        f"{config.webhook_url}\n  faults: {faults.describe()}  throughput: "
+        f"{config.throughput:g}/s",
         flush=True,
     )
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,6 +60,10 @@ class SimulatorConfig:
     retry_base: float = 0.5
     autostart: bool = True  # play the script as soon as the server starts
     send_statuses: bool = True  # off: sends get no status webhooks (load tests of sending)
+    # Meta's per-number throughput: 80 messages/s by default, up to 1,000 on a higher tier,
+    # 20 for a number shared with the Business app; above it a send answers 429 / 130429.
+    # 0 switches the limit off.
+    throughput: float = 80.0
 
 
 @dataclass
@@ -134,6 +139,8 @@ class Simulator:
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._counter = 0
+        self.throttle = Throughput(config.throughput)
+        self.throttled = 0  # sends refused for going over the throughput
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -422,6 +429,14 @@ class Simulator:
                 100,
                 f"Unsupported post request. Object with ID '{phone_number_id}' does not exist",
             )
+        if not self.throttle.admit(time.monotonic()):
+            self.throttled += 1
+            return _error(
+                429,
+                130429,
+                "Rate limit hit",
+                f"Cloud API message throughput ({self.config.throughput:g}/s) reached.",
+            )
         try:
             body = json.loads(raw)
         except ValueError:
@@ -553,6 +568,8 @@ class Simulator:
                 for c in self.customers.values()
             ],
             "sends": len(self.sends),
+            "throughput": self.config.throughput,
+            "throttled": self.throttled,
             "duplicate_sends": self.duplicate_sends(),
             "deliveries": len(self.delivery.log),
             "media": [
@@ -560,6 +577,27 @@ class Simulator:
                 for media_id, file in self.media.files.items()
             ],
         }
+
+
+class Throughput:
+    """Meta's per-number limit as a token bucket: `rate` sends a second, bursts of up to
+    one second's worth. One simulator serves one number, so one bucket."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._tokens = max(1.0, rate)
+        self._at: float | None = None
+
+    def admit(self, now: float) -> bool:
+        if self.rate <= 0:
+            return True
+        if self._at is not None and now > self._at:
+            self._tokens = min(max(1.0, self.rate), self._tokens + (now - self._at) * self.rate)
+        self._at = now if self._at is None else max(self._at, now)
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
 
 
 def _error(status: int, code: int, title: str, details: str = "") -> SendAnswer:
