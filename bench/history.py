@@ -128,7 +128,7 @@ def check(history: History) -> list[str]:
     """Every broken promise in `history`, one line each; empty when it holds."""
     return [
         *acknowledged_applied_once(history),
-        *no_send_twice(history.sends, history.outbox),
+        *no_send_twice(history.sends, history.outbox, history.messages),
         *states_only_up(history.messages, history.statuses),
         *one_open_conversation(history.conversations),
         *delayed_actions_once(history.actions, history.ended_at),
@@ -168,17 +168,27 @@ def acknowledged_applied_once(history: History) -> list[str]:
     return problems
 
 
-def no_send_twice(sends: Iterable[SendRecord], outbox: Iterable[OutboxRecord]) -> list[str]:
+def no_send_twice(
+    sends: Iterable[SendRecord], outbox: Iterable[OutboxRecord], messages: Iterable[MessageRow] = ()
+) -> list[str]:
+    """Each idempotency key reached the provider at most once; a done send reached it
+    exactly once (its message knows the wamid the provider answered with)."""
     problems: list[str] = []
-    per_key = Counter(s.key for s in sends if s.key)
+    accepted = list(sends)
+    per_key = Counter(s.key for s in accepted if s.key)
     for key, count in sorted(per_key.items()):
         if count > 1:
             problems.append(f"{key} sent {count} times")
+    wamids = {s.wamid for s in accepted}
+    wamid_of = {m.id: m.wamid for m in messages}
     for row in outbox:
         if row.state in ("queued", "sending"):
             problems.append(f"outbox row {row.id} ({row.key}) left {row.state}")
-        if row.state == "done" and row.key.startswith("message:") and per_key[row.key] != 1:
-            problems.append(f"outbox row {row.id} ({row.key}) done, sent {per_key[row.key]} times")
+        if row.state != "done" or row.message_id is None or not row.key.startswith("message:"):
+            continue
+        wamid = wamid_of.get(row.message_id)
+        if wamid is None or wamid not in wamids:
+            problems.append(f"outbox row {row.id} ({row.key}) done, never accepted")
     return problems
 
 
