@@ -148,7 +148,7 @@ def sweep_once(
     db: Engine, queue: JobQueue, now: datetime, reenqueue_after: timedelta | None = None
 ) -> SweepReport:
     """Enqueue every row whose work is owed (OWED); say how many of each kind."""
-    stale = now - (reenqueue_after or job_timings().reenqueue_after)
+    stale = now - (job_timings().reenqueue_after if reenqueue_after is None else reenqueue_after)
     found: dict[OwedWork, list[int]] = {}
     with system_session(db) as session:
         for kind in OWED:
@@ -171,10 +171,47 @@ def sweep_once(
                 )
             found[kind] = ids
         session.commit()
-    for kind, ids in found.items():
-        for row_id in ids:
-            queue.enqueue(kind.job, **{kind.argument: row_id})
+    kinds = list(found.items())
+    for position, (kind, ids) in enumerate(kinds):
+        for index, row_id in enumerate(ids):
+            try:
+                queue.enqueue(kind.job, **{kind.argument: row_id})
+            except Exception:
+                # The queue is down: take the marks off what was not handed out, so the
+                # next sweep (seconds away) tries again instead of the re-enqueue delay.
+                unsent = [(kind, ids[index:]), *kinds[position + 1 :]]
+                _unmark(db, unsent, now)
+                raise
     return SweepReport(**{kind.report_field: len(ids) for kind, ids in found.items()})
+
+
+def _unmark(db: Engine, unsent: list[tuple[OwedWork, list[int]]], marked_at: datetime) -> None:
+    try:
+        with system_session(db) as session:
+            for kind, ids in unsent:
+                if ids:
+                    session.execute(
+                        update(kind.model)
+                        .where(kind.model.id.in_(ids), kind.model.enqueued_at == marked_at)
+                        .values(enqueued_at=None)
+                        .execution_options(synchronize_session=False)
+                    )
+            session.commit()
+    except Exception:  # the database is down too: the re-enqueue delay still finds them
+        logger.warning("could not take the enqueue marks off %d kinds of rows", len(unsent))
+
+
+def queue_incarnation(queue: JobQueue) -> str | None:
+    """Which run of the queue's storage this is (Redis's run_id), None when unknown.
+    A new one means the queue restarted and may have lost every job it held."""
+    probe = getattr(queue, "incarnation", None)
+    if probe is None:
+        return None
+    try:
+        found = probe()
+    except Exception:
+        return None
+    return str(found) if found is not None else None
 
 
 def sweeper_thread(
@@ -187,9 +224,25 @@ def sweeper_thread(
     Two sweeps at once only enqueue a row twice, and its job claims it once.
     """
 
+    seen: dict[str, str | bool | None] = {"incarnation": None, "failed": False}
+
     def step() -> None:
-        report = sweep_once(db, queue, clock.now())
+        # After a failed sweep (the database or the queue was down) or a restart of the
+        # queue's storage (Redis keeps no jobs across one), jobs handed out meanwhile
+        # may be lost: hand out every owed row now, not after the re-enqueue delay.
+        # A row enqueued twice still runs once (its job claims it).
+        incarnation = queue_incarnation(queue)
+        restarted = incarnation is not None and seen["incarnation"] not in (None, incarnation)
+        fresh = bool(seen["failed"]) or restarted
+        try:
+            report = sweep_once(db, queue, clock.now(), timedelta(0) if fresh else None)
+        except Exception:
+            seen["failed"] = True
+            raise
+        seen["failed"] = False
+        if incarnation is not None:
+            seen["incarnation"] = incarnation
         if any(vars(report).values()):
-            logger.info("sweeper enqueued %s", vars(report))
+            logger.info("sweeper enqueued %s%s", vars(report), " (after an outage)" * fresh)
 
     return PeriodicThread("kazi-sweeper", step, interval or job_timings().sweep_interval)

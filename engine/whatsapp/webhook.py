@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, select, update
 
 from connectors.whatsapp.events import PROVIDER, InboundMessage, WhatsAppEvent
 from connectors.whatsapp.parse import parse_webhook
@@ -16,7 +16,7 @@ from engine.core.queue import JobQueue
 from engine.db import system_session
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.jobs.names import PROCESS_INBOUND_EVENT
-from engine.models import Workspace
+from engine.models import InboundEvent, Workspace
 from engine.workspaces.directory import WhatsAppSecrets
 
 _WORKSPACE_BY_SLUG = select(Workspace.id).where(Workspace.slug == bindparam("slug"))
@@ -105,10 +105,11 @@ def receive_webhook(
             now=now,
         )
         connection.commit()
-    for event_id in stored.new_event_ids:
+    for index, event_id in enumerate(stored.new_event_ids):
         try:
             queue.enqueue(PROCESS_INBOUND_EVENT, event_id=event_id)
         except Exception:  # the queue is down: the sweeper will enqueue it later
+            _unmark(db, stored.new_event_ids[index:])
             break
     return WebhookOutcome(
         200,
@@ -117,6 +118,21 @@ def receive_webhook(
         duplicates=stored.duplicates,
         flagged=stored.flagged,
     )
+
+
+def _unmark(db: Engine, event_ids: list[int]) -> None:
+    """Events stored but not enqueued lose their enqueue mark, so the sweeper hands them
+    out at its next look (seconds), not after its re-enqueue delay (a minute)."""
+    try:
+        with db.begin() as connection:
+            connection.execute(
+                update(InboundEvent)
+                .where(InboundEvent.id.in_(event_ids))
+                .values(enqueued_at=None)
+                .execution_options(synchronize_session=False)
+            )
+    except Exception:  # the database went too: the re-enqueue delay still finds them
+        pass
 
 
 def answer_handshake(
