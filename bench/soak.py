@@ -244,7 +244,8 @@ class OwnRedis:
 @contextmanager
 def database(admin_url: str) -> Iterator[str]:
     name = f"kazi_soak_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    # pre_ping: a PostgreSQL restart during the run left the pooled connection dead.
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -253,6 +254,8 @@ def database(admin_url: str) -> Iterator[str]:
         try:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except SQLAlchemyError as error:  # never lose the run's figures to the cleanup
+            log(f"could not drop {name}: {error}")
         finally:
             admin.dispose()
 
@@ -500,6 +503,22 @@ class Soak:
                     return False
         return True
 
+    def work_in_flight(self, burst: int = 12, wait: float = 10.0) -> None:
+        """A burst, then wait (a while at most) until a worker holds an event: a fault
+        that hits an idle worker measures nothing."""
+        for n in range(burst):
+            self.say(self.rng.choice(self.customers or ["254700000001"]), {"text": f"rush {n}"})
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with workspace_session(self.db, self.workspace_id) as session:
+                if session.scalar(
+                    select(func.count())
+                    .select_from(InboundEvent)
+                    .where(InboundEvent.state == "processing")
+                ):
+                    return
+            time.sleep(0.05)
+
     def left(self, events: set[int], rows: set[int]) -> dict[str, int]:
         """Of the work owed at a fault, what is still owed, by state and attempts."""
         with workspace_session(self.db, self.workspace_id) as session:
@@ -534,6 +553,8 @@ class Soak:
         """Inject a fault; time until the work owed then is done (applied, sent or
         failed visibly) and a webhook sent right after it is acknowledged. (The probe's
         own processing waits behind the load's queue: that is lag, not recovery.)"""
+        if fault != "kill server":
+            self.work_in_flight()
         events, rows = self.owed()
         started = time.monotonic()
         log(f"fault: {fault} ({len(events)} events, {len(rows)} sends owed)")
@@ -723,6 +744,7 @@ def run(
 ) -> Outcome:
     folder = Path(tempfile.mkdtemp(prefix="kazi-soak-"))
     with ExitStack() as stack:
+        stack.callback(shutil.rmtree, folder, ignore_errors=True)
         own_pg: OwnPostgres | None = None
         if postgres == "own":
             own_pg = OwnPostgres(folder)
@@ -764,7 +786,7 @@ def run(
         )  # fmt: skip
         with workspace_session(db, workspace_id) as session:
             teammates = list(session.scalars(select(Teammate.id)))
-        logs = keep or folder / "logs"
+        logs = keep or folder / "logs"  # kept only when asked for
         logs.mkdir(parents=True, exist_ok=True)
         simulator = Role_(
             "simulator",
