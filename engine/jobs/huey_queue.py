@@ -46,6 +46,14 @@ class HueyJobQueue:
             raise LookupError(f"no job named {job!r} is registered") from None
         task(**arguments)
 
+    def incarnation(self) -> str | None:
+        """Redis's run_id, which a restart changes (and a restart loses every queued job);
+        None for huey on SQLite, whose queue file outlives a restart."""
+        connection = getattr(self.huey.storage, "conn", None)
+        if connection is None or not hasattr(connection, "info"):
+            return None
+        return str(connection.info("server").get("run_id") or "") or None
+
     def pending(self) -> int:
         """How many jobs wait in the queue; also proves the queue's storage answers."""
         return int(self.huey.pending_count())

@@ -176,9 +176,10 @@ def sweep_once(
     db: Engine, queue: JobQueue, now: datetime, reenqueue_after: timedelta | None = None
 ) -> SweepReport:
     """Enqueue every row whose work is owed (OWED); say how many of each kind."""
-    stale = now - (reenqueue_after or job_timings().reenqueue_after)
+    stale = now - (job_timings().reenqueue_after if reenqueue_after is None else reenqueue_after)
     found: dict[OwedWork, list[int]] = {}
-    jobs: list[tuple[str, dict[str, int]]] = []
+    # (kind, job, its arguments, the rows it covers: what to unmark if it is not sent)
+    jobs: list[tuple[OwedWork, str, dict[str, int], list[int]]] = []
     with system_session(db) as session:
         for kind in OWED:
             rows = session.execute(
@@ -191,16 +192,16 @@ def sweep_once(
             if kind.batch:
                 # Inbound events go to the batch job, which claims a workspace's ready
                 # events itself: one job for each `batch` of them is enough.
-                per_workspace: dict[int, int] = {}
-                for _, workspace_id in rows:
-                    per_workspace[workspace_id] = per_workspace.get(workspace_id, 0) + 1
+                per_workspace: dict[int, list[int]] = {}
+                for row_id, workspace_id in rows:
+                    per_workspace.setdefault(workspace_id, []).append(row_id)
                 jobs += [
-                    (kind.job, {kind.argument: workspace_id})
-                    for workspace_id, count in per_workspace.items()
-                    for _ in range(-(-count // kind.batch))
+                    (kind, kind.job, {kind.argument: workspace_id}, covered)
+                    for workspace_id, covered in per_workspace.items()
+                    for _ in range(-(-len(covered) // kind.batch))
                 ]
             else:
-                jobs += [(kind.job, {kind.argument: row_id}) for row_id in ids]
+                jobs += [(kind, kind.job, {kind.argument: row_id}, [row_id]) for row_id in ids]
             # Mark before enqueueing: if the enqueue is lost, the mark only delays the
             # next try by the re-enqueue delay; it never hides the row.
             if ids:
@@ -225,9 +226,44 @@ def sweep_once(
                 )
             found[kind] = ids
         session.commit()
-    for job, arguments in jobs:
-        queue.enqueue(job, **arguments)
+    for position, (_, job, arguments, _) in enumerate(jobs):
+        try:
+            queue.enqueue(job, **arguments)
+        except Exception:
+            # The queue is down: take the marks off what was not handed out, so the
+            # next sweep (seconds away) tries again instead of the re-enqueue delay.
+            _unmark(db, [(kind, covered) for kind, _, _, covered in jobs[position:]], now)
+            raise
     return SweepReport(**{kind.report_field: len(ids) for kind, ids in found.items()})
+
+
+def _unmark(db: Engine, unsent: list[tuple[OwedWork, list[int]]], marked_at: datetime) -> None:
+    try:
+        with system_session(db) as session:
+            for kind, ids in unsent:
+                if ids:
+                    session.execute(
+                        update(kind.model)
+                        .where(kind.model.id.in_(ids), kind.model.enqueued_at == marked_at)
+                        .values(enqueued_at=None)
+                        .execution_options(synchronize_session=False)
+                    )
+            session.commit()
+    except Exception:  # the database is down too: the re-enqueue delay still finds them
+        logger.warning("could not take the enqueue marks off %d kinds of rows", len(unsent))
+
+
+def queue_incarnation(queue: JobQueue) -> str | None:
+    """Which run of the queue's storage this is (Redis's run_id), None when unknown.
+    A new one means the queue restarted and may have lost every job it held."""
+    probe = getattr(queue, "incarnation", None)
+    if probe is None:
+        return None
+    try:
+        found = probe()
+    except Exception:
+        return None
+    return str(found) if found is not None else None
 
 
 def sweeper_thread(
@@ -240,9 +276,25 @@ def sweeper_thread(
     Two sweeps at once only enqueue a row twice, and its job claims it once.
     """
 
+    seen: dict[str, str | bool | None] = {"incarnation": None, "failed": False}
+
     def step() -> None:
-        report = sweep_once(db, queue, clock.now())
+        # After a failed sweep (the database or the queue was down) or a restart of the
+        # queue's storage (Redis keeps no jobs across one), jobs handed out meanwhile
+        # may be lost: hand out every owed row now, not after the re-enqueue delay.
+        # A row enqueued twice still runs once (its job claims it).
+        incarnation = queue_incarnation(queue)
+        restarted = incarnation is not None and seen["incarnation"] not in (None, incarnation)
+        fresh = bool(seen["failed"]) or restarted
+        try:
+            report = sweep_once(db, queue, clock.now(), timedelta(0) if fresh else None)
+        except Exception:
+            seen["failed"] = True
+            raise
+        seen["failed"] = False
+        if incarnation is not None:
+            seen["incarnation"] = incarnation
         if any(vars(report).values()):
-            logger.info("sweeper enqueued %s", vars(report))
+            logger.info("sweeper enqueued %s%s", vars(report), " (after an outage)" * fresh)
 
     return PeriodicThread("kazi-sweeper", step, interval or job_timings().sweep_interval)

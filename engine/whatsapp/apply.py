@@ -318,6 +318,9 @@ def _apply_status(
         )
         return
     lock_conversation(session, message.conversation)
+    # Read the state again under the lock: a status of the same message applied by
+    # another worker meanwhile (read before delivered, shuffled) must not be undone.
+    session.refresh(message, ["delivery_state", "failure_code", "failure_detail"])
     error = item.errors[0] if item.errors else None
     session.add(
         MessageStatusEvent(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, select, update
 
 from connectors.whatsapp.events import PROVIDER, InboundMessage, WhatsAppEvent
 from connectors.whatsapp.parse import parse_webhook
@@ -17,7 +16,7 @@ from engine.core.queue import JobQueue
 from engine.db import system_session
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.jobs.names import PROCESS_INBOUND_BATCH
-from engine.models import Workspace
+from engine.models import InboundEvent, Workspace
 from engine.workspaces.directory import WhatsAppSecrets
 
 _WORKSPACE_BY_SLUG = select(Workspace.id).where(Workspace.slug == bindparam("slug"))
@@ -109,8 +108,10 @@ def receive_webhook(
     if stored.new_event_ids:
         # One job for the request, however many items it carried: the batch job claims
         # the workspace's ready events, these among them (and any that piled up).
-        with suppress(Exception):  # the queue is down: the sweeper will enqueue it later
+        try:
             queue.enqueue(PROCESS_INBOUND_BATCH, workspace_id=workspace_id)
+        except Exception:  # the queue is down: the sweeper will enqueue it later
+            _unmark(db, stored.new_event_ids)
     return WebhookOutcome(
         200,
         "stored",
@@ -118,6 +119,21 @@ def receive_webhook(
         duplicates=stored.duplicates,
         flagged=stored.flagged,
     )
+
+
+def _unmark(db: Engine, event_ids: list[int]) -> None:
+    """Events stored but not enqueued lose their enqueue mark, so the sweeper hands them
+    out at its next look (seconds), not after its re-enqueue delay (a minute)."""
+    try:
+        with db.begin() as connection:
+            connection.execute(
+                update(InboundEvent)
+                .where(InboundEvent.id.in_(event_ids))
+                .values(enqueued_at=None)
+                .execution_options(synchronize_session=False)
+            )
+    except Exception:  # the database went too: the re-enqueue delay still finds them
+        pass
 
 
 def answer_handshake(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, select
 
 from engine.core.clock import FrozenClock
@@ -12,7 +13,7 @@ from engine.db import workspace_session
 from engine.inbound.ingest import RawItem, store_inbound
 from engine.inbound.processing import process_inbound_event, retry_failed_event
 from engine.jobs.names import DISPATCH_OUTBOX_ROW, PROCESS_INBOUND_BATCH
-from engine.jobs.sweeper import REENQUEUE_AFTER, sweep_once
+from engine.jobs.sweeper import REENQUEUE_AFTER, sweep_once, sweeper_thread
 from engine.models import InboundEvent, OutboxRow
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -195,3 +196,70 @@ def test_queued_outbox_rows_are_swept_after_their_next_attempt(
     assert swept_rows(START) == []
     assert swept_rows(START + timedelta(seconds=31)) == [row_id]
     assert swept_rows(START + timedelta(seconds=32)) == []
+
+
+class QueueDown:
+    """Redis stopped: every enqueue fails."""
+
+    def enqueue(self, job: str, **arguments: object) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+def test_rows_a_failed_sweep_could_not_hand_out_are_found_by_the_next_one(
+    db: Engine, workspace_id: int
+) -> None:
+    event_id = store(db, workspace_id, "down:1")
+    later = START + REENQUEUE_AFTER + timedelta(seconds=1)
+    with pytest.raises(ConnectionError):
+        sweep_once(db, QueueDown(), later)  # type: ignore[arg-type]
+    # Seconds later, Redis is back: not a re-enqueue delay later.
+    assert event_id in swept_ids(db, later + timedelta(seconds=2), workspace_id)
+
+
+class RestartingQueue(RecordingJobQueue):
+    run_id = "first"
+
+    def incarnation(self) -> str:
+        return self.run_id
+
+
+def test_after_the_queue_restarts_every_owed_row_is_handed_out_again(
+    db: Engine, workspace_id: int
+) -> None:
+    """Redis keeps no jobs across a restart: what it held is owed again at once."""
+    store(db, workspace_id, "restart:1")  # enqueued now (its mark says so)
+    queue = RestartingQueue()
+    clock = FrozenClock(START + timedelta(seconds=5))
+    step = sweeper_thread(db, queue, clock)._step
+
+    def handed_out() -> bool:
+        return {"workspace_id": workspace_id} in queue.jobs(PROCESS_INBOUND_BATCH)
+
+    step()
+    assert not handed_out()  # enqueued 5 s ago: still the queue's to run
+    queue.run_id = "second"
+    step()
+    assert handed_out()
+
+
+def test_after_a_failed_sweep_every_owed_row_is_handed_out_again(
+    db: Engine, workspace_id: int
+) -> None:
+    """Jobs handed out while the database or Redis was down may have failed and gone."""
+    store(db, workspace_id, "outage:1")
+    queue = RecordingJobQueue()
+    down = {"now": True}
+
+    class Flaky:
+        def enqueue(self, job: str, **arguments: object) -> None:
+            if down["now"]:
+                raise ConnectionError("Redis is restarting")
+            queue.enqueue(job, **arguments)  # type: ignore[arg-type]
+
+    store(db, workspace_id, "outage:never-enqueued", START - REENQUEUE_AFTER * 2)
+    step = sweeper_thread(db, Flaky(), FrozenClock(START + timedelta(seconds=5)))._step  # type: ignore[arg-type]
+    with pytest.raises(ConnectionError):
+        step()
+    down["now"] = False
+    step()
+    assert {"workspace_id": workspace_id} in queue.jobs(PROCESS_INBOUND_BATCH)

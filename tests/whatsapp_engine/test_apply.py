@@ -15,6 +15,7 @@ from connectors.whatsapp.simulator.payloads import (
     message_webhook,
     status_webhook,
 )
+from engine.conversations.threads import lock_conversation
 from engine.db import workspace_session
 from engine.models import (
     Contact,
@@ -240,3 +241,31 @@ def test_simultaneous_first_messages_open_one_conversation(db: Engine, workspace
         assert session.scalar(select(func.count()).select_from(Contact)) == 1
         assert session.scalar(select(func.count()).select_from(Conversation)) == 1
         assert session.scalar(select(func.count()).select_from(Message)) == 4
+
+
+def test_a_status_waiting_for_the_conversation_lock_does_not_undo_a_higher_one(
+    db: Engine, workspace_id: int
+) -> None:
+    """Found by the soak (bench/soak.py): two workers apply `read` and `delivered` of one
+    message at once. The one that waited for the conversation's lock must judge against
+    the state the other committed, not the one it read before waiting."""
+    message_id = outbound(db, workspace_id, "wamid.R1")
+    apply(db, workspace_id, status("wamid.R1", "sent", EPOCH + 1))
+    holder = workspace_session(db, workspace_id)
+    with holder as first:
+        message = first.get(Message, message_id)
+        assert message is not None
+        lock_conversation(first, message.conversation)  # as applying `read` would
+        message.delivery_state = "read"
+        first.flush()
+        late = threading.Thread(
+            target=apply, args=(db, workspace_id, status("wamid.R1", "delivered", EPOCH + 2))
+        )
+        late.start()
+        late.join(timeout=1.5)  # on PostgreSQL it now waits for the lock, message read
+        first.commit()
+    late.join(timeout=30)
+    assert not late.is_alive()
+    with workspace_session(db, workspace_id) as session:
+        shown = session.get(Message, message_id)
+    assert shown is not None and shown.delivery_state == "read"
