@@ -119,12 +119,12 @@ API_ERRORS: ExceptionHandlersMap = {
 }
 
 
-def _read(runtime: Runtime, principal: Principal, work: Callable[[Session], T]) -> T:
+def read_in_workspace(runtime: Runtime, principal: Principal, work: Callable[[Session], T]) -> T:
     with workspace_session(runtime.db, principal.workspace_id) as session:
         return work(session)
 
 
-def _write(
+def write_at_desk(
     runtime: Runtime,
     principal: Principal,
     conversation_id: int | None,
@@ -146,7 +146,7 @@ def _write(
     )
 
 
-def _message(message: Message) -> MessageRead:
+def message_read(message: Message) -> MessageRead:
     return MessageRead(
         id=message.id,
         conversation_id=message.conversation_id,
@@ -177,7 +177,9 @@ def _task(task: Task) -> TaskRead:
     )
 
 
-def _config(runtime: Runtime, session: Session, workspace_id: int) -> WorkspaceConfig | None:
+def workspace_config(
+    runtime: Runtime, session: Session, workspace_id: int
+) -> WorkspaceConfig | None:
     workspace = session.get(Workspace, workspace_id)
     return runtime.configs.config(workspace.slug) if workspace else None
 
@@ -204,12 +206,12 @@ def _object(item: BusinessObject) -> BusinessObjectRead:
 
 
 def _templates(runtime: Runtime, session: Session, workspace_id: int) -> tuple[Template, ...]:
-    config = _config(runtime, session, workspace_id)
+    config = workspace_config(runtime, session, workspace_id)
     return config.templates if config else ()
 
 
 def _pipelines(runtime: Runtime, session: Session, workspace_id: int) -> tuple[Pipeline, ...]:
-    config = _config(runtime, session, workspace_id)
+    config = workspace_config(runtime, session, workspace_id)
     return config.pipelines if config else ()
 
 
@@ -225,7 +227,7 @@ def _detail(runtime: Runtime, principal: Principal, conversation_id: int) -> Con
         )
         return ConversationDetail.of(view)
 
-    return _read(runtime, principal, work)
+    return read_in_workspace(runtime, principal, work)
 
 
 class ApiController(Controller):
@@ -263,7 +265,7 @@ class ApiController(Controller):
                 items=[ConversationRead.of(row) for row in listing.rows],
             )
 
-        return _read(runtime, principal, work)
+        return read_in_workspace(runtime, principal, work)
 
     @get("/conversations/{conversation_id:int}", sync_to_thread=True)
     def conversation(
@@ -285,7 +287,7 @@ class ApiController(Controller):
         def work(session: Session) -> list[MessageRead]:
             conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
             return [
-                _message(m)
+                message_read(m)
                 for m in session.scalars(
                     select(Message)
                     .where(Message.conversation_id == conversation_id)
@@ -293,7 +295,7 @@ class ApiController(Controller):
                 )
             ]
 
-        return _read(runtime, principal, work)
+        return read_in_workspace(runtime, principal, work)
 
     @post(
         "/conversations/{conversation_id:int}/messages",
@@ -333,9 +335,9 @@ class ApiController(Controller):
                 )
             else:
                 raise InvalidInput("send either body (free text) or template")
-            return _message(message)
+            return message_read(message)
 
-        created = _write(runtime, principal, conversation_id, work)
+        created = write_at_desk(runtime, principal, conversation_id, work)
         kick_outbox(runtime, principal.workspace_id, conversation_id)
         return created
 
@@ -355,7 +357,7 @@ class ApiController(Controller):
                 )
             ]
 
-        return _read(runtime, principal, work)
+        return read_in_workspace(runtime, principal, work)
 
     @post(
         "/conversations/{conversation_id:int}/notes",
@@ -369,7 +371,7 @@ class ApiController(Controller):
         conversation_id: FromPath[int],
         data: JSONBody[NoteCreate],
     ) -> NoteRead:
-        return _write(
+        return write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -388,7 +390,7 @@ class ApiController(Controller):
         """replies.yaml's quick replies, filled in for this conversation."""
 
         def work(session: Session) -> QuickRepliesRead:
-            config = _config(runtime, session, principal.workspace_id)
+            config = workspace_config(runtime, session, principal.workspace_id)
             offered = quick_replies_for(
                 session,
                 principal,
@@ -404,7 +406,7 @@ class ApiController(Controller):
                 ],
             )
 
-        return _read(runtime, principal, work)
+        return read_in_workspace(runtime, principal, work)
 
     @get("/conversations/{conversation_id:int}/tasks", sync_to_thread=True)
     def tasks(
@@ -422,7 +424,7 @@ class ApiController(Controller):
                 )
             ]
 
-        return _read(runtime, principal, work)
+        return read_in_workspace(runtime, principal, work)
 
     @post(
         "/conversations/{conversation_id:int}/tasks",
@@ -436,7 +438,7 @@ class ApiController(Controller):
         conversation_id: FromPath[int],
         data: JSONBody[TaskCreate],
     ) -> TaskRead:
-        return _write(
+        return write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -480,7 +482,7 @@ class ApiController(Controller):
                 )
             ]
 
-        return _read(runtime, principal, work)
+        return read_in_workspace(runtime, principal, work)
 
     @post(
         "/conversations/{conversation_id:int}/scheduled/{action_id:int}/cancel",
@@ -495,7 +497,7 @@ class ApiController(Controller):
         action_id: FromPath[int],
     ) -> dict[str, bool]:
         """Stop a pending follow-up before it runs; 409 when it already ran or was cancelled."""
-        _write(
+        write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -517,18 +519,20 @@ class ApiController(Controller):
     ) -> MessageRead:
         """Send the message a rule held for an empty value, read again from the record;
         400 with what is still empty, 409 once it went."""
-        return _write(
+        return write_at_desk(
             runtime,
             principal,
             conversation_id,
-            lambda desk, now: _message(send_held(desk, principal, conversation_id, task_id, now)),
+            lambda desk, now: message_read(
+                send_held(desk, principal, conversation_id, task_id, now)
+            ),
         )
 
     @post("/tasks/{task_id:int}/done", sync_to_thread=True, status_code=HTTP_200_OK)
     def task_done(
         self, runtime: RuntimeDependency, principal: PrincipalDependency, task_id: FromPath[int]
     ) -> TaskRead:
-        return _write(
+        return write_at_desk(
             runtime,
             principal,
             None,
@@ -545,7 +549,7 @@ class ApiController(Controller):
     ) -> ConversationDetail:
         """Assign to a teammate and/or team (both null: unassigned). 409 when the owner is no
         longer `expected_owner_id`."""
-        _write(
+        write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -570,7 +574,7 @@ class ApiController(Controller):
         conversation_id: FromPath[int],
         data: JSONBody[StatusUpdate],
     ) -> ConversationDetail:
-        _write(
+        write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -588,7 +592,7 @@ class ApiController(Controller):
     ) -> ConversationDetail:
         """Move along the pipeline by an allowed move; 409 if the stage is no longer
         `expected_stage`."""
-        _write(
+        write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -611,7 +615,7 @@ class ApiController(Controller):
         conversation_id: FromPath[int],
         data: JSONBody[SnoozeUpdate],
     ) -> ConversationDetail:
-        _write(
+        write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -631,7 +635,7 @@ class ApiController(Controller):
         conversation_id: FromPath[int],
         data: JSONBody[TagCreate],
     ) -> dict[str, str]:
-        tag = _write(
+        tag = write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -647,7 +651,7 @@ class ApiController(Controller):
         conversation_id: FromPath[int],
         name: FromPath[str],
     ) -> None:
-        _write(
+        write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -662,7 +666,7 @@ class ApiController(Controller):
         conversation_id: FromPath[int],
     ) -> list[BusinessObjectRead]:
         """The orders, bookings, cases and payment requests linked to the conversation."""
-        return _read(
+        return read_in_workspace(
             runtime,
             principal,
             lambda session: [_object(o) for o in objects_of(session, principal, conversation_id)],
@@ -687,7 +691,7 @@ class ApiController(Controller):
             amount=data.amount,
             currency=data.currency,
         )
-        return _write(
+        return write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -728,7 +732,7 @@ class ApiController(Controller):
                 set_line_items(desk, principal, conversation_id, object_id, lines, now)
             return _object(update_object(desk, principal, conversation_id, object_id, values, now))
 
-        return _write(runtime, principal, conversation_id, work)
+        return write_at_desk(runtime, principal, conversation_id, work)
 
     @put("/conversations/{conversation_id:int}/objects/{object_id:int}/stage", sync_to_thread=True)
     def object_stage(
@@ -741,7 +745,7 @@ class ApiController(Controller):
     ) -> list[BusinessObjectRead]:
         """Move a linked order (or booking, case) along its own pipeline; 409 if its stage is
         no longer `expected_stage`."""
-        _write(
+        write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -755,7 +759,7 @@ class ApiController(Controller):
                 object_id=object_id,
             ),
         )
-        return _read(
+        return read_in_workspace(
             runtime,
             principal,
             lambda session: [_object(o) for o in objects_of(session, principal, conversation_id)],
@@ -771,7 +775,7 @@ class ApiController(Controller):
     ) -> ConversationDetail:
         """Fill in the conversation's own fields (workspace.yaml `fields.conversation`); a value
         of null clears one, an undeclared name is refused with what to do."""
-        _write(
+        write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -784,7 +788,7 @@ class ApiController(Controller):
         self, runtime: RuntimeDependency, principal: PrincipalDependency, q: FromQuery[str] = ""
     ) -> list[ContactView]:
         """Contacts whose name or number contains `q`."""
-        return _read(
+        return read_in_workspace(
             runtime,
             principal,
             lambda session: [
@@ -797,6 +801,6 @@ class ApiController(Controller):
         self, runtime: RuntimeDependency, principal: PrincipalDependency, contact_id: FromPath[int]
     ) -> ContactView:
         """A contact with their addresses over time, conversations and business objects."""
-        return _read(
+        return read_in_workspace(
             runtime, principal, lambda session: contact_view(session, principal, contact_id)
         )

@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from engine.automation.staff import Desk
 from engine.inbox.rich_replies import rich_from_json, send_rich
 from ui.dependencies import RuntimeDependency
-from ui.routes.api import API_ERRORS, _message, _write
+from ui.routes.api import API_ERRORS, message_read, write_at_desk
 from ui.routes.api_schemas import MessageRead
 from ui.routes.conversation import kick_outbox
 from ui.security.auth import PrincipalDependency, api_principal
@@ -53,8 +53,8 @@ class RichApiController(Controller):
                 seen_message_id=int(seen) if seen is not None else None,
                 confirmed=bool(data.get("confirmed")),
             )
-            return _message(message)
+            return message_read(message)
 
-        created = _write(runtime, principal, conversation_id, work)
+        created = write_at_desk(runtime, principal, conversation_id, work)
         kick_outbox(runtime, principal.workspace_id, conversation_id)
         return created

@@ -22,7 +22,7 @@ from engine.inbox.my_tasks import tasks_of
 from engine.inbox.objects import link_objects, related_objects, unlink_objects
 from engine.models import BusinessObject, Escalation
 from ui.dependencies import RuntimeDependency
-from ui.routes.api import API_ERRORS, _config, _read, _write
+from ui.routes.api import API_ERRORS, read_in_workspace, workspace_config, write_at_desk
 from ui.routes.api_schemas import (
     EscalationCreate,
     EscalationDecision,
@@ -81,7 +81,7 @@ class WorkApiController(Controller):
             conversation_for(session, principal, conversation_id, Action.VIEW_CONVERSATION)
             return [_linked(o) for o in related_objects(session, object_id)]
 
-        return _read(runtime, principal, work)
+        return read_in_workspace(runtime, principal, work)
 
     @post(
         "/conversations/{conversation_id:int}/objects/{object_id:int}/links",
@@ -102,7 +102,7 @@ class WorkApiController(Controller):
             link_objects(desk, principal, conversation_id, object_id, data.object, now)
             return [_linked(o) for o in related_objects(desk.session, object_id)]
 
-        return _write(runtime, principal, conversation_id, work)
+        return write_at_desk(runtime, principal, conversation_id, work)
 
     @delete(
         "/conversations/{conversation_id:int}/objects/{object_id:int}/links/{other_id:int}",
@@ -117,7 +117,7 @@ class WorkApiController(Controller):
         object_id: FromPath[int],
         other_id: FromPath[int],
     ) -> dict[str, bool]:
-        _write(
+        write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -136,7 +136,7 @@ class WorkApiController(Controller):
         conversation_id: FromPath[int],
     ) -> list[EscalationRead]:
         now = runtime.clock.now()
-        return _read(
+        return read_in_workspace(
             runtime,
             principal,
             lambda session: [
@@ -158,7 +158,7 @@ class WorkApiController(Controller):
         data: JSONBody[EscalationCreate],
     ) -> EscalationRead:
         """Ask one teammate to decide, with the reason; they are notified and get a task."""
-        return _write(
+        return write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -183,7 +183,7 @@ class WorkApiController(Controller):
     ) -> EscalationRead:
         """Approve or decline, with a note; 403 for anyone but the decision-maker or a
         manager, 409 once decided."""
-        return _write(
+        return write_at_desk(
             runtime,
             principal,
             conversation_id,
@@ -202,7 +202,7 @@ class WorkApiController(Controller):
         """Escalations still waiting for a decision, longest first: all of them for a
         manager, those the teammate must decide otherwise."""
         now = runtime.clock.now()
-        return _read(
+        return read_in_workspace(
             runtime,
             principal,
             lambda session: [escalation_read(e, now) for e in esc.waiting(session, principal)],
@@ -224,7 +224,7 @@ class WorkApiController(Controller):
         now = runtime.clock.now()
 
         def work(session: Session) -> list[MyTaskRead]:
-            config = _config(runtime, session, principal.workspace_id)
+            config = workspace_config(runtime, session, principal.workspace_id)
             zone = config.timezone if config is not None else "UTC"
             teammate_named(session, teammate_id)
             found = tasks_of(session, teammate_id, now, zone)
@@ -242,7 +242,7 @@ class WorkApiController(Controller):
                 for t in found
             ]
 
-        return _read(runtime, principal, work)
+        return read_in_workspace(runtime, principal, work)
 
 
 __all__ = ["WorkApiController", "escalation_read"]
