@@ -55,3 +55,9 @@ class SlaClock(WorkspaceScoped, Base):
     paused_until: Mapped[datetime | None]
 
     conversation: Mapped[Conversation] = relationship()
+
+    def paused_since(self, now: datetime) -> datetime | None:
+        """When the pause going on at `now` began; None when the clock runs."""
+        if self.paused_at is None or (self.paused_until is not None and self.paused_until <= now):
+            return None
+        return self.paused_at
