@@ -19,9 +19,11 @@ from sqlalchemy import Engine, select
 from engine.auth.principal import Principal, Role
 from engine.automation.runner import rules_in_force
 from engine.automation.staff import desk_for
+from engine.conversations.tallies import recount, stored
+from engine.core.tallies import SLA_BREACHED, SLA_MET, SLA_MISSED
 from engine.db import unit_of_work, workspace_session
 from engine.inbox.replies import reply_text
-from engine.inbox.work import snooze
+from engine.inbox.work import set_status, snooze
 from engine.models import Conversation, SlaClock, Teammate
 from engine.sla.clocks import check_clock
 from tests.automation.test_inbound_rules import Shop
@@ -183,3 +185,36 @@ def test_a_policy_can_pause_the_first_response_while_snoozed_and_keep_resolution
     # Waiting on the customer does not pause resolution under this policy.
     resolution = running(shop)["resolution"]
     assert (resolution.paused_at, resolution.due_at) == (None, at(29, 14))
+
+
+def test_a_resolution_past_the_old_deadline_but_inside_the_paused_one_counts_as_met(
+    db: Engine, retail_copy: tuple[Path, str]
+) -> None:
+    shop = shop_with(db, retail_copy)
+    shop.customer_says(CUSTOMER, "Delivery ya jana haijafika")
+    shop.clock.set(at(24, 10, 10))
+    reply(shop)  # waiting on the customer from Christmas Eve 10:10
+    shop.clock.set(at(29, 11))
+    shop.customer_says(CUSTOMER, "Imefika, asante")  # resolution now due Thursday 31, 10:50
+    shop.clock.set(at(29, 11, 5))
+    reply(shop)  # the next response is met; the resolution clock pauses again
+    shop.clock.set(at(30, 9))
+    assert check_due(shop) == []
+    # Resolved on Wednesday 30, a day after the deadline the clock had before it paused.
+    staff(shop, lambda desk, who, cid, now: set_status(desk, who, cid, "resolved", now))
+    [clock] = shop.rows(SlaClock, SlaClock.kind == "resolution")
+    assert (clock.met, clock.breached_at, clock.stopped_at) == (True, None, at(30, 9))
+
+    with workspace_session(shop.db, shop.workspace_id) as session:
+        rules = rules_in_force(session, shop.configs, shop.workspace_id)
+        assert rules is not None
+        tallies = stored(session)
+        assert tallies.rows() == recount(session, shop.workspace_id, rules.graph.calendar).rows()
+    by_measure = {
+        (key.measure, key.clock): count
+        for (key, part), count in tallies.items()
+        if part == "count" and key.policy == "standard"
+    }
+    assert by_measure[(SLA_MET, "resolution")] == 1
+    assert (SLA_MISSED, "resolution") not in by_measure
+    assert (SLA_BREACHED, "resolution") not in by_measure
