@@ -11,6 +11,9 @@ from dsl.config.yaml_source import YamlDocument
 from engine.core.config import Duration, Expression, SlaPolicy
 
 TARGETS = ("first_response", "next_response", "resolution")
+# A real support desk stops the resolution clock while the customer has the ball or the
+# conversation is snoozed; a policy that wants otherwise lists less in `pause_when`.
+DEFAULT_PAUSE_WHEN = ("waiting_on_customer", "snoozed")
 
 
 def build_sla(
@@ -100,6 +103,8 @@ def build_sla(
                 next_response=durations.get("next_response"),
                 resolution=durations.get("resolution"),
                 warn_before=durations.get("warn_before"),
+                pause_when=tuple(dict.fromkeys(item.get("pause_when", DEFAULT_PAUSE_WHEN))),
+                first_response_when_snoozed=item.get("first_response_when_snoozed", "keep_running"),
             )
         )
     return tuple(policies), report

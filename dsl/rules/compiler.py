@@ -448,6 +448,8 @@ def sla_targets(policy: SlaPolicy) -> SlaTargets:
         next_response=_sla_duration(policy.next_response, policy.business_hours),
         resolution=_sla_duration(policy.resolution, policy.business_hours),
         warn_before=timedelta(minutes=warn.minutes) if warn is not None else None,
+        pause_when=frozenset(policy.pause_when),
+        first_response_when_snoozed=policy.first_response_when_snoozed,
     )
 
 

@@ -292,12 +292,22 @@ class _Writer:
                         started_at=clock.started_at,
                         due_at=clock.due_at,
                         warn_at=clock.warn_at,
+                        paused_seconds=clock.paused_seconds,
+                        paused_at=clock.paused_at,
+                        paused_until=clock.paused_until,
                     )
                 )
             case ClockStopped():
                 self.clock(change.key, stopped_at=self.now, met=change.met)
             case ClockMoved():
-                self.clock(change.key, due_at=change.due_at, warn_at=change.warn_at)
+                self.clock(
+                    change.key,
+                    due_at=change.due_at,
+                    warn_at=change.warn_at,
+                    paused_seconds=change.paused_seconds,
+                    paused_at=change.paused_at,
+                    paused_until=change.paused_until,
+                )
             case ClockReported():
                 field_name = "breached_at" if change.kind == "breached" else "warned_at"
                 self.clock(change.key, **{field_name: change.at, "enqueued_at": None})

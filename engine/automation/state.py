@@ -339,6 +339,9 @@ def _clocks(session: Session, ids: list[int]) -> dict[int, list[Clock]]:
                 warned_at=clock.warned_at,
                 breached_at=clock.breached_at,
                 key=db_key(clock.id),
+                paused_seconds=clock.paused_seconds or 0.0,
+                paused_at=clock.paused_at,
+                paused_until=clock.paused_until,
             )
         )
     return found

@@ -167,6 +167,9 @@ class SlaPolicy:
     next_response: Duration | None = None
     resolution: Duration | None = None
     warn_before: Duration | None = None
+    # What pauses the resolution clock (engine.core.sla.PAUSE_REASONS); both by default.
+    pause_when: tuple[str, ...] = ("waiting_on_customer", "snoozed")
+    first_response_when_snoozed: str = "keep_running"  # or "pause"
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ class ConversationView:
     business_objects: list[ObjectCard]
     scheduled: list[ScheduledAction] = field(default_factory=list)  # pending delayed actions
     clocks: list[SlaClock] = field(default_factory=list)  # running SLA clocks
+    clocks_paused: dict[int, datetime] = field(default_factory=dict)  # clock id -> paused since
     traces: list[TracedEvent] = field(default_factory=list)  # why the rules did what they did
     details: list[DetailField] = field(default_factory=list)  # the workspace's own fields
     payments: list[PaymentLine] = field(default_factory=list)  # M-Pesa requests, newest first
@@ -409,6 +410,9 @@ def conversation_view(
     return ConversationView(
         scheduled=scheduled,
         clocks=clocks,
+        clocks_paused={
+            clock.id: since for clock in clocks if (since := clock.paused_since(now)) is not None
+        },
         conversation=conversation,
         contact=contact,
         contact_name=name,

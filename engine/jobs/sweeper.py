@@ -133,6 +133,8 @@ OWED: tuple[OwedWork, ...] = (
         SlaClock,
         lambda now, stale: and_(
             SlaClock.stopped_at.is_(None),
+            # A paused clock is never handed out; a snooze's pause ends by itself at its time.
+            or_(SlaClock.paused_at.is_(None), SlaClock.paused_until <= now),
             or_(
                 and_(SlaClock.warned_at.is_(None), SlaClock.warn_at <= now),
                 and_(SlaClock.breached_at.is_(None), SlaClock.due_at <= now),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base, WorkspaceScoped, choice
@@ -47,5 +47,17 @@ class SlaClock(WorkspaceScoped, Base):
     stopped_at: Mapped[datetime | None]
     met: Mapped[bool | None]  # set when stopped: answered in time or not
     enqueued_at: Mapped[datetime | None]
+    # Pauses (sla.yaml `pause_when`): the paused time banked so far, in seconds counted as
+    # the target counts time, and the pause going on: since when, and until when if a
+    # snooze ends it. `due_at` already includes the banked time and a snooze's whole pause.
+    paused_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    paused_at: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]
 
     conversation: Mapped[Conversation] = relationship()
+
+    def paused_since(self, now: datetime) -> datetime | None:
+        """When the pause going on at `now` began; None when the clock runs."""
+        if self.paused_at is None or (self.paused_until is not None and self.paused_until <= now):
+            return None
+        return self.paused_at

@@ -6,12 +6,12 @@ conversations by id. "Today" is the workspace's own day, in its timezone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.models import (
@@ -41,6 +41,7 @@ class Item:
     stage: str | None
     since: datetime | None  # what the list is about: waiting since, due at, breached at
     detail: str = ""
+    paused_since: datetime | None = None  # the list's SLA clock is paused (sla.yaml pause_when)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,12 @@ def manager_view(
         ).order_by(Conversation.first_response_due_at),
         "first_response_due_at",
         "first response due",
+    )
+    view.first_response_late = _mark_paused(
+        session, view.first_response_late, "first_response", "first response paused", now
+    )
+    view.waiting_on_customer = _mark_paused(
+        session, view.waiting_on_customer, "resolution", "resolution clock paused", now
     )
     view.escalations = _waiting_decisions(session, names, team_id, owner_id)
 
@@ -363,3 +370,30 @@ def _config_refused(session: Session) -> str | None:
         return None
     first = (refusal.detail.get("diagnostics") or ["no details"])[0]
     return f"{refusal.detail.get('errors', '?')} error(s) at {refusal.at:%Y-%m-%d %H:%M}: {first}"
+
+
+def _mark_paused(
+    session: Session, items: list[Item], kind: str, detail: str, now: datetime
+) -> list[Item]:
+    """The items whose running `kind` clock is paused now, shown as paused since when."""
+    ids = [item.conversation_id for item in items]
+    if not ids:
+        return items
+    paused: dict[int, datetime | None] = {
+        conversation_id: paused_at
+        for conversation_id, paused_at in session.execute(
+            select(SlaClock.conversation_id, SlaClock.paused_at).where(
+                SlaClock.conversation_id.in_(ids),
+                SlaClock.kind == kind,
+                SlaClock.stopped_at.is_(None),
+                SlaClock.paused_at.is_not(None),
+                or_(SlaClock.paused_until.is_(None), SlaClock.paused_until > now),
+            )
+        )
+    }
+    return [
+        replace(item, paused_since=paused[item.conversation_id], detail=detail)
+        if item.conversation_id in paused
+        else item
+        for item in items
+    ]

@@ -73,6 +73,23 @@ class BusinessCalendar:
             day += timedelta(days=1)
         return start + timedelta(seconds=seconds)
 
+    def business_seconds_between(self, start: datetime, end: datetime) -> float:
+        """How much opening time lies between `start` and `end` (0 when end is not later)."""
+        if end <= start:
+            return 0.0
+        if not self.windows:
+            return (end - start).total_seconds()
+        begin, finish = self.local(start), self.local(end)
+        total = timedelta()
+        day = begin.date()
+        while day <= finish.date():
+            for opens, closes in self._windows_on(day):
+                overlap = min(closes, finish) - max(opens, begin)
+                if overlap > timedelta():
+                    total += overlap
+            day += timedelta(days=1)
+        return total.total_seconds()
+
     def add_business_days(self, start: datetime, days: int) -> datetime:
         """The same local time on the `days`-th following open day, kept inside its hours."""
         if not self.windows:
@@ -109,6 +126,20 @@ class Duration:
         if self.unit == "d":
             return calendar.add_business_days(start, int(self.amount))
         return calendar.add_business_seconds(start, self.seconds)
+
+    def elapsed(self, start: datetime, end: datetime, calendar: BusinessCalendar) -> float:
+        """Seconds between two instants as this duration counts them (opening time or not)."""
+        if not self.business:
+            return max(0.0, (end - start).total_seconds())
+        return calendar.business_seconds_between(start, end)
+
+    def extend(self, due: datetime, seconds: float, calendar: BusinessCalendar) -> datetime:
+        """`due` moved on by `seconds` counted the way this duration counts time."""
+        if seconds <= 0:
+            return due
+        if not self.business:
+            return due + timedelta(seconds=seconds)
+        return calendar.add_business_seconds(due, seconds)
 
     def describe(self) -> str:
         names = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week"}

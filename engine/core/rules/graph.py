@@ -114,6 +114,10 @@ class SlaTargets:
     next_response: Duration | None
     resolution: Duration | None
     warn_before: timedelta | None
+    # What pauses the resolution clock: "waiting_on_customer", "snoozed" (sla.yaml `pause_when`).
+    pause_when: frozenset[str] = frozenset({"waiting_on_customer", "snoozed"})
+    # While snoozed, the first-response clock "keeps_running" or is "paused".
+    first_response_when_snoozed: str = "keep_running"
 
 
 @dataclass(frozen=True)

@@ -125,11 +125,15 @@ class ClockStopped:
 
 @dataclass(frozen=True)
 class ClockMoved:
-    """A running clock's deadline moved (its policy's targets or the calendar changed)."""
+    """A running clock's deadline moved (its policy's targets or the calendar changed), or
+    it paused or resumed (a pause moves the deadline on by the paused time)."""
 
     key: str
     due_at: datetime
     warn_at: datetime | None
+    paused_seconds: float = 0.0
+    paused_at: datetime | None = None
+    paused_until: datetime | None = None
 
 
 @dataclass(frozen=True)

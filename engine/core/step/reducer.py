@@ -235,6 +235,10 @@ class _Run:
         clock = next((c for c in self.state.clocks if c.kind == kind), None)
         if clock is None:
             return  # met or no longer applies: nothing to report
+        if clock.paused_at is not None and (
+            clock.paused_until is None or clock.paused_until > self.now
+        ):
+            return  # a paused clock is neither warned nor breached; it moves on when it resumes
         self.key_base = f"sla:{clock.key}"
         if clock.breached_at is None and clock.due_at <= self.now:
             reported, trigger = "breached", TriggerKind.SLA_BREACHED
@@ -1081,6 +1085,7 @@ class _Run:
             self.state.conversation,
             self.state.clocks,
             self.new_key("clock:"),
+            self.now,
         )
         self.state = replace(self.state, clocks=plan.clocks)
         self.change(*plan.changes)

@@ -113,6 +113,10 @@ class Clock:
     warned_at: datetime | None = None
     breached_at: datetime | None = None
     key: str = ""  # `db:<id>` once stored
+    # Pauses (engine.core.sla.Pause): time banked so far, and the pause going on, if any.
+    paused_seconds: float = 0.0
+    paused_at: datetime | None = None
+    paused_until: datetime | None = None
 
 
 @dataclass(frozen=True)
