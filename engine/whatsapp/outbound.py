@@ -135,6 +135,9 @@ class SendExecutor:
     def prepare(self, session: Session, works: Sequence[OutboxWork]) -> dict[int, Call | Verdict]:
         """Every check `_prepare` makes, for a batch in a few queries; a row that passes
         them and its number's rate limit is marked `sending` and gets its call."""
+        learn_slugs = getattr(self._sender_for, "learn_slugs", None)
+        if learn_slugs is not None:  # through this session: see WhatsAppSenders.learn_slugs
+            learn_slugs(session, {work.workspace_id for work in works})
         # A stored file is uploaded first, on the network: those rows go one at a time.
         direct = [
             w for w in works if not (w.payload.get("type") == "media" and w.payload.get("stored"))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from connectors.whatsapp.client import GRAPH_URL, CloudApiSender
 from connectors.whatsapp.media import CloudApiMedia
@@ -113,6 +114,22 @@ class WhatsAppSenders:
                 f"the WhatsApp access token is not set: set {variable} and retry", retryable=False
             )
         return phone_number_id, token, number
+
+    def learn_slugs(self, session: Session, workspace_ids: Iterable[int]) -> None:
+        """Read the slugs of `workspace_ids` not yet known through the caller's session.
+
+        A batch of sends resolves its senders inside the transaction that claimed it; on
+        SQLite that transaction holds the write lock, and the second connection `_slug`
+        would open waits for it (the busy timeout) and fails."""
+        with self._lock:
+            unknown = set(workspace_ids) - set(self._slugs)
+        if not unknown:
+            return
+        found = session.execute(
+            select(Workspace.id, Workspace.slug).where(Workspace.id.in_(unknown))
+        )
+        with self._lock:
+            self._slugs.update({workspace_id: slug for workspace_id, slug in found})
 
     def _slug(self, workspace_id: int) -> str | None:
         """A workspace's slug never changes, so it is read once per process, not per send."""
