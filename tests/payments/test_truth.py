@@ -248,3 +248,21 @@ def test_a_manager_marks_a_payment_paid_by_hand_with_a_reason(shop: Shop) -> Non
         assert entry.subject_id == payment.id and "SGH7K2L9QX" in entry.detail["reason"]
     with unit_of_work(shop.db, shop.workspace_id) as session, pytest.raises(Conflict):
         mark_paid_by_hand(session, shop.runtime.configs, manager, payment.id, "again", now)
+
+
+def test_a_second_receipt_for_one_request_is_flagged_on_the_payment_not_credited(
+    shop: Shop,
+) -> None:
+    pushed(shop, "processing")
+    [payment] = shop.payments()
+    checkout = payment.checkout_request_id or ""
+    url = shop.callback_url("stk")
+    httpx.post(url, json=forged_success(checkout, receipt="RCPT000001")).raise_for_status()
+    shop.process()
+    httpx.post(url, json=forged_success(checkout, receipt="RCPT000002")).raise_for_status()
+    shop.process()
+    [payment] = shop.payments()
+    # The first receipt stays; the second is kept as a flag where staff look, not lost.
+    assert payment.receipt == "RCPT000001"
+    assert "A second receipt RCPT000002" in (payment.flag or "")
+    assert [event.state for event in shop.events()] == ["processed", "processed"]
