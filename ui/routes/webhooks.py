@@ -99,9 +99,18 @@ class PaymentCallbackController(Controller):
 
     path = "/webhooks/payments/{workspace:str}/{token:str}"
 
-    async def _receive(
-        self, workspace: str, token: str, kind: str, request: Request, runtime: RuntimeDependency
+    @post("/{kind:path}", status_code=200)
+    async def receive(
+        self,
+        workspace: FromPath[str],
+        token: FromPath[str],
+        kind: FromPath[str],
+        request: Request,
+        runtime: RuntimeDependency,
     ) -> Response[dict[str, object]]:
+        """`kind` is stk, c2b/validation, c2b/confirmation, result or timeout (a Transaction
+        Status QueueTimeOutURL); any other path is a 404 from receive_payment_callback."""
+        kind = kind.strip("/")
         body = await request.body()
         answer = await anyio.to_thread.run_sync(
             lambda: receive_payment_callback(
@@ -118,57 +127,6 @@ class PaymentCallbackController(Controller):
             )
         )
         return Response(answer.body, status_code=answer.status)
-
-    @post("/stk", status_code=200)
-    async def stk(
-        self,
-        workspace: FromPath[str],
-        token: FromPath[str],
-        request: Request,
-        runtime: RuntimeDependency,
-    ) -> Response[dict[str, object]]:
-        return await self._receive(workspace, token, "stk", request, runtime)
-
-    @post("/c2b/validation", status_code=200)
-    async def c2b_validation(
-        self,
-        workspace: FromPath[str],
-        token: FromPath[str],
-        request: Request,
-        runtime: RuntimeDependency,
-    ) -> Response[dict[str, object]]:
-        return await self._receive(workspace, token, "c2b/validation", request, runtime)
-
-    @post("/c2b/confirmation", status_code=200)
-    async def c2b_confirmation(
-        self,
-        workspace: FromPath[str],
-        token: FromPath[str],
-        request: Request,
-        runtime: RuntimeDependency,
-    ) -> Response[dict[str, object]]:
-        return await self._receive(workspace, token, "c2b/confirmation", request, runtime)
-
-    @post("/result", status_code=200)
-    async def result(
-        self,
-        workspace: FromPath[str],
-        token: FromPath[str],
-        request: Request,
-        runtime: RuntimeDependency,
-    ) -> Response[dict[str, object]]:
-        return await self._receive(workspace, token, "result", request, runtime)
-
-    @post("/timeout", status_code=200)
-    async def timeout(
-        self,
-        workspace: FromPath[str],
-        token: FromPath[str],
-        request: Request,
-        runtime: RuntimeDependency,
-    ) -> Response[dict[str, object]]:
-        """A Transaction Status QueueTimeOutURL, if one was registered apart from `result`."""
-        return await self._receive(workspace, token, "timeout", request, runtime)
 
 
 class MpesaPathCallbackController(PaymentCallbackController):
